@@ -1,0 +1,3 @@
+from ocrfleet.cli.main import main
+
+raise SystemExit(main())

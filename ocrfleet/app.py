@@ -1,0 +1,192 @@
+"""The application object: builds every part, wires them, runs and stops them.
+
+Nothing here is global: two App objects in one process (as tests make) share
+no state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from prometheus_client import CollectorRegistry
+
+from ocrfleet.clock import Clock, SystemClock
+from ocrfleet.config.loader import LoadedConfig
+from ocrfleet.devices import DeviceInfo, DeviceKey
+from ocrfleet.metrics.daemon import DaemonCollector
+from ocrfleet.metrics.fleet import FleetCollector
+from ocrfleet.metrics.http import MetricsServer
+from ocrfleet.mqtt.ingest import Ingest
+from ocrfleet.mqtt.routes import RouteTable
+from ocrfleet.mqtt.subscriber import MqttSettings, MqttSubscriber
+from ocrfleet.pluginhost.catalog import PluginCatalog
+from ocrfleet.sessions import SessionEvent
+from ocrfleet.state import FleetState
+from ocrfleet.store.database import SessionOutcome, Store
+from ocrfleet.store.writer import StoreWriter
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SWEEP_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class BackgroundTask:
+    """A long-running coroutine run beside the daemon (e.g. a demo simulator)."""
+
+    name: str
+    run: Callable[[], Awaitable[None]]
+
+
+class App:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        catalog: PluginCatalog,
+        *,
+        clock: Clock | None = None,
+        background: Sequence[BackgroundTask] = (),
+    ) -> None:
+        self.loaded = loaded
+        self.catalog = catalog
+        self.clock = clock or SystemClock()
+        self._background = list(background)
+        config = loaded.config
+        self.state = FleetState(loaded.devices, self._timeouts(loaded.devices))
+        self.writer = StoreWriter(
+            config.store.path, self._on_session, max_queue=config.mqtt.queue_size
+        )
+        self.routes = RouteTable(config.mqtt.topic_root, loaded.devices, catalog.kinds)
+        self.ingest = Ingest(self.state, self.routes, self.writer, self.clock, self._plugin_of_kind)
+        self.subscriber = MqttSubscriber(
+            MqttSettings.from_config(config.mqtt, config.mqtt_password()), self.ingest
+        )
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.registry.register(
+            FleetCollector(lambda: self.state, catalog.kinds, self._plugin_of_kind, self.clock)
+        )
+        self.registry.register(
+            DaemonCollector(
+                stats=lambda: self.ingest.stats,
+                mqtt_connected=lambda: self.subscriber.connected,
+                mqtt_connects=lambda: self.subscriber.connects,
+                store_queue=lambda: self.writer.pending,
+                channels=lambda: self.ingest.routes.channels,
+            )
+        )
+        self.http = MetricsServer(config.http.listen, config.http.port, self.registry, self.health)
+        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.started = asyncio.Event()
+
+    # -- wiring helpers ----------------------------------------------------
+
+    def _timeouts(self, devices: Sequence[DeviceInfo]) -> dict[DeviceKey, float | None]:
+        return {d.key: self.catalog.kinds[d.kind].heartbeat_timeout(d.options) for d in devices}
+
+    def _plugin_of_kind(self, kind: str) -> str:
+        return self.catalog.kind_owner.get(kind, "?")
+
+    def _on_session(self, key: DeviceKey, event: SessionEvent, outcome: SessionOutcome) -> None:
+        self.state.record_session(key, event, outcome.is_new_session)
+
+    def health(self) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "mqtt_connected": self.subscriber.connected,
+            "devices": len(self.state.devices),
+            "store_queue": self.writer.pending,
+        }
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def _restore_usage(self) -> None:
+        store = Store(self.loaded.config.store.path)
+        try:
+            summary = store.usage_summary()
+        finally:
+            store.close()
+        for key in self.state.devices:
+            usage = summary.get(key)
+            if usage is not None:
+                self.state.restore_usage(key, usage.open_session, usage.sessions_total)
+
+    def flush_seen(self, wait: bool = False) -> None:
+        devices = self.state.devices
+        seen = {
+            key: (devices[key].kind, at)
+            for key, at in self.state.last_seen().items()
+            if key in devices
+        }
+        self.writer.submit_seen(seen, wait=wait)
+
+    def expire_heartbeats(self) -> None:
+        for key in self.state.expire_heartbeats(self.clock.now()):
+            log.info("device %s missed its heartbeat; now down", key)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await asyncio.to_thread(self._restore_usage)
+        self.writer.start()
+        self.http.start()
+        host, port = self.http.address
+        log.info("metrics at http://%s:%d/metrics", host, port)
+        self.scheduler.add_job(
+            self.expire_heartbeats, "interval", seconds=HEARTBEAT_SWEEP_SECONDS, id="heartbeats"
+        )
+        self.scheduler.add_job(
+            self.flush_seen,
+            "interval",
+            seconds=self.loaded.config.store.seen_flush_interval,
+            id="flush-seen",
+        )
+        self.scheduler.start()
+        self.subscriber.start()
+        self.started.set()
+        try:
+            async with asyncio.TaskGroup() as group:
+                for task in self._background:
+                    group.create_task(self._isolated(task), name=task.name)
+                await stop.wait()
+                raise _Stopping
+        except* _Stopping:
+            pass
+        finally:
+            await self._shutdown()
+
+    async def _isolated(self, task: BackgroundTask) -> None:
+        try:
+            await task.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("background task %s failed; the daemon goes on without it", task.name)
+
+    async def _shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        await asyncio.to_thread(self.subscriber.stop)
+        await asyncio.to_thread(self.flush_seen, True)
+        await asyncio.to_thread(self.writer.stop)
+        self.http.stop()
+        log.info("stopped")
+
+    def reload(self, loaded: LoadedConfig) -> None:
+        """Adopt a new device list; MQTT, HTTP and store settings need a restart."""
+        old = self.loaded.config
+        new = loaded.config
+        for section in ("mqtt", "http", "store"):
+            if getattr(old, section) != getattr(new, section):
+                log.warning("[%s] changed; restart the daemon for it to take effect", section)
+        self.state.replace_devices(loaded.devices, self._timeouts(loaded.devices))
+        routes = RouteTable(old.mqtt.topic_root, loaded.devices, self.catalog.kinds)
+        self.ingest.routes = routes
+        self.routes = routes
+        self.loaded = loaded
+        log.info("configuration reloaded: %d devices", len(loaded.devices))
+
+
+class _Stopping(Exception):
+    pass

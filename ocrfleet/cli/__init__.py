@@ -1,0 +1,1 @@
+"""The `ocrfleet` command line."""

@@ -1,0 +1,30 @@
+"""Helpers shared by the subcommands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ocrfleet.config.errors import ConfigError
+from ocrfleet.config.loader import LoadedConfig, load_config_file
+from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
+from ocrfleet.pluginhost.manager import build_plugin_manager
+
+
+def load_catalog() -> PluginCatalog:
+    try:
+        return PluginCatalog.from_manager(build_plugin_manager())
+    except PluginConflictError as exc:
+        print(f"ocrfleet: plugin conflict: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
+
+
+def load_or_exit(path: Path, catalog: PluginCatalog) -> LoadedConfig:
+    """Load a config file, or print every problem as `path.to.key: message` and exit 1."""
+    try:
+        return load_config_file(path, catalog.kinds)
+    except ConfigError as exc:
+        print(f"{path}: configuration is not valid:", file=sys.stderr)
+        for line in exc.render().splitlines():
+            print(f"  {line}", file=sys.stderr)
+        raise SystemExit(1) from exc

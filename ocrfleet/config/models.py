@@ -1,0 +1,123 @@
+"""The configuration schema. Every table forbids unknown keys, so typos surface."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from ocrfleet.config.hours import OpeningHours
+from ocrfleet.config.secrets import Secret
+
+# Ids appear in MQTT topics and metric labels: no slashes, wildcards or spaces.
+Identifier = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="lower-case letters, digits, - and _"),
+]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Municipality(_Strict):
+    name: str
+    adult_population: int = Field(ge=0)
+
+
+class DeviceConfig(_Strict):
+    id: Identifier
+    kind: str
+    model: str = ""
+    purchase_date: date | None = None
+    reservable: bool = False
+    # Validated by the device kind's own options model once plugins are known.
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class SiteConfig(_Strict):
+    id: Identifier
+    name: str
+    village_core: str
+    address: str = ""
+    timezone: str = "Europe/Brussels"
+    opening_hours: OpeningHours = OpeningHours()
+    devices: list[DeviceConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _unique_devices(self) -> SiteConfig:
+        seen: set[str] = set()
+        for device in self.devices:
+            if device.id in seen:
+                raise ValueError(f"device id {device.id!r} is used twice in site {self.id!r}")
+            seen.add(device.id)
+        return self
+
+
+class TlsConfig(_Strict):
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+    # Only for brokers with self-signed certificates on a trusted network.
+    insecure: bool = False
+
+
+class MqttConfig(_Strict):
+    host: str = "localhost"
+    port: int = Field(default=1883, ge=1, le=65535)
+    client_id: str = Field(default="ocrfleet", min_length=1, max_length=64)
+    topic_root: Identifier = "ocrfleet"
+    username: str | None = None
+    password: Secret | None = None
+    tls: TlsConfig | None = None
+    keepalive: int = Field(default=30, ge=5, le=3600)
+    reconnect_min_delay: float = Field(default=1.0, gt=0)
+    reconnect_max_delay: float = Field(default=60.0, gt=0)
+    queue_size: int = Field(default=10_000, ge=10)
+
+    @model_validator(mode="after")
+    def _delays(self) -> MqttConfig:
+        if self.reconnect_max_delay < self.reconnect_min_delay:
+            raise ValueError("reconnect_max_delay must not be below reconnect_min_delay")
+        if self.password is not None and self.username is None:
+            raise ValueError("password given without username")
+        return self
+
+
+class HttpConfig(_Strict):
+    listen: str = "127.0.0.1"
+    port: int = Field(default=9330, ge=0, le=65535)
+
+
+class StoreConfig(_Strict):
+    path: Path = Path("/var/lib/ocrfleet/ocrfleet.sqlite")
+    seen_flush_interval: float = Field(default=30.0, gt=0)
+
+
+class LoggingConfig(_Strict):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class Config(_Strict):
+    municipality: Municipality
+    sites: list[SiteConfig] = Field(min_length=1)
+    mqtt: MqttConfig = MqttConfig()
+    http: HttpConfig = HttpConfig()
+    store: StoreConfig = StoreConfig()
+    logging: LoggingConfig = LoggingConfig()
+
+    @model_validator(mode="after")
+    def _unique_sites(self) -> Config:
+        seen: set[str] = set()
+        for site in self.sites:
+            if site.id in seen:
+                raise ValueError(f"site id {site.id!r} is used twice")
+            seen.add(site.id)
+        return self
+
+    def mqtt_password(self) -> str | None:
+        secret: SecretStr | None = self.mqtt.password
+        return secret.get_secret_value() if secret else None

@@ -1,0 +1,1 @@
+"""The built-in demo: the Vlaminggem fleet, an embedded broker and simulated agents."""

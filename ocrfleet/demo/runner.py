@@ -1,0 +1,111 @@
+"""`ocrfleet run` without a config: the demo fleet end to end on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import time
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from ocrfleet.app import App, BackgroundTask
+from ocrfleet.config.hours import OpeningHours
+from ocrfleet.config.loader import LoadedConfig, load_config
+from ocrfleet.demo.broker import embedded_broker, free_port
+from ocrfleet.demo.fleet import demo_config
+from ocrfleet.kinds import SimulationContext
+from ocrfleet.pluginhost.catalog import PluginCatalog
+
+log = logging.getLogger(__name__)
+
+
+def default_state_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "ocrfleet"
+
+
+def site_open_function(hours: OpeningHours, timezone: str) -> Callable[[float], bool]:
+    zone = ZoneInfo(timezone)
+    return lambda t: hours.is_open(datetime.fromtimestamp(t, zone))
+
+
+def simulators(
+    loaded: LoadedConfig, catalog: PluginCatalog, port: int, speedup: float
+) -> list[BackgroundTask]:
+    started = time.time()
+
+    def demo_now() -> float:
+        return started + (time.time() - started) * speedup
+
+    sites = {site.id: site for site in loaded.config.sites}
+    tasks = []
+    for n, device in enumerate(loaded.devices):
+        site = sites[device.site]
+        context = SimulationContext(
+            mqtt_host="127.0.0.1",
+            mqtt_port=port,
+            topic_root=loaded.config.mqtt.topic_root,
+            speedup=speedup,
+            random_seed=n,
+            now=demo_now,
+            site_open=site_open_function(site.opening_hours, site.timezone),
+        )
+        simulate = catalog.kinds[device.kind].simulator(device, context)
+        if simulate is not None:
+            tasks.append(BackgroundTask(f"simulator {device.key}", simulate))
+    return tasks
+
+
+def _http_port(preferred: int) -> int:
+    if preferred == 0:
+        return free_port()
+    try:
+        import socket
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", preferred))
+    except OSError:
+        port = free_port()
+        log.warning("port %d is taken; serving metrics on %d instead", preferred, port)
+        return port
+    return preferred
+
+
+def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
+    state_dir: Path = args.demo_state_dir or default_state_dir()
+    http_port = _http_port(args.demo_http_port)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        async with embedded_broker() as mqtt_port:
+            data = demo_config(mqtt_port, http_port, state_dir / "demo.sqlite")
+            loaded = load_config(data, catalog.kinds)
+            app = App(
+                loaded,
+                catalog,
+                background=simulators(loaded, catalog, mqtt_port, args.demo_speedup),
+            )
+            print(
+                f"ocrfleet demo: {loaded.config.municipality.name}, "
+                f"{len(loaded.config.sites)} sites, "
+                f"{len(loaded.devices)} devices\n"
+                f"  metrics:  http://127.0.0.1:{http_port}/metrics\n"
+                f"  health:   http://127.0.0.1:{http_port}/healthz\n"
+                f"  broker:   mqtt://127.0.0.1:{mqtt_port} (topic root "
+                f"{loaded.config.mqtt.topic_root!r})\n"
+                f"  store:    {state_dir / 'demo.sqlite'}\n"
+                "Stop with Ctrl-C.",
+                flush=True,
+            )
+            await app.run(stop)
+
+    asyncio.run(main())
+    return 0

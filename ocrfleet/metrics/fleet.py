@@ -1,0 +1,158 @@
+"""The one collector that renders FleetState as Prometheus metrics.
+
+Only configured devices appear, so label values stay bounded; a device
+removed from the configuration disappears at the next scrape.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.registry import Collector
+
+from ocrfleet.clock import Clock
+from ocrfleet.kinds import DeviceKind, MetricSpec
+from ocrfleet.ratelimit import RateLimitedLog
+from ocrfleet.sessions import SESSION_DURATION_BUCKETS
+from ocrfleet.state import DeviceView, FleetSnapshot, FleetState
+
+log = logging.getLogger(__name__)
+
+DEVICE_LABELS = ("site", "device", "kind")
+
+
+class FleetCollector(Collector):
+    def __init__(
+        self,
+        state: Callable[[], FleetState],
+        kinds: Mapping[str, DeviceKind],
+        plugin_of_kind: Callable[[str], str],
+        clock: Clock,
+    ) -> None:
+        self._state = state
+        self._kinds = kinds
+        self._plugin_of_kind = plugin_of_kind
+        self._clock = clock
+        self._log = RateLimitedLog(log, interval=60.0)
+
+    def describe(self) -> Iterable[Metric]:
+        # Families depend on the configured kinds; describing none keeps the
+        # registry from calling collect() at registration time.
+        return []
+
+    def collect(self) -> Iterator[Metric]:
+        snapshot = self._state().snapshot(self._clock.now())
+        yield from self._core_families(snapshot)
+        yield from self._kind_families(snapshot)
+
+    def _core_families(self, snapshot: FleetSnapshot) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "ocrfleet_device_up",
+            "1 when the device is reachable and alive, else 0.",
+            labels=DEVICE_LABELS,
+        )
+        info = GaugeMetricFamily(
+            "ocrfleet_device_info",
+            "Configured facts about a device; the value is always 1.",
+            labels=(*DEVICE_LABELS, "model", "reservable"),
+        )
+        last_seen = GaugeMetricFamily(
+            "ocrfleet_device_last_seen_timestamp_seconds",
+            "Unix time of the last message or successful poll from the device.",
+            labels=DEVICE_LABELS,
+        )
+        since = GaugeMetricFamily(
+            "ocrfleet_device_up_changed_timestamp_seconds",
+            "Unix time at which ocrfleet_device_up last changed.",
+            labels=DEVICE_LABELS,
+        )
+        in_use = GaugeMetricFamily(
+            "ocrfleet_pc_in_use",
+            "1 while a visitor's session is open on a public PC or laptop.",
+            labels=DEVICE_LABELS,
+        )
+        sessions = CounterMetricFamily(
+            "ocrfleet_sessions",
+            "Visitor sessions begun on the device.",
+            labels=DEVICE_LABELS,
+        )
+        site_in_use = GaugeMetricFamily(
+            "ocrfleet_site_pcs_in_use",
+            "Public PCs and laptops of the site in use now.",
+            labels=("site",),
+        )
+        per_site: dict[str, int] = {}
+        for view in snapshot.devices:
+            device = view.info
+            labels = [device.site, device.id, device.kind]
+            up.add_metric(labels, 1.0 if view.presence.up else 0.0)
+            info.add_metric([*labels, device.model, "true" if device.reservable else "false"], 1.0)
+            if view.last_seen is not None:
+                last_seen.add_metric(labels, view.last_seen)
+            if view.presence.since is not None:
+                since.add_metric(labels, view.presence.since)
+            kind = self._kinds.get(device.kind)
+            if kind is not None and kind.is_seat:
+                in_use.add_metric(labels, 1.0 if view.usage.in_use else 0.0)
+                sessions.add_metric(labels, float(view.usage.sessions_total))
+                per_site[device.site] = per_site.get(device.site, 0) + int(view.usage.in_use)
+        for site, count in sorted(per_site.items()):
+            site_in_use.add_metric([site], float(count))
+        durations = HistogramMetricFamily(
+            "ocrfleet_session_duration_seconds",
+            "Length of finished visitor sessions.",
+            labels=("site", "kind"),
+        )
+        for (site, kind_name), histogram in sorted(snapshot.session_durations.items()):
+            buckets = [
+                (str(float(b)), float(c))
+                for b, c in zip(SESSION_DURATION_BUCKETS, histogram.bucket_counts, strict=True)
+            ]
+            buckets.append(("+Inf", float(histogram.count)))
+            durations.add_metric([site, kind_name], buckets, histogram.total)
+        yield from (up, info, last_seen, since, in_use, sessions, site_in_use, durations)
+
+    def _kind_families(self, snapshot: FleetSnapshot) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        by_kind: dict[str, list[DeviceView]] = {}
+        for view in snapshot.devices:
+            by_kind.setdefault(view.info.kind, []).append(view)
+        for kind_name, views in sorted(by_kind.items()):
+            kind = self._kinds.get(kind_name)
+            if kind is None:
+                continue
+            for spec in kind.metric_specs:
+                if spec.name not in families:
+                    families[spec.name] = _family(spec)
+            for view in views:
+                labels = [view.info.site, view.info.id, view.info.kind]
+                try:
+                    samples = [(families[s.name], s) for s in kind.samples(view)]
+                except Exception:
+                    plugin = self._plugin_of_kind(kind_name)
+                    self._log.error(
+                        f"plugin:{plugin}",
+                        "plugin %s failed to render metrics of %s; its samples are left out",
+                        plugin,
+                        view.info.key,
+                        exc_info=True,
+                    )
+                    continue
+                for family, sample in samples:
+                    family.add_metric([*labels, *sample.labels], sample.value)  # type: ignore[attr-defined]
+        yield from families.values()
+
+
+def _family(spec: MetricSpec) -> Metric:
+    labels = (*DEVICE_LABELS, *spec.labels)
+    if spec.type == "counter":
+        return CounterMetricFamily(spec.name.removesuffix("_total"), spec.help, labels=labels)
+    return GaugeMetricFamily(spec.name, spec.help, labels=labels)
+

@@ -1,0 +1,1 @@
+"""MQTT: the daemon's subscriber and the routing of messages to device kinds."""

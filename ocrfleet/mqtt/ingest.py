@@ -1,0 +1,103 @@
+"""From an MQTT message to FleetState: route, parse, validate, apply.
+
+Runs on the MQTT network thread, for every message: keep it lean.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ocrfleet.clock import Clock
+from ocrfleet.kinds import PayloadError
+from ocrfleet.mqtt.routes import AVAILABILITY, RouteTable
+from ocrfleet.ratelimit import RateLimitedLog
+from ocrfleet.sessions import SessionEvent
+from ocrfleet.state import Availability, FleetState
+from ocrfleet.store.writer import Ack, StoreWriter
+
+log = logging.getLogger(__name__)
+
+_AVAILABILITY_VALUES = {b"online": Availability.ONLINE, b"offline": Availability.OFFLINE}
+# How long a callback may wait for room in the store queue before the
+# message is left unacknowledged for redelivery.
+_QUEUE_WAIT = 1.0
+
+
+@dataclass
+class IngestStats:
+    """Plain counters, written by the MQTT thread only, read by scrapes."""
+
+    accepted: dict[str, int] = field(default_factory=dict)
+    rejected: dict[str, int] = field(default_factory=dict)
+
+    def count_accepted(self, channel: str) -> None:
+        self.accepted[channel] = self.accepted.get(channel, 0) + 1
+
+    def count_rejected(self, reason: str) -> None:
+        self.rejected[reason] = self.rejected.get(reason, 0) + 1
+
+
+class Ingest:
+    def __init__(
+        self,
+        state: FleetState,
+        routes: RouteTable,
+        writer: StoreWriter,
+        clock: Clock,
+        plugin_of_kind: Callable[[str], str],
+    ) -> None:
+        self.state = state
+        self.routes = routes
+        self.writer = writer
+        self.clock = clock
+        self.stats = IngestStats()
+        self._plugin_of_kind = plugin_of_kind
+        self._log = RateLimitedLog(log)
+
+    def handle(self, topic: str, payload: bytes, ack: Ack | None) -> bool:
+        """Apply one message. Returns True when `ack` was taken over (called later)."""
+        route = self.routes.routes.get(topic)
+        if route is None:
+            self._reject(self.routes.classify_unrouted(topic), topic, "no configured device here")
+            return False
+        now = self.clock.now()
+        if route.channel == AVAILABILITY:
+            availability = _AVAILABILITY_VALUES.get(payload.strip())
+            if availability is None:
+                self._reject("invalid", topic, "availability must be 'online' or 'offline'")
+                return False
+            self.state.record_availability(route.key, availability, now)
+            self.stats.count_accepted(AVAILABILITY)
+            return False
+        try:
+            result = route.kind.parse_mqtt(route.channel, payload)
+        except PayloadError as exc:
+            self._reject(exc.reason, topic, exc.detail)
+            return False
+        except Exception:
+            plugin = self._plugin_of_kind(route.kind.name)
+            self.stats.count_rejected("plugin_error")
+            self._log.error(
+                f"plugin:{plugin}",
+                "plugin %s failed on a message on %s; message dropped",
+                plugin,
+                topic,
+                exc_info=True,
+            )
+            return False
+        self.stats.count_accepted(route.channel)
+        if isinstance(result, SessionEvent):
+            self.state.record_heartbeat(route.key, now)
+            if self.writer.submit_session(route.key, result, ack, timeout=_QUEUE_WAIT):
+                return True
+            self._reject("queue_full", topic, "store queue full; left for redelivery")
+            return True  # never acknowledged, so the broker delivers it again
+        self.state.record_reading(route.key, result, now)
+        return False
+
+    def _reject(self, reason: str, topic: str, detail: str) -> None:
+        self.stats.count_rejected(reason)
+        # The topic is cut short: it comes from outside and may be huge.
+        self._log.warning(reason, "rejected MQTT message (%s) on %.120r: %s", reason, topic, detail)

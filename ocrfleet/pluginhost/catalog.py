@@ -1,0 +1,74 @@
+"""What the loaded plugins contribute, asked once and kept with its owner's name."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pluggy
+
+from ocrfleet.kinds import DeviceKind
+from ocrfleet.pluginhost.hookspecs import CliCommand
+
+log = logging.getLogger(__name__)
+
+
+class PluginConflictError(Exception):
+    pass
+
+
+@dataclass
+class PluginContribution:
+    plugin: str
+    version: str
+    kinds: list[str] = field(default_factory=list)
+    commands: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PluginCatalog:
+    kinds: dict[str, DeviceKind]
+    kind_owner: dict[str, str]
+    commands: dict[str, CliCommand]
+    contributions: list[PluginContribution]
+
+    @classmethod
+    def from_manager(cls, manager: pluggy.PluginManager) -> PluginCatalog:
+        kinds: dict[str, DeviceKind] = {}
+        owner: dict[str, str] = {}
+        commands: dict[str, CliCommand] = {}
+        contributions: dict[str, PluginContribution] = {}
+        versions = {
+            manager.get_name(plugin) or "": dist.version
+            for plugin, dist in manager.list_plugin_distinfo()
+        }
+
+        def contribution(name: str) -> PluginContribution:
+            if name not in contributions:
+                contributions[name] = PluginContribution(name, versions.get(name, ""))
+            return contributions[name]
+
+        for impl in manager.hook.ocrfleet_device_kinds.get_hookimpls():
+            for kind in _call(impl):
+                if kind.name in kinds:
+                    raise PluginConflictError(
+                        f"device kind {kind.name!r} is provided by both "
+                        f"{owner[kind.name]!r} and {impl.plugin_name!r}"
+                    )
+                kinds[kind.name] = kind
+                owner[kind.name] = impl.plugin_name
+                contribution(impl.plugin_name).kinds.append(kind.name)
+        for impl in manager.hook.ocrfleet_cli_commands.get_hookimpls():
+            for command in _call(impl):
+                if command.name in commands:
+                    raise PluginConflictError(f"command {command.name!r} is provided twice")
+                commands[command.name] = command
+                contribution(impl.plugin_name).commands.append(command.name)
+        return cls(kinds, owner, commands, sorted(contributions.values(), key=lambda c: c.plugin))
+
+
+def _call(impl: pluggy.HookImpl) -> list[Any]:
+    result = cast("Sequence[Any] | None", impl.function())
+    return list(result or ())

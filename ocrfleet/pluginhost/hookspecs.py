@@ -1,0 +1,45 @@
+"""The hooks a plugin may implement.
+
+Hooks are synchronous and cheap: they return objects whose methods do the
+work, so loading plugins never performs I/O.
+"""
+
+from __future__ import annotations
+
+import argparse
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from ocrfleet.kinds import DeviceKind
+
+hookspec = pluggy.HookspecMarker("ocrfleet")
+hookimpl = pluggy.HookimplMarker("ocrfleet")
+
+
+class CliCommand(ABC):
+    """A subcommand of `ocrfleet` contributed by a plugin."""
+
+    name: str
+    help: str
+
+    @abstractmethod
+    def configure(self, parser: argparse.ArgumentParser) -> None:
+        """Add the command's arguments."""
+
+    @abstractmethod
+    def run(self, args: argparse.Namespace) -> int:
+        """Run the command; returns the exit status."""
+
+
+@hookspec
+def ocrfleet_device_kinds() -> Sequence[DeviceKind]:  # type: ignore[empty-body]
+    """Device kinds this plugin provides (e.g. pc, printer)."""
+
+
+@hookspec
+def ocrfleet_cli_commands() -> Sequence[CliCommand]:  # type: ignore[empty-body]
+    """Extra `ocrfleet` subcommands this plugin provides."""

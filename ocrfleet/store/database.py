@@ -1,0 +1,176 @@
+"""SQLite access. One Store object per thread that uses it; WAL lets them coexist."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+
+from ocrfleet.devices import DeviceKey
+from ocrfleet.sessions import SessionEvent, SessionEventType
+from ocrfleet.store.migrations import MIGRATIONS
+
+
+class StoreError(Exception):
+    pass
+
+
+class SessionOutcome(Enum):
+    STARTED = "started"
+    ENDED = "ended"
+    WHOLE = "whole"  # an end whose start never arrived
+    DUPLICATE = "duplicate"
+
+    @property
+    def is_new_session(self) -> bool:
+        return self in (SessionOutcome.STARTED, SessionOutcome.WHOLE)
+
+
+@dataclass(frozen=True, slots=True)
+class SeenRecord:
+    key: DeviceKey
+    kind: str
+    first_seen: float
+    last_seen: float
+
+
+@dataclass(frozen=True, slots=True)
+class UsageSummary:
+    open_session: SessionEvent | None
+    sessions_total: int
+
+
+class Store:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # NORMAL in WAL mode keeps the file consistent after a crash; a
+            # power cut may lose the last transactions, which QoS 1 redelivers.
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._migrate()
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"{path}: {exc}") from exc
+
+    def _migrate(self) -> None:
+        current = self.schema_version()
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"database schema version {current} is newer than this ocrfleet knows "
+                f"({len(MIGRATIONS)}); refusing to touch it"
+            )
+        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {version}; COMMIT;")
+
+    def schema_version(self) -> int:
+        row = self._db.execute("PRAGMA user_version").fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+    # -- devices -----------------------------------------------------------
+
+    def record_seen(self, seen: Mapping[DeviceKey, tuple[str, float]]) -> None:
+        """Upsert last-seen times (kind, timestamp) in one transaction."""
+        if not seen:
+            return
+        with self._transaction():
+            self._db.executemany(
+                """
+                INSERT INTO devices (site, device, kind, first_seen, last_seen)
+                VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (site, device) DO UPDATE SET
+                    kind = excluded.kind,
+                    last_seen = max(last_seen, excluded.last_seen)
+                """,
+                [(k.site, k.device, kind, at, at) for k, (kind, at) in seen.items()],
+            )
+
+    def seen_devices(self) -> list[SeenRecord]:
+        rows = self._db.execute(
+            "SELECT site, device, kind, first_seen, last_seen FROM devices ORDER BY site, device"
+        ).fetchall()
+        return [SeenRecord(DeviceKey(r[0], r[1]), r[2], r[3], r[4]) for r in rows]
+
+    # -- sessions ----------------------------------------------------------
+
+    def record_session_events(
+        self, events: Iterable[tuple[DeviceKey, SessionEvent]]
+    ) -> list[SessionOutcome]:
+        """Store session events in one transaction.
+
+        Returns, per event, what it changed: a redelivered event (same device,
+        session id and type) changes nothing and is DUPLICATE, which is what
+        makes QoS 1's at-least-once delivery count exactly once.
+        """
+        accepted = []
+        with self._transaction():
+            for key, event in events:
+                accepted.append(self._record_session_event(key, event))
+        return accepted
+
+    def _record_session_event(self, key: DeviceKey, event: SessionEvent) -> SessionOutcome:
+        if event.type is SessionEventType.START:
+            cur = self._db.execute(
+                "INSERT OR IGNORE INTO sessions (site, device, session_id, started_at) "
+                "VALUES (?, ?, ?, ?)",
+                (key.site, key.device, event.session_id, event.started_at),
+            )
+            return SessionOutcome.STARTED if cur.rowcount == 1 else SessionOutcome.DUPLICATE
+        cur = self._db.execute(
+            "UPDATE sessions SET ended_at = ? "
+            "WHERE site = ? AND device = ? AND session_id = ? AND ended_at IS NULL",
+            (event.ended_at, key.site, key.device, event.session_id),
+        )
+        if cur.rowcount == 1:
+            return SessionOutcome.ENDED
+        # An end whose start never arrived still is a whole session.
+        cur = self._db.execute(
+            "INSERT OR IGNORE INTO sessions (site, device, session_id, started_at, ended_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (key.site, key.device, event.session_id, event.started_at, event.ended_at),
+        )
+        return SessionOutcome.WHOLE if cur.rowcount == 1 else SessionOutcome.DUPLICATE
+
+    def usage_summary(self) -> dict[DeviceKey, UsageSummary]:
+        totals: dict[DeviceKey, int] = {
+            DeviceKey(site, device): count
+            for site, device, count in self._db.execute(
+                "SELECT site, device, count(*) FROM sessions GROUP BY site, device"
+            )
+        }
+        open_sessions: dict[DeviceKey, SessionEvent] = {}
+        for site, device, session_id, started_at in self._db.execute(
+            "SELECT site, device, session_id, started_at FROM sessions "
+            "WHERE ended_at IS NULL ORDER BY started_at"
+        ):
+            open_sessions[DeviceKey(site, device)] = SessionEvent(
+                SessionEventType.START, session_id, started_at
+            )
+        return {key: UsageSummary(open_sessions.get(key), total) for key, total in totals.items()}
+
+    def session_count(self) -> int:
+        return int(self._db.execute("SELECT count(*) FROM sessions").fetchone()[0])
+
+    def integrity_ok(self) -> bool:
+        return bool(self._db.execute("PRAGMA integrity_check").fetchone()[0] == "ok")
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")

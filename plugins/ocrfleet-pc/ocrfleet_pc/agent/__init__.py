@@ -1,0 +1,1 @@
+"""The ocrfleet PC agent: runs on each public PC (Windows or Linux) and reports over MQTT."""

@@ -1,0 +1,130 @@
+"""The pc and laptop device kinds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ocrfleet.devices import DeviceInfo
+from ocrfleet.kinds import (
+    DeviceKind,
+    MetricSpec,
+    MqttChannel,
+    MqttMessageResult,
+    PayloadError,
+    Sample,
+    SimulationContext,
+    Simulator,
+)
+from ocrfleet.sessions import SessionEvent, SessionEventType
+from ocrfleet.state import DeviceView
+from ocrfleet_pc.payloads import HealthV1, SessionV1
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class PcOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    heartbeat_timeout: float = Field(
+        default=180.0,
+        gt=0,
+        description="seconds without a message before the PC counts as down "
+        "(the agent reports every 60 s by default)",
+    )
+
+
+class PcKind(DeviceKind):
+    name: ClassVar[str] = "pc"
+    description: ClassVar[str] = "public desktop PC reporting through the ocrfleet agent (MQTT)"
+    is_seat: ClassVar[bool] = True
+    options_model: ClassVar[type[BaseModel]] = PcOptions
+    mqtt_channels: ClassVar[Sequence[MqttChannel]] = (
+        MqttChannel("health", qos=0),
+        MqttChannel("session", qos=1),
+    )
+    metric_specs: ClassVar[Sequence[MetricSpec]] = (
+        MetricSpec("ocrfleet_pc_cpu_ratio", "CPU busy, 0-1, as last reported."),
+        MetricSpec("ocrfleet_pc_memory_used_ratio", "Memory in use, 0-1, as last reported."),
+        MetricSpec("ocrfleet_pc_disk_free_bytes", "Free bytes on the system disk."),
+        MetricSpec("ocrfleet_pc_uptime_seconds", "Seconds since the PC's operating system booted."),
+        MetricSpec(
+            "ocrfleet_pc_frozen",
+            "1 when restore software (e.g. Deep Freeze) is active, 0 when thawed; "
+            "absent when unknown.",
+        ),
+        MetricSpec(
+            "ocrfleet_pc_eid_reader_present",
+            "1 when an eID card reader is attached, 0 when none; absent when unknown.",
+        ),
+        MetricSpec(
+            "ocrfleet_pc_agent_info",
+            "Operating system and agent version a PC reports; the value is always 1.",
+            labels=("os", "agent_version"),
+        ),
+    )
+
+    def heartbeat_timeout(self, options: Any) -> float | None:
+        return float(options.heartbeat_timeout) if options is not None else 180.0
+
+    def parse_mqtt(self, channel: str, payload: bytes) -> MqttMessageResult:
+        if channel == "health":
+            return _validate(HealthV1, payload)
+        if channel == "session":
+            message = _validate(SessionV1, payload)
+            return SessionEvent(
+                SessionEventType(message.event),
+                message.session_id,
+                message.started_at,
+                message.ended_at,
+            )
+        return super().parse_mqtt(channel, payload)
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        health = device.reading
+        if not isinstance(health, HealthV1):
+            return
+        yield Sample("ocrfleet_pc_cpu_ratio", health.cpu_ratio)
+        yield Sample("ocrfleet_pc_memory_used_ratio", health.memory_used_ratio)
+        yield Sample("ocrfleet_pc_disk_free_bytes", float(health.disk_free_bytes))
+        yield Sample("ocrfleet_pc_uptime_seconds", health.uptime_seconds)
+        if health.frozen is not None:
+            yield Sample("ocrfleet_pc_frozen", 1.0 if health.frozen else 0.0)
+        if health.eid_reader_present is not None:
+            yield Sample(
+                "ocrfleet_pc_eid_reader_present", 1.0 if health.eid_reader_present else 0.0
+            )
+        yield Sample("ocrfleet_pc_agent_info", 1.0, (health.os, health.agent_version))
+
+    def simulator(self, device: DeviceInfo, context: SimulationContext) -> Simulator | None:
+        from ocrfleet_pc.simulate import SimulatedPc
+
+        return SimulatedPc(device, context, laptop=self.name == "laptop").run
+
+
+class LaptopKind(PcKind):
+    name: ClassVar[str] = "laptop"
+    description: ClassVar[str] = (
+        "laptop (e.g. from the lesson pool) reporting through the ocrfleet agent (MQTT)"
+    )
+
+
+def _validate(model: type[M], payload: bytes) -> M:
+    try:
+        return model.model_validate_json(payload)
+    except ValidationError as exc:
+        raise _payload_error(exc) from None
+
+
+def _payload_error(exc: ValidationError) -> PayloadError:
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    if first["type"] in ("json_invalid", "json_type"):
+        return PayloadError("unparsable", first["msg"])
+    if first["loc"] == ("v",) and first["type"] != "missing":
+        return PayloadError("unsupported_version", "only schema version 1 is understood")
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return PayloadError("invalid", f"{where}: {first['msg']}{more}")

@@ -1,0 +1,131 @@
+"""A simulated public PC for the demo fleet, publishing through the real agent path.
+
+Visitors come while the site is open, in sessions from a few minutes (a
+quick print) to a few hours; now and then a PC is switched off for a while.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import zlib
+
+from ocrfleet.devices import DeviceInfo
+from ocrfleet.kinds import SimulationContext
+from ocrfleet.mqtt.subscriber import MqttSettings
+from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
+from ocrfleet_pc.agent.probes import AGENT_VERSION
+from ocrfleet_pc.payloads import HealthV1, SessionV1
+
+TICK = 60.0  # simulated seconds between health reports
+GIB = 1024**3
+
+
+class SimulatedPc:
+    def __init__(self, device: DeviceInfo, context: SimulationContext, laptop: bool) -> None:
+        self._device = device
+        self._context = context
+        self._laptop = laptop
+        self._rng = random.Random(context.random_seed ^ zlib.crc32(str(device.key).encode()))
+        self._booted = context.now() - self._rng.uniform(600, 36_000)
+        self._disk_free = self._rng.uniform(40, 180) * GIB
+        self._session: SessionV1 | None = None
+        self._session_ends = 0.0
+        self._outage_until = 0.0
+
+    def _connection(self) -> AgentConnection:
+        settings = MqttSettings(
+            host=self._context.mqtt_host,
+            port=self._context.mqtt_port,
+            client_id=f"ocrfleet-demo-{self._device.site}-{self._device.id}",
+            reconnect_max_delay=10.0,
+            queue_size=1000,
+        )
+        identity = AgentIdentity(self._context.topic_root, self._device.site, self._device.id)
+        return AgentConnection(settings, identity)
+
+    async def run(self) -> None:
+        connection = self._connection()
+        connection.start()
+        try:
+            while True:
+                connection = await self._tick(connection)
+                await asyncio.sleep(max(0.2, TICK / self._context.speedup))
+        finally:
+            await asyncio.to_thread(connection.stop)
+
+    async def _tick(self, connection: AgentConnection) -> AgentConnection:
+        now = self._context.now()
+        if self._outage_until:
+            if now < self._outage_until:
+                return connection
+            self._outage_until = 0.0
+            self._booted = now
+            connection = self._connection()
+            connection.start()
+        elif not self._laptop and self._rng.random() < 0.0015:
+            # About once a day a PC is switched off for 5 to 40 minutes.
+            self._end_session(connection, now)
+            self._outage_until = now + self._rng.uniform(300, 2400)
+            await asyncio.to_thread(connection.stop)
+            return connection
+        self._visitors(connection, now)
+        if connection.connected:
+            connection.publish_health(self._health(now))
+        return connection
+
+    def _visitors(self, connection: AgentConnection, now: float) -> None:
+        open_now = self._context.site_open(now)
+        if self._session is not None and (now >= self._session_ends or not open_now):
+            self._end_session(connection, now)
+        elif (
+            self._session is None
+            and open_now
+            and self._rng.random() < (0.04 if self._laptop else 0.12)
+        ):
+            started = time.time()
+            self._session = SessionV1(
+                v=1,
+                event="start",
+                session_id=f"{self._rng.getrandbits(64):016x}",
+                started_at=started,
+            )
+            # Log-normal: most sessions 15-60 minutes, a few several hours.
+            length = min(4 * 3600.0, max(180.0, self._rng.lognormvariate(7.7, 0.8)))
+            self._session_ends = now + length
+            connection.publish_session(self._session)
+
+    def _end_session(self, connection: AgentConnection, now: float) -> None:
+        if self._session is None:
+            return
+        started = self._session.started_at
+        ended = max(started, time.time())
+        connection.publish_session(
+            SessionV1(
+                v=1,
+                event="end",
+                session_id=self._session.session_id,
+                started_at=started,
+                ended_at=ended,
+            )
+        )
+        self._session = None
+
+    def _health(self, now: float) -> HealthV1:
+        busy = self._session is not None
+        cpu = self._rng.uniform(0.15, 0.7) if busy else self._rng.uniform(0.01, 0.08)
+        memory = self._rng.uniform(0.45, 0.85) if busy else self._rng.uniform(0.25, 0.4)
+        self._disk_free = max(5 * GIB, self._disk_free - self._rng.uniform(0, 0.02) * GIB)
+        return HealthV1(
+            v=1,
+            ts=time.time(),
+            cpu_ratio=round(cpu, 3),
+            memory_used_ratio=round(memory, 3),
+            disk_free_bytes=int(self._disk_free),
+            uptime_seconds=max(0.0, now - self._booted),
+            os="Windows 11 Pro 23H2" if not self._laptop else "Windows 11 Education 23H2",
+            agent_version=AGENT_VERSION,
+            frozen=not self._laptop,
+            eid_reader_present=True,
+        )

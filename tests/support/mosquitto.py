@@ -1,0 +1,88 @@
+"""A real Mosquitto broker on a free loopback port, for tests and benchmarks."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def mosquitto_binary() -> str:
+    found = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+    if not Path(found).exists():
+        raise RuntimeError("mosquitto is not installed (make test installs it)")
+    return found
+
+
+class Mosquitto:
+    """Start, stop and restart a broker that keeps its port and its persistence file."""
+
+    def __init__(self, workdir: Path, port: int | None = None, extra_config: str = "") -> None:
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.host = "127.0.0.1"
+        self._extra = extra_config
+        self._process: subprocess.Popen[bytes] | None = None
+        self.log_path = workdir / "mosquitto.log"
+
+    def _write_config(self) -> Path:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text(
+            f"listener {self.port} 127.0.0.1\n"
+            "allow_anonymous true\n"
+            "persistence true\n"
+            f"persistence_location {self.workdir}/\n"
+            # Bounded, so sessions left behind cannot grow the broker forever.
+            "max_queued_messages 100000\n"
+            "log_type error\nlog_type warning\nlog_type notice\n"
+            f"log_dest file {self.log_path}\n" + self._extra
+        )
+        return conf
+
+    def start(self) -> None:
+        conf = self._write_config()
+        self._process = subprocess.Popen(
+            [mosquitto_binary(), "-c", str(conf)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited: {self.log_path.read_text()}")
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("mosquitto did not start listening")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self._process is None:
+            return
+        self._process.send_signal(sig)
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+        self._process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
