@@ -185,6 +185,7 @@ class App:
         self.ingest.routes = routes
         self.routes = routes
         self.loaded = loaded
+        self.subscriber.resubscribe()
         log.info("configuration reloaded: %d devices", len(loaded.devices))
 
 

@@ -38,6 +38,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="demo only: run simulated visitors this many times faster than real time",
     )
     parser.add_argument(
+        "--demo-broker",
+        choices=("auto", "mosquitto", "amqtt"),
+        default="auto",
+        help="demo only: embedded MQTT broker (auto: Mosquitto when installed, else amqtt)",
+    )
+    parser.add_argument(
         "--demo-state-dir",
         type=Path,
         help="demo only: where the demo keeps its SQLite file (default: a per-user state dir)",

@@ -39,13 +39,20 @@ async def _wait_listening(host: str, port: int, timeout: float) -> None:
 
 
 @contextlib.asynccontextmanager
-async def embedded_broker(host: str = "127.0.0.1", port: int | None = None) -> AsyncIterator[int]:
-    """Start a loopback broker; yields its port."""
+async def embedded_broker(
+    host: str = "127.0.0.1", port: int | None = None, kind: str = "auto"
+) -> AsyncIterator[int]:
+    """Start a loopback broker; yields its port.
+
+    kind: "mosquitto", "amqtt", or "auto" (Mosquitto when installed).
+    """
     port = port or free_port(host)
     mosquitto = shutil.which("mosquitto") or (
         "/usr/sbin/mosquitto" if Path("/usr/sbin/mosquitto").exists() else None
     )
-    if mosquitto:
+    if kind == "mosquitto" and mosquitto is None:
+        raise RuntimeError("--demo-broker mosquitto: mosquitto is not installed")
+    if mosquitto and kind != "amqtt":
         async with _mosquitto(mosquitto, host, port):
             yield port
     else:

@@ -85,7 +85,7 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        async with embedded_broker() as mqtt_port:
+        async with embedded_broker(kind=args.demo_broker) as mqtt_port:
             data = demo_config(mqtt_port, http_port, state_dir / "demo.sqlite")
             loaded = load_config(data, catalog.kinds)
             app = App(

@@ -155,4 +155,3 @@ def _family(spec: MetricSpec) -> Metric:
     if spec.type == "counter":
         return CounterMetricFamily(spec.name.removesuffix("_total"), spec.help, labels=labels)
     return GaugeMetricFamily(spec.name, spec.help, labels=labels)
-

@@ -133,9 +133,7 @@ class MqttSubscriber:
         self.connects += 1
         # Subscribing again on every connect covers a broker that lost our
         # session (restarted without persistence).
-        subscriptions = [(s.pattern, s.qos) for s in self._ingest.routes.subscriptions]
-        if subscriptions:
-            client.subscribe(subscriptions)
+        subscriptions = self._subscribe()
         self._connected.set()
         log.info(
             "connected to MQTT broker %s:%d (%d subscriptions)",
@@ -143,6 +141,17 @@ class MqttSubscriber:
             self._settings.port,
             len(subscriptions),
         )
+
+    def resubscribe(self) -> None:
+        """Subscribe to the current routes' topics (after a configuration reload)."""
+        if self.connected:
+            self._subscribe()
+
+    def _subscribe(self) -> list[tuple[str, int]]:
+        subscriptions = [(s.pattern, s.qos) for s in self._ingest.routes.subscriptions]
+        if subscriptions:
+            self._client.subscribe(subscriptions)
+        return subscriptions
 
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: ReasonCode, properties: Any

@@ -52,7 +52,10 @@ class RunningApp:
     """An App running on its own event loop thread, stopped on exit."""
 
     def __init__(
-        self, config: dict[str, Any], plugins: PluginCatalog | None = None, clock: Clock | None = None
+        self,
+        config: dict[str, Any],
+        plugins: PluginCatalog | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.catalog = plugins or catalog()
         self.app = App(load_config(config, self.catalog.kinds), self.catalog, clock=clock)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import signal
 import socket
@@ -45,7 +46,10 @@ class Mosquitto:
             # Bounded, so sessions left behind cannot grow the broker forever.
             "max_queued_messages 100000\n"
             "log_type error\nlog_type warning\nlog_type notice\n"
-            f"log_dest file {self.log_path}\n" + self._extra
+            f"log_dest file {self.log_path}\n"
+            # Run as root, Mosquitto drops to user "mosquitto", which cannot
+            # write the persistence file into our private temp dir.
+            f"user {getpass.getuser()}\n" + self._extra
         )
         return conf
 

@@ -12,14 +12,20 @@ from paho.mqtt.enums import CallbackAPIVersion
 class TestPublisher:
     __test__ = False
 
-    def __init__(self, port: int, client_id: str = "test-publisher", will: str | None = None) -> None:
-        self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    def __init__(
+        self, port: int, client_id: str = "test-publisher", will: str | None = None
+    ) -> None:
+        self.client = paho.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True
+        )
         if will:
             self.client.will_set(will, "offline", qos=1, retain=True)
         self.client.connect("127.0.0.1", port, keepalive=5)
         self.client.loop_start()
 
-    def publish(self, topic: str, payload: bytes | str | dict[str, Any], qos: int = 1, retain: bool = False) -> None:
+    def publish(
+        self, topic: str, payload: bytes | str | dict[str, Any], qos: int = 1, retain: bool = False
+    ) -> None:
         if isinstance(payload, dict):
             payload = json.dumps(payload)
         info = self.client.publish(topic, payload, qos=qos, retain=retain)

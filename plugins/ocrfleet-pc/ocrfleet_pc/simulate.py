@@ -48,6 +48,8 @@ class SimulatedPc:
     async def run(self) -> None:
         connection = self._connection()
         connection.start()
+        # Report at once, like a real agent does on start-up.
+        await asyncio.to_thread(connection.wait_connected, 10)
         try:
             while True:
                 connection = await self._tick(connection)
@@ -64,6 +66,7 @@ class SimulatedPc:
             self._booted = now
             connection = self._connection()
             connection.start()
+            await asyncio.to_thread(connection.wait_connected, 10)
         elif not self._laptop and self._rng.random() < 0.0015:
             # About once a day a PC is switched off for 5 to 40 minutes.
             self._end_session(connection, now)

@@ -1,0 +1,140 @@
+"""Plugins: loaded like third-party ones, checked at start-up, isolated at run time."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import ClassVar
+
+import pluggy
+import pytest
+
+from ocrfleet.app import App, BackgroundTask
+from ocrfleet.config.loader import load_config
+from ocrfleet.kinds import DeviceKind, MetricSpec, MqttChannel, MqttMessageResult, Sample
+from ocrfleet.pluginhost import hookimpl
+from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
+from ocrfleet.pluginhost.manager import build_plugin_manager
+from ocrfleet.state import DeviceView
+from tests.support.daemon import RunningApp, catalog, site_config, value, wait_for
+from tests.support.mosquitto import Mosquitto
+from tests.support.publisher import TestPublisher, health
+
+
+class FlakyKind(DeviceKind):
+    """A kind whose code fails on every message and every scrape."""
+
+    name: ClassVar[str] = "flaky"
+    mqtt_channels: ClassVar[Sequence[MqttChannel]] = (MqttChannel("reading"),)
+    metric_specs: ClassVar[Sequence[MetricSpec]] = (MetricSpec("ocrfleet_flaky_value", "x"),)
+
+    def parse_mqtt(self, channel: str, payload: bytes) -> MqttMessageResult:
+        if payload == b"ok":
+            return "reading"
+        raise RuntimeError("flaky plugin bug")
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        yield Sample("ocrfleet_flaky_value", 1.0)
+        raise RuntimeError("flaky plugin render bug")
+
+
+class FlakyPlugin:
+    @hookimpl
+    def ocrfleet_device_kinds(self) -> Sequence[DeviceKind]:
+        return [FlakyKind()]
+
+
+def test_failing_plugin_is_logged_by_name_and_isolated(
+    broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugins = catalog(FlakyPlugin())
+    devices = [{"id": "pc-01", "kind": "pc"}, {"id": "odd-01", "kind": "flaky"}]
+    config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices)
+    flaky_name = plugins.kind_owner["flaky"]
+    with caplog.at_level(logging.ERROR), RunningApp(config, plugins) as daemon:
+        agent = TestPublisher(broker.port)
+        agent.publish("ocrfleet/lib/odd-01/reading", b"boom")
+        agent.publish("ocrfleet/lib/odd-01/reading", b"ok")
+        agent.publish("ocrfleet/lib/pc-01/health", health(cpu_ratio=0.5))
+        pc = {"site": "lib", "device": "pc-01", "kind": "pc"}
+        wait_for(lambda: value(daemon.scrape(), "ocrfleet_pc_cpu_ratio", **pc) == 0.5)
+        samples = daemon.scrape()
+        assert value(samples, "ocrfleet_mqtt_messages_rejected_total", reason="plugin_error") == 1
+        # The failing render leaves out only that plugin's samples.
+        odd = {"site": "lib", "device": "odd-01", "kind": "flaky"}
+        assert value(samples, "ocrfleet_flaky_value", **odd) is None
+        assert value(samples, "ocrfleet_device_up", **odd) == 1.0
+        assert value(samples, "ocrfleet_device_up", **pc) == 1.0
+        agent.close()
+    messages = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert any(f"plugin {flaky_name} failed on a message" in m for m in messages), messages
+    assert any(f"plugin {flaky_name} failed to render" in m for m in messages), messages
+
+
+def test_failing_background_task_does_not_stop_the_daemon(
+    broker: Mosquitto, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    plugins = catalog()
+    loaded = load_config(site_config(broker.port, tmp_path / "s.sqlite"), plugins.kinds)
+    ran = asyncio.Event()
+
+    async def broken() -> None:
+        raise RuntimeError("simulator bug")
+
+    async def healthy() -> None:
+        ran.set()
+        await asyncio.sleep(3600)
+
+    app = App(
+        loaded,
+        plugins,
+        background=[BackgroundTask("broken", broken), BackgroundTask("healthy", healthy)],
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        runner = asyncio.create_task(app.run(stop))
+        await asyncio.wait_for(ran.wait(), 10)
+        await asyncio.sleep(0.2)
+        assert not runner.done()
+        stop.set()
+        await asyncio.wait_for(runner, 10)
+
+    with caplog.at_level(logging.ERROR):
+        asyncio.run(main())
+    assert any("background task broken failed" in r.getMessage() for r in caplog.records)
+
+
+class MisspeltPlugin:
+    @hookimpl
+    def ocrfleet_device_kind(self) -> Sequence[DeviceKind]:  # the hook is ..._kinds
+        return []
+
+
+def test_misspelt_hook_fails_at_start_up() -> None:
+    with pytest.raises(pluggy.PluginValidationError, match="ocrfleet_device_kind"):
+        build_plugin_manager([MisspeltPlugin()])
+
+
+def test_bundled_plugin_loads_through_entry_points() -> None:
+    manager = build_plugin_manager()
+    names = {name for name, _ in manager.list_name_plugin()}
+    assert "pc" in names
+    assert {"pc", "laptop"} <= set(PluginCatalog.from_manager(manager).kinds)
+    bare = PluginCatalog.from_manager(build_plugin_manager(load_entry_points=False))
+    assert bare.kinds == {}
+
+
+class DuplicatePcPlugin:
+    @hookimpl
+    def ocrfleet_device_kinds(self) -> Sequence[DeviceKind]:
+        from ocrfleet_pc.kind import PcKind
+
+        return [PcKind()]
+
+
+def test_two_plugins_with_one_kind_name_conflict() -> None:
+    with pytest.raises(PluginConflictError, match="'pc'"):
+        PluginCatalog.from_manager(build_plugin_manager([DuplicatePcPlugin()]))
