@@ -71,10 +71,11 @@ def test_every_session_event_counted_once_across_broker_restart(
         broker.start()
         for player in players:
             player.join(60)
-        for agent in agents:
-            wait_for(
-                lambda a=agent: a.unacknowledged() == 0, timeout=30, what="agent queue drained"
-            )
+        wait_for(
+            lambda: all(a.unacknowledged() == 0 for a in agents),
+            timeout=30,
+            what="agent queues drained",
+        )
 
         def all_counted() -> bool:
             samples = scrape(daemon.metrics_url)
