@@ -171,3 +171,38 @@ def test_unwritable_store_is_a_clear_error(broker: Mosquitto, tmp_path: Path) ->
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert str(store_path) in result.stderr
+
+
+def test_sighup_reloads_devices_and_json_logs(broker: Mosquitto, tmp_path: Path) -> None:
+    http_port = free_port()
+    two = [{"id": "pc-01", "kind": "pc"}, {"id": "pc-02", "kind": "pc"}]
+    data = site_config(broker.port, tmp_path / "s.sqlite", devices=two)
+    data["http"]["port"] = http_port
+    config = tmp_path / "ocrfleet.toml"
+    config.write_text(_toml(data))
+    daemon = _start(config, "--log-format", "json")
+    url = f"http://127.0.0.1:{http_port}/metrics"
+    try:
+        wait_for(lambda: _healthy(http_port), timeout=20, what="daemon healthy")
+        assert len(series_of(scrape(url), "ocrfleet_device_up")) == 2
+        data["sites"][0]["devices"] = two[:1]
+        config.write_text(_toml(data))
+        daemon.send_signal(signal.SIGHUP)
+        wait_for(lambda: len(series_of(scrape(url), "ocrfleet_device_up")) == 1, what="reload")
+        # A broken file is refused and the running devices stay as they were.
+        config.write_text("sites = 3\n")
+        daemon.send_signal(signal.SIGHUP)
+        time.sleep(1.0)
+        assert len(series_of(scrape(url), "ocrfleet_device_up")) == 1
+        assert daemon.poll() is None
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=10)
+        output = daemon.communicate()[0]
+    records = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert records, output
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+    assert any("configuration reloaded: 1 devices" in r["message"] for r in records)
+    refused = [r for r in records if "configuration not reloaded" in r["message"]]
+    assert refused and refused[0]["level"] == "error"
+    assert "sites: Input should be a valid list" in refused[0]["message"]

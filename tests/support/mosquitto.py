@@ -27,11 +27,18 @@ def mosquitto_binary() -> str:
 class Mosquitto:
     """Start, stop and restart a broker that keeps its port and its persistence file."""
 
-    def __init__(self, workdir: Path, port: int | None = None, extra_config: str = "") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        port: int | None = None,
+        extra_config: str = "",
+        preamble: str = "",
+    ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self._extra = extra_config
+        self._preamble = preamble
         self._process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "mosquitto.log"
 
@@ -39,7 +46,7 @@ class Mosquitto:
         self.workdir.mkdir(parents=True, exist_ok=True)
         conf = self.workdir / "mosquitto.conf"
         conf.write_text(
-            f"listener {self.port} 127.0.0.1\n"
+            self._preamble + f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {self.workdir}/\n"
@@ -58,13 +65,14 @@ class Mosquitto:
         self._process = subprocess.Popen(
             [mosquitto_binary(), "-c", str(conf)],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             start_new_session=True,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.log_path.read_text()}")
+                errors = self._process.stderr.read().decode() if self._process.stderr else ""
+                raise RuntimeError(f"mosquitto exited: {errors}")
             try:
                 with socket.create_connection((self.host, self.port), timeout=0.2):
                     return

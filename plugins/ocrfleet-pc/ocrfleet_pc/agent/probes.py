@@ -27,6 +27,9 @@ _DEEP_FREEZE_CANDIDATES = (
 )
 
 
+_OVERLAY_CONFIGS = ("/etc/overlayroot.conf", "/etc/overlayroot.local.conf", "/etc/fsprotect")
+
+
 def system_disk() -> str:
     if sys.platform == "win32":
         return os.environ.get("SYSTEMDRIVE", "C:") + "\\"
@@ -58,10 +61,16 @@ def deep_freeze_state() -> bool | None:
 
 
 def overlay_root_state() -> bool | None:
-    """Linux restore setups (overlayroot, fsprotect) mount / as an overlay."""
+    """Linux restore setups (overlayroot, fsprotect) mount / as an overlay.
+
+    Without such a setup installed there is nothing to be frozen: unknown,
+    as on a Windows PC without Deep Freeze.
+    """
     for partition in psutil.disk_partitions(all=True):
-        if partition.mountpoint == "/":
-            return partition.fstype in ("overlay", "overlayfs", "aufs")
+        if partition.mountpoint == "/" and partition.fstype in ("overlay", "overlayfs", "aufs"):
+            return True
+    if any(Path(p).exists() for p in _OVERLAY_CONFIGS):
+        return False  # installed, but / is not protected: thawed
     return None
 
 

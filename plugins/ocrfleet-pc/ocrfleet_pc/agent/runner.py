@@ -33,20 +33,23 @@ class AgentRunner:
 
     def run(self, stop: threading.Event) -> None:
         self._connection.start()
+        # The first report goes out as soon as the broker answers.
+        self._connection.wait_connected(10)
         next_health = 0.0
         try:
             while not stop.is_set():
                 now = time.time()
                 event = self._tracker.update(self._count_sessions(), now)
                 if event is not None:
+                    # QoS 1: queued by paho while the broker is away.
                     self._connection.publish_session(event)
                     log.info("session %s: %s", event.event, event.session_id)
-                if now >= next_health:
-                    # Health is QoS 0: while the broker is away it is simply
-                    # skipped, and the next report is current again.
-                    if self._connection.connected:
-                        self._connection.publish_health(self._probe.read())
+                # Health is QoS 0 and only sent while connected; after an
+                # outage the next report is current again.
+                if now >= next_health and self._connection.connected:
+                    self._connection.publish_health(self._probe.read())
                     next_health = now + self._interval
-                stop.wait(self._session_interval)
+                wait = min(self._session_interval, max(0.1, next_health - time.time()))
+                stop.wait(wait)
         finally:
             self._connection.stop()
