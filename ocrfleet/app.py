@@ -95,8 +95,11 @@ class App:
         self.state.record_session(key, event, outcome.is_new_session)
 
     def health(self) -> dict[str, Any]:
+        # A broker outage is reported but is not "unhealthy": restarting the
+        # daemon would not bring the broker back.
         return {
-            "ok": True,
+            "ok": self.writer.alive,
+            "store_writer_alive": self.writer.alive,
             "mqtt_connected": self.subscriber.connected,
             "devices": len(self.state.devices),
             "store_queue": self.writer.pending,

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceKey:
+class DeviceKey(NamedTuple):
+    # A tuple, not a dataclass: it is hashed several times per MQTT message
+    # and tuple hashing runs in C.
     site: str
     device: str
 

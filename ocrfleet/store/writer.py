@@ -75,6 +75,10 @@ class StoreWriter:
             done.wait(timeout=10)
 
     @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    @property
     def pending(self) -> int:
         return self._queue.qsize()
 
