@@ -109,7 +109,9 @@ class App:
 
     def _restore_usage(self) -> None:
         store = Store(self.loaded.config.store.path)
+        longest = self.loaded.config.sessions.max_duration
         try:
+            store.close_stale_sessions(self.clock.now() - longest, longest)
             summary = store.usage_summary()
         finally:
             store.close()
@@ -127,6 +129,20 @@ class App:
         }
         self.writer.submit_seen(seen, wait=wait)
 
+    def expire_sessions(self) -> None:
+        longest = self.loaded.config.sessions.max_duration
+        opened_before = self.clock.now() - longest
+        stale = self.state.expire_sessions(opened_before)
+        if stale:
+            log.info(
+                "%d sessions open for over %.0f h lost their end; closed",
+                len(stale),
+                longest / 3600,
+            )
+            self.writer.submit_task(
+                lambda store: store.close_stale_sessions(opened_before, longest)
+            )
+
     def expire_heartbeats(self) -> None:
         for key in self.state.expire_heartbeats(self.clock.now()):
             log.info("device %s missed its heartbeat; now down", key)
@@ -140,6 +156,7 @@ class App:
         self.scheduler.add_job(
             self.expire_heartbeats, "interval", seconds=HEARTBEAT_SWEEP_SECONDS, id="heartbeats"
         )
+        self.scheduler.add_job(self.expire_sessions, "interval", seconds=60, id="sessions")
         self.scheduler.add_job(
             self.flush_seen,
             "interval",
@@ -187,7 +204,9 @@ class App:
         routes = RouteTable(old.mqtt.topic_root, loaded.devices, self.catalog.kinds)
         self.ingest.routes = routes
         self.routes = routes
-        self.loaded = loaded
+        # Keep the settings actually in force; only devices and sites change.
+        kept = new.model_copy(update={"mqtt": old.mqtt, "http": old.http, "store": old.store})
+        self.loaded = LoadedConfig(kept, loaded.devices)
         self.subscriber.resubscribe()
         log.info("configuration reloaded: %d devices", len(loaded.devices))
 

@@ -102,7 +102,10 @@ class FleetState:
         self._devices = new
         for aspect in (self._presence, self._last_seen, self._readings, self._usage):
             for key in [k for k in aspect if k not in new]:
-                del aspect[key]
+                aspect.pop(key, None)
+        present = {(d.site, d.kind) for d in new.values()}
+        for bucket in [b for b in self._durations if b not in present]:
+            self._durations.pop(bucket, None)
 
     def device(self, key: DeviceKey) -> DeviceInfo | None:
         return self._devices.get(key)
@@ -114,16 +117,22 @@ class FleetState:
     # -- updates -----------------------------------------------------------
 
     def record_reading(self, key: DeviceKey, reading: object, at: float) -> None:
+        if key not in self._devices:
+            return  # removed by a reload while the message was in flight
         self._readings[key] = (reading, at)
         self.record_heartbeat(key, at)
 
     def record_heartbeat(self, key: DeviceKey, at: float) -> None:
+        if key not in self._devices:
+            return
         self._last_seen[key] = at
         presence = self._presence.get(key, _UNKNOWN)
         if not presence.up and presence.availability is not Availability.OFFLINE:
             self._presence[key] = Presence(presence.availability, True, at)
 
     def record_availability(self, key: DeviceKey, availability: Availability, at: float) -> None:
+        if key not in self._devices:
+            return
         presence = self._presence.get(key, _UNKNOWN)
         up = availability is Availability.ONLINE
         if up:
@@ -162,6 +171,20 @@ class FleetState:
                 True, open_session.session_id, open_session.started_at, sessions_total
             )
 
+    def expire_sessions(self, opened_before: float) -> list[DeviceKey]:
+        """Forget sessions open since before `opened_before`: their end was lost."""
+        stale = [
+            key
+            for key, usage in list(self._usage.items())
+            if usage.in_use
+            and usage.session_started_at is not None
+            and usage.session_started_at < opened_before
+        ]
+        for key in stale:
+            usage = self._usage[key]
+            self._usage[key] = Usage(False, None, None, usage.sessions_total)
+        return stale
+
     def expire_heartbeats(self, now: float) -> list[DeviceKey]:
         """Mark devices whose heartbeat timed out as down; returns those that changed."""
         changed = []
@@ -171,8 +194,13 @@ class FleetState:
             presence = self._presence.get(key)
             if presence is None or not presence.up:
                 continue
-            if now - self._last_seen.get(key, 0.0) > timeout:
+            last = self._last_seen.get(key, 0.0)
+            if now - last > timeout:
                 self._presence[key] = Presence(presence.availability, False, now)
+                if self._last_seen.get(key, 0.0) != last:
+                    # A message raced in on the MQTT thread: it is alive.
+                    self._presence[key] = presence
+                    continue
                 changed.append(key)
         return changed
 

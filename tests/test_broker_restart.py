@@ -101,4 +101,3 @@ def test_every_session_event_counted_once_across_broker_restart(
         assert store.session_count() == total
     finally:
         store.close()
-

@@ -131,14 +131,15 @@ def test_sessions_and_open_session_survive_restart(broker: Mosquitto, tmp_path: 
         try:
             wait_for(lambda: _healthy(http_port), timeout=20, what="daemon healthy")
             if run == 0:
-                start = {"v": 1, "event": "start", "session_id": "a", "started_at": 10.0}
+                now = time.time()
+                start = {"v": 1, "event": "start", "session_id": "a", "started_at": now - 600}
                 agent.publish("ocrfleet/lib/pc-01/session", start)
                 agent.publish(
-                    "ocrfleet/lib/pc-01/session", {**start, "ended_at": 70.0, "event": "end"}
+                    "ocrfleet/lib/pc-01/session", {**start, "ended_at": now - 540, "event": "end"}
                 )
                 agent.publish(
                     "ocrfleet/lib/pc-01/session",
-                    {"v": 1, "event": "start", "session_id": "b", "started_at": 100.0},
+                    {"v": 1, "event": "start", "session_id": "b", "started_at": now - 60},
                 )
                 wait_for(lambda: value(scrape(url), "ocrfleet_sessions_total", **labels) == 2)
             else:

@@ -46,7 +46,9 @@ def test_sessions_counted_and_timed(broker: Mosquitto, tmp_path: Path) -> None:
         agent.publish("ocrfleet/lib/pc-01/session", start)
         wait_for(lambda: value(daemon.scrape(), "ocrfleet_pc_in_use", **LABELS) == 1.0)
         assert value(daemon.scrape(), "ocrfleet_site_pcs_in_use", site="lib") == 1.0
-        agent.publish("ocrfleet/lib/pc-01/session", {**start, "event": "end", "ended_at": 1000.0 + 1200})
+        agent.publish(
+            "ocrfleet/lib/pc-01/session", {**start, "event": "end", "ended_at": 1000.0 + 1200}
+        )
         wait_for(lambda: value(daemon.scrape(), "ocrfleet_pc_in_use", **LABELS) == 0.0)
         samples = daemon.scrape()
         assert value(samples, "ocrfleet_sessions_total", **LABELS) == 1.0
@@ -54,10 +56,14 @@ def test_sessions_counted_and_timed(broker: Mosquitto, tmp_path: Path) -> None:
         assert value(samples, "ocrfleet_session_duration_seconds_count", **hist) == 1.0
         assert value(samples, "ocrfleet_session_duration_seconds_sum", **hist) == 1200.0
         assert value(samples, "ocrfleet_session_duration_seconds_bucket", le="900.0", **hist) == 0.0
-        assert value(samples, "ocrfleet_session_duration_seconds_bucket", le="1800.0", **hist) == 1.0
+        assert (
+            value(samples, "ocrfleet_session_duration_seconds_bucket", le="1800.0", **hist) == 1.0
+        )
         # A redelivered start is not a second session.
         agent.publish("ocrfleet/lib/pc-01/session", start)
         agent.publish("ocrfleet/lib/pc-01/health", health(), qos=1)
-        wait_for(lambda: value(daemon.scrape(), "ocrfleet_mqtt_messages_total", channel="health") == 1)
+        wait_for(
+            lambda: value(daemon.scrape(), "ocrfleet_mqtt_messages_total", channel="health") == 1
+        )
         assert value(daemon.scrape(), "ocrfleet_sessions_total", **LABELS) == 1.0
     assert series_of(samples, "ocrfleet_pc_in_use") == [LABELS]

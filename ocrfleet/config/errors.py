@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 from pydantic import ValidationError
@@ -52,7 +53,13 @@ def problems_from_validation(
     return problems
 
 
+# Validators and unions that wrap a type add their own name to the location
+# (e.g. "function-after[_parse(), str]"); the user never wrote those.
+_INTERNAL_PART = re.compile(
+    r"^(function-(after|before|wrap|plain)|tagged-union|union|nullable|chain"
+    r"|lax-or-strict|json-or-python|definition-ref)\["
+)
+
+
 def _is_internal(part: str | int) -> bool:
-    # Validators that wrap a type add their own name to the location
-    # (e.g. "function-after[...]"); the user never wrote those.
-    return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+    return isinstance(part, str) and _INTERNAL_PART.match(part) is not None

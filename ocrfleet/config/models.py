@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.secrets import Secret
@@ -42,7 +43,7 @@ class SiteConfig(_Strict):
     name: str
     village_core: str
     address: str = ""
-    timezone: str = "Europe/Brussels"
+    timezone: Annotated[str, AfterValidator(_known_timezone)] = "Europe/Brussels"
     opening_hours: OpeningHours = OpeningHours()
     devices: list[DeviceConfig] = Field(default_factory=list)
 
@@ -56,7 +57,17 @@ class SiteConfig(_Strict):
         return self
 
 
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (e.g. 'Europe/Brussels')") from None
+    return name
+
+
 class TlsConfig(_Strict):
+    # Checked when the daemon starts, not here: a config is often checked on
+    # another machine than the one that holds the certificates.
     ca_file: Path | None = None
     cert_file: Path | None = None
     key_file: Path | None = None
@@ -96,6 +107,12 @@ class StoreConfig(_Strict):
     seen_flush_interval: float = Field(default=30.0, gt=0)
 
 
+class SessionsConfig(_Strict):
+    # No visitor session on a public PC lasts a whole day; one open longer
+    # lost its end event (a crash, restore software wiping the agent's state).
+    max_duration: float = Field(default=12 * 3600.0, gt=0)
+
+
 class LoggingConfig(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -107,6 +124,7 @@ class Config(_Strict):
     mqtt: MqttConfig = MqttConfig()
     http: HttpConfig = HttpConfig()
     store: StoreConfig = StoreConfig()
+    sessions: SessionsConfig = SessionsConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")

@@ -87,15 +87,15 @@ class Ingest:
                 exc_info=True,
             )
             return False
-        self.stats.count_accepted(route.channel)
         if isinstance(result, SessionEvent):
             self.state.record_heartbeat(route.key, now)
-            if self.writer.submit_session(route.key, result, ack, timeout=_QUEUE_WAIT):
-                return True
-            self._reject("queue_full", topic, "store queue full; left for redelivery")
-            return True  # never acknowledged, so the broker delivers it again
-        self.state.record_reading(route.key, result, now)
-        return False
+            if not self.writer.submit_session(route.key, result, ack, timeout=_QUEUE_WAIT):
+                self._reject("queue_full", topic, "store queue full; left for redelivery")
+                return True  # never acknowledged, so the broker delivers it again
+        else:
+            self.state.record_reading(route.key, result, now)
+        self.stats.count_accepted(route.channel)
+        return isinstance(result, SessionEvent)
 
     def _reject(self, reason: str, topic: str, detail: str) -> None:
         self.stats.count_rejected(reason)

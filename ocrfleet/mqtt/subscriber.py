@@ -8,6 +8,7 @@ ingest itself at fleet-wide rates.
 from __future__ import annotations
 
 import logging
+import os
 import ssl
 import threading
 from collections.abc import Callable
@@ -67,6 +68,13 @@ def configure_client(client: paho.Client, settings: MqttSettings) -> None:
     if settings.username is not None:
         client.username_pw_set(settings.username, settings.password)
     if settings.use_tls:
+        for what, path in (
+            ("CA file", settings.tls_ca_file),
+            ("certificate file", settings.tls_cert_file),
+            ("key file", settings.tls_key_file),
+        ):
+            if path is not None and not os.path.isfile(path):
+                raise FileNotFoundError(f"MQTT TLS {what} {path!r} does not exist")
         client.tls_set(
             ca_certs=settings.tls_ca_file,
             certfile=settings.tls_cert_file,
@@ -87,6 +95,7 @@ class MqttSubscriber:
         self._ingest = ingest
         self._connected = threading.Event()
         self.connects = 0
+        self._subscribed: set[str] = set()
         # A fixed client id with a persistent session: the broker keeps QoS 1
         # session events for us while the daemon restarts.
         self._client = paho.Client(
@@ -149,8 +158,12 @@ class MqttSubscriber:
 
     def _subscribe(self) -> list[tuple[str, int]]:
         subscriptions = [(s.pattern, s.qos) for s in self._ingest.routes.subscriptions]
+        stale = sorted(self._subscribed - {pattern for pattern, _ in subscriptions})
+        if stale:
+            self._client.unsubscribe(stale)
         if subscriptions:
             self._client.subscribe(subscriptions)
+        self._subscribed = {pattern for pattern, _ in subscriptions}
         return subscriptions
 
     def _on_disconnect(

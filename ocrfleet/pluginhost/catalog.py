@@ -35,7 +35,9 @@ class PluginCatalog:
     contributions: list[PluginContribution]
 
     @classmethod
-    def from_manager(cls, manager: pluggy.PluginManager) -> PluginCatalog:
+    def from_manager(
+        cls, manager: pluggy.PluginManager, reserved_commands: frozenset[str] = frozenset()
+    ) -> PluginCatalog:
         kinds: dict[str, DeviceKind] = {}
         owner: dict[str, str] = {}
         commands: dict[str, CliCommand] = {}
@@ -62,8 +64,11 @@ class PluginCatalog:
                 contribution(impl.plugin_name).kinds.append(kind.name)
         for impl in manager.hook.ocrfleet_cli_commands.get_hookimpls():
             for command in _call(impl):
-                if command.name in commands:
-                    raise PluginConflictError(f"command {command.name!r} is provided twice")
+                if command.name in commands or command.name in reserved_commands:
+                    raise PluginConflictError(
+                        f"plugin {impl.plugin_name!r} provides command {command.name!r}, "
+                        "which already exists"
+                    )
                 commands[command.name] = command
                 contribution(impl.plugin_name).commands.append(command.name)
         return cls(kinds, owner, commands, sorted(contributions.values(), key=lambda c: c.plugin))

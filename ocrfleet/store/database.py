@@ -122,9 +122,18 @@ class Store:
                 "VALUES (?, ?, ?, ?)",
                 (key.site, key.device, event.session_id, event.started_at),
             )
-            return SessionOutcome.STARTED if cur.rowcount == 1 else SessionOutcome.DUPLICATE
+            if cur.rowcount != 1:
+                return SessionOutcome.DUPLICATE
+            # One visitor at a time: an older session still open lost its end
+            # (e.g. restore software wiped the agent's state at reboot).
+            self._db.execute(
+                "UPDATE sessions SET ended_at = max(started_at, ?), closed_by = 'superseded' "
+                "WHERE site = ? AND device = ? AND session_id != ? AND ended_at IS NULL",
+                (event.started_at, key.site, key.device, event.session_id),
+            )
+            return SessionOutcome.STARTED
         cur = self._db.execute(
-            "UPDATE sessions SET ended_at = ? "
+            "UPDATE sessions SET ended_at = ?, closed_by = 'agent' "
             "WHERE site = ? AND device = ? AND session_id = ? AND ended_at IS NULL",
             (event.ended_at, key.site, key.device, event.session_id),
         )
@@ -132,11 +141,26 @@ class Store:
             return SessionOutcome.ENDED
         # An end whose start never arrived still is a whole session.
         cur = self._db.execute(
-            "INSERT OR IGNORE INTO sessions (site, device, session_id, started_at, ended_at) "
-            "VALUES (?, ?, ?, ?, ?)",
+            "INSERT OR IGNORE INTO sessions "
+            "(site, device, session_id, started_at, ended_at, closed_by) "
+            "VALUES (?, ?, ?, ?, ?, 'agent')",
             (key.site, key.device, event.session_id, event.started_at, event.ended_at),
         )
         return SessionOutcome.WHOLE if cur.rowcount == 1 else SessionOutcome.DUPLICATE
+
+    def close_stale_sessions(self, opened_before: float, max_duration: float) -> int:
+        """End sessions open since before `opened_before`; their end is unknown.
+
+        They are closed at `max_duration` after their start, the longest a
+        session is believed to last, and marked 'stale'.
+        """
+        with self._transaction():
+            cur = self._db.execute(
+                "UPDATE sessions SET ended_at = started_at + ?, closed_by = 'stale' "
+                "WHERE ended_at IS NULL AND started_at < ?",
+                (max_duration, opened_before),
+            )
+        return int(cur.rowcount)
 
     def usage_summary(self) -> dict[DeviceKey, UsageSummary]:
         totals: dict[DeviceKey, int] = {

@@ -26,4 +26,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sessions_by_start ON sessions (started_at);
     """,
+    # 2: how a session ended: 'agent' (its end event), 'superseded' (a new
+    # session started on the device first) or 'stale' (open implausibly long).
+    """
+    ALTER TABLE sessions ADD COLUMN closed_by TEXT;
+    UPDATE sessions SET closed_by = 'agent' WHERE ended_at IS NOT NULL;
+    """,
 )

@@ -39,6 +39,11 @@ class _SeenWrite:
     done: threading.Event | None
 
 
+@dataclass(frozen=True, slots=True)
+class _Task:
+    run: Callable[[Store], object]
+
+
 _STOP = object()
 _BATCH = 500
 
@@ -73,6 +78,10 @@ class StoreWriter:
         self._queue.put(_SeenWrite(seen, done))
         if done is not None:
             done.wait(timeout=10)
+
+    def submit_task(self, task: Callable[[Store], object]) -> None:
+        """Run `task(store)` on the writer thread, in order with the other writes."""
+        self._queue.put(_Task(task))
 
     @property
     def alive(self) -> bool:
@@ -136,6 +145,11 @@ class StoreWriter:
                     if write.ack is not None:
                         write.ack()
         for item in items:
+            if isinstance(item, _Task):
+                try:
+                    item.run(store)
+                except Exception:
+                    log.exception("store task failed")
             if isinstance(item, _SeenWrite):
                 try:
                     store.record_seen(item.seen)

@@ -38,7 +38,13 @@ def system_disk() -> str:
 
 def os_description() -> str:
     if sys.platform == "win32":
-        return f"Windows {platform.release()} ({platform.version()})"
+        version = platform.version()
+        release = platform.release()
+        # Python before 3.12 calls Windows 11 "10"; build 22000 is where 11 begins.
+        build = version.split(".")[-1]
+        if release == "10" and build.isdigit() and int(build) >= 22000:
+            release = "11"
+        return f"Windows {release} ({version})"
     try:
         release = platform.freedesktop_os_release()
         return release.get("PRETTY_NAME", f"{platform.system()} {platform.release()}")

@@ -49,7 +49,9 @@ class AgentRunner:
                 if now >= next_health and self._connection.connected:
                     self._connection.publish_health(self._probe.read())
                     next_health = now + self._interval
-                wait = min(self._session_interval, max(0.1, next_health - time.time()))
+                wait = self._session_interval
+                if self._connection.connected:
+                    wait = min(wait, max(0.1, next_health - time.time()))
                 stop.wait(wait)
         finally:
             self._connection.stop()
