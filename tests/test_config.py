@@ -1,0 +1,561 @@
+"""Config validation as the command line reports it, and the CLI's informational commands.
+
+Every command runs as a real subprocess (`python -m ocrfleet ...`), so the exit
+status, stdout and stderr are exactly what an operator sees.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from ocrfleet import __version__
+from ocrfleet.cli.common import load_catalog, load_or_exit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VALID = """\
+[municipality]
+name = "Testdorp"
+adult_population = 5000
+
+[[sites]]
+id = "lib"
+name = "Library"
+village_core = "Testdorp"
+opening_hours = { mon = ["09:00-12:00", "13:00-17:00"], sat = "10:00-12:00" }
+devices = [
+    { id = "pc-01", kind = "pc" },
+    { id = "pc-02", kind = "pc", options = { heartbeat_timeout = 90 } },
+    { id = "lap-01", kind = "laptop" },
+]
+
+[[sites]]
+id = "hall"
+name = "Town hall"
+village_core = "Oostdorp"
+devices = [{ id = "pc-01", kind = "pc" }]
+
+[[sites]]
+id = "annex"
+name = "Annex"
+village_core = "Westdorp"
+
+[mqtt]
+host = "127.0.0.1"
+port = 1883
+# MQTT_SETTINGS
+
+[http]
+listen = "127.0.0.1"
+port = 0
+
+[store]
+path = "STORE_PATH"
+"""
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def ocrfleet(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> Result:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("OCRFLEET_TEST_")}
+    full_env.update(env or {})
+    done = subprocess.run(
+        [sys.executable, "-m", "ocrfleet", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ROOT,
+        env=full_env,
+    )
+    return Result(done.returncode, done.stdout, done.stderr)
+
+
+def write_config(tmp_path: Path, text: str, name: str = "ocrfleet.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text.replace("STORE_PATH", str(tmp_path / "store.sqlite")), encoding="utf-8")
+    return path
+
+
+def replace_once(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, f"{old!r} must occur exactly once in the template"
+    return text.replace(old, new)
+
+
+def assert_clean_failure(result: Result, config: Path, expected_line: str) -> None:
+    """Exit 1, no traceback, a header naming the file and the exact problem line."""
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr, result.stderr
+    assert "Traceback" not in result.stdout, result.stdout
+    lines = result.stderr.splitlines()
+    assert f"{config}: configuration is not valid:" in lines, result.stderr
+    assert f"  {expected_line}" in lines, result.stderr
+
+
+def check_in_process(config: Path, capsys: pytest.CaptureFixture[str]) -> Result:
+    """The CLI's own loader, in-process: the same printing and exit code, no start-up cost."""
+    try:
+        load_or_exit(config, CATALOG)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    else:
+        code = 0
+    out, err = capsys.readouterr()
+    return Result(code, out, err)
+
+
+# -- check-config on a valid file ---------------------------------------------
+
+
+def test_check_config_valid_prints_summary(tmp_path: Path) -> None:
+    config = write_config(tmp_path, VALID)
+    result = ocrfleet("check-config", str(config))
+    assert result.returncode == 0, result
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"{config}: valid"
+    assert "municipality: Testdorp (5,000 adults)" in lines
+    assert "sites: 3" in lines
+    site_lines = {line.split()[0]: line for line in lines if line.startswith("  ")}
+    assert site_lines["lib"].endswith("Library (Testdorp): 1 laptop, 2 pc")
+    assert site_lines["hall"].endswith("Town hall (Oostdorp): 1 pc")
+    assert site_lines["annex"].endswith("Annex (Westdorp): no devices")
+    assert "devices: 1 laptop, 3 pc" in lines
+    assert "plugins used: pc" in lines
+    assert "mqtt: 127.0.0.1:1883 (topic root 'ocrfleet')" in lines
+    assert "metrics: http://127.0.0.1:0/metrics" in lines
+    assert f"store: {tmp_path / 'store.sqlite'}" in lines
+
+
+# -- broken files ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Broken:
+    id: str
+    text: str
+    line: str
+
+
+def _broken_cases() -> list[Broken]:
+    v = VALID
+    return [
+        Broken(
+            "unknown-kind",
+            replace_once(v, 'id = "pc-02", kind = "pc"', 'id = "pc-02", kind = "printr"'),
+            "sites[0].devices[1].kind: unknown kind 'printr' (known: laptop, pc)",
+        ),
+        Broken(
+            "unknown-site-key",
+            replace_once(v, 'village_core = "Testdorp"\n', 'village_core = "Testdorp"\nfoo = 1\n'),
+            "sites[0].foo: unknown key",
+        ),
+        Broken(
+            "unknown-top-level-table",
+            v + "\n[metrics]\nport = 1\n",
+            "metrics: unknown key",
+        ),
+        Broken(
+            "unknown-device-key",
+            replace_once(v, '{ id = "lap-01", kind = "laptop" }', '{ id = "lap-01", kynd = "x" }'),
+            "sites[0].devices[2].kynd: unknown key",
+        ),
+        Broken(
+            "missing-site-name",
+            replace_once(v, 'name = "Town hall"\n', ""),
+            "sites[1].name: required key is missing",
+        ),
+        Broken(
+            "missing-municipality",
+            replace_once(v, '[municipality]\nname = "Testdorp"\nadult_population = 5000\n', ""),
+            "municipality: required key is missing",
+        ),
+        Broken(
+            "wrong-type-population",
+            replace_once(v, "adult_population = 5000", 'adult_population = "many"'),
+            "municipality.adult_population: Input should be a valid integer, "
+            "unable to parse string as an integer",
+        ),
+        Broken(
+            "wrong-type-port",
+            replace_once(v, "port = 1883", "port = 70000"),
+            "mqtt.port: Input should be less than or equal to 65535",
+        ),
+        Broken(
+            "wrong-type-reservable",
+            replace_once(
+                v,
+                '{ id = "pc-01", kind = "pc" },',
+                '{ id = "pc-01", kind = "pc", reservable = 3 },',
+            ),
+            "sites[0].devices[0].reservable: Input should be a valid boolean, "
+            "unable to interpret input",
+        ),
+        Broken(
+            "hours-end-before-start",
+            replace_once(v, '"13:00-17:00"', '"13:00-11:00"'),
+            "sites[0].opening_hours.mon: '13:00-11:00' ends before it starts",
+        ),
+        Broken(
+            "hours-overlap",
+            replace_once(v, '"13:00-17:00"', '"11:00-17:00"'),
+            "sites[0].opening_hours.mon: time ranges overlap",
+        ),
+        Broken(
+            "hours-not-a-range",
+            replace_once(v, 'sat = "10:00-12:00"', 'sat = "ten to noon"'),
+            "sites[0].opening_hours.sat: 'ten to noon' is not a \"HH:MM-HH:MM\" range",
+        ),
+        Broken(
+            "hours-invalid-time",
+            replace_once(v, 'sat = "10:00-12:00"', 'sat = "10:00-24:30"'),
+            "sites[0].opening_hours.sat: '10:00-24:30' is not a valid time range",
+        ),
+        Broken(
+            "hours-unknown-day",
+            replace_once(v, 'sat = "10:00-12:00"', 'sa = "10:00-12:00"'),
+            "sites[0].opening_hours.sa: unknown key",
+        ),
+        Broken(
+            "bad-device-id",
+            replace_once(v, 'id = "pc-02"', 'id = "PC 02"'),
+            "sites[0].devices[1].id: String should match pattern '^[a-z0-9][a-z0-9_-]{0,62}$'",
+        ),
+        Broken(
+            "device-id-with-slash",
+            replace_once(v, 'id = "lap-01"', 'id = "lap/01"'),
+            "sites[0].devices[2].id: String should match pattern '^[a-z0-9][a-z0-9_-]{0,62}$'",
+        ),
+        Broken(
+            "bad-site-id",
+            replace_once(v, 'id = "annex"', 'id = "annex+"'),
+            "sites[2].id: String should match pattern '^[a-z0-9][a-z0-9_-]{0,62}$'",
+        ),
+        Broken(
+            "unknown-timezone",
+            replace_once(
+                v, 'village_core = "Westdorp"', 'village_core = "W"\ntimezone = "Mars/Olympus"'
+            ),
+            "sites[2].timezone: unknown time zone 'Mars/Olympus' (e.g. 'Europe/Brussels')",
+        ),
+        Broken(
+            "duplicate-device-id",
+            replace_once(v, 'id = "pc-02"', 'id = "pc-01"'),
+            "sites[0]: device id 'pc-01' is used twice in site 'lib'",
+        ),
+        Broken(
+            "duplicate-site-id",
+            replace_once(v, 'id = "annex"', 'id = "lib"'),
+            "site id 'lib' is used twice",
+        ),
+        Broken(
+            "no-sites",
+            "sites = []\n" + v.split("[[sites]]")[0],
+            "sites: List should have at least 1 item after validation, not 0",
+        ),
+        Broken(
+            "kind-option-out-of-range",
+            replace_once(
+                v,
+                '{ id = "pc-01", kind = "pc" },',
+                '{ id = "pc-01", kind = "pc", options = { heartbeat_timeout = -5 } },',
+            ),
+            "sites[0].devices[0].options.heartbeat_timeout: Input should be greater than 0",
+        ),
+        Broken(
+            "kind-option-unknown",
+            replace_once(
+                v,
+                "options = { heartbeat_timeout = 90 }",
+                'options = { heartbeat_timeout = 90, colour = "red" }',
+            ),
+            "sites[0].devices[1].options.colour: unknown key",
+        ),
+        Broken(
+            "reconnect-delays",
+            replace_once(v, "# MQTT_SETTINGS", "reconnect_min_delay = 5\nreconnect_max_delay = 2"),
+            "mqtt: reconnect_max_delay must not be below reconnect_min_delay",
+        ),
+        Broken(
+            "password-env-unset",
+            replace_once(
+                v, "# MQTT_SETTINGS", 'username = "daemon"\npassword = { env = "OCRFLEET_TEST_PW" }'
+            ),
+            "mqtt.password: environment variable 'OCRFLEET_TEST_PW' is not set",
+        ),
+        Broken(
+            "password-bad-shape",
+            replace_once(
+                v, "# MQTT_SETTINGS", 'username = "daemon"\npassword = { vault = "mqtt" }'
+            ),
+            'mqtt.password: expected a string, { env = "NAME" } or { file = "/path" }',
+        ),
+        Broken(
+            "password-without-username",
+            replace_once(v, "# MQTT_SETTINGS", 'password = "secret"'),
+            "mqtt: password given without username",
+        ),
+    ]
+
+
+BROKEN = _broken_cases()
+SUBPROCESS_IDS = {
+    "unknown-kind",
+    "unknown-site-key",
+    "hours-end-before-start",
+    "kind-option-out-of-range",
+    "password-env-unset",
+}
+CATALOG = load_catalog()
+
+
+@pytest.mark.parametrize("case", BROKEN, ids=[c.id for c in BROKEN])
+def test_config_problem_is_reported(
+    tmp_path: Path, case: Broken, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The CLI's loader (in-process, to keep the matrix fast) prints the exact line, exits 1."""
+    config = write_config(tmp_path, case.text)
+    result = check_in_process(config, capsys)
+    assert_clean_failure(result, config, case.line)
+    assert result.stdout == ""
+
+
+# A subprocess costs an interpreter start-up; these few prove the real command
+# line behaves like the in-process matrix above (exit 1, no traceback).
+SUBPROCESS_CASES = [c for c in BROKEN if c.id in SUBPROCESS_IDS]
+
+
+@pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])
+def test_check_config_command_reports_problem(tmp_path: Path, case: Broken) -> None:
+    config = write_config(tmp_path, case.text)
+    result = ocrfleet("check-config", str(config))
+    assert_clean_failure(result, config, case.line)
+    assert result.stdout == ""
+
+
+def test_check_config_reports_every_problem_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = replace_once(VALID, 'id = "pc-02", kind = "pc"', 'id = "pc-02", kind = "printr"')
+    text = replace_once(
+        text, '{ id = "pc-01", kind = "pc" }]', '{ id = "pc-01", kind = "scanner" }]'
+    )
+    config = write_config(tmp_path, text)
+    result = check_in_process(config, capsys)
+    assert_clean_failure(
+        result, config, "sites[0].devices[1].kind: unknown kind 'printr' (known: laptop, pc)"
+    )
+    assert "  sites[1].devices[0].kind: unknown kind 'scanner' (known: laptop, pc)" in (
+        result.stderr.splitlines()
+    )
+
+
+def test_invalid_toml_names_file_and_line(tmp_path: Path) -> None:
+    text = replace_once(VALID, 'village_core = "Oostdorp"', "village_core = Oostdorp")
+    config = write_config(tmp_path, text)
+    line_no = text.splitlines().index("village_core = Oostdorp") + 1
+    result = ocrfleet("check-config", str(config))
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    problem = [line for line in result.stderr.splitlines() if "invalid TOML" in line]
+    assert len(problem) == 1, result.stderr
+    assert problem[0].startswith(f"  {config}: invalid TOML: ")
+    assert f"line {line_no}," in problem[0]
+
+
+def test_config_not_utf8(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "latin1.toml"
+    config.write_bytes(VALID.replace("Town hall", "H\xf4tel de ville").encode("latin-1"))
+    result = check_in_process(config, capsys)
+    assert result.returncode == 1, result
+    assert "Traceback" not in result.stderr
+    assert f"  {config}: not UTF-8 text: " in result.stderr
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    config = tmp_path / "absent.toml"
+    result = ocrfleet("check-config", str(config))
+    assert_clean_failure(result, config, f"{config}: cannot read: No such file or directory")
+
+
+def test_config_is_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = check_in_process(tmp_path, capsys)
+    assert_clean_failure(result, tmp_path, f"{tmp_path}: cannot read: Is a directory")
+
+
+# -- secrets --------------------------------------------------------------------
+
+
+def _with_password(password: str) -> str:
+    return replace_once(VALID, "# MQTT_SETTINGS", f'username = "daemon"\npassword = {password}')
+
+
+def test_password_from_set_env_var(tmp_path: Path) -> None:
+    config = write_config(tmp_path, _with_password('{ env = "OCRFLEET_TEST_PW" }'))
+    result = ocrfleet("check-config", str(config), env={"OCRFLEET_TEST_PW": "s3cret"})
+    assert result.returncode == 0, result
+    assert f"{config}: valid" in result.stdout
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_password_from_readable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "mqtt-password"
+    secret.write_text("s3cret\n")
+    config = write_config(tmp_path, _with_password(f'{{ file = "{secret}" }}'))
+    result = check_in_process(config, capsys)
+    assert result.returncode == 0, result
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_password_from_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "no-such-password"
+    config = write_config(tmp_path, _with_password(f'{{ file = "{secret}" }}'))
+    result = check_in_process(config, capsys)
+    assert_clean_failure(
+        result,
+        config,
+        f"mqtt.password: cannot read secret file '{secret}': No such file or directory",
+    )
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_password_from_unreadable_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    secret = tmp_path / "locked-password"
+    secret.write_text("s3cret\n")
+    secret.chmod(0)
+    config = write_config(tmp_path, _with_password(f'{{ file = "{secret}" }}'))
+    result = check_in_process(config, capsys)
+    assert_clean_failure(
+        result, config, f"mqtt.password: cannot read secret file '{secret}': Permission denied"
+    )
+
+
+def test_password_file_under_a_regular_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    secret = tmp_path / "regular" / "password"
+    secret.parent.write_text("not a directory")
+    config = write_config(tmp_path, _with_password(f'{{ file = "{secret}" }}'))
+    result = check_in_process(config, capsys)
+    assert_clean_failure(
+        result, config, f"mqtt.password: cannot read secret file '{secret}': Not a directory"
+    )
+
+
+def test_password_file_is_a_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = write_config(tmp_path, _with_password(f'{{ file = "{tmp_path}" }}'))
+    result = check_in_process(config, capsys)
+    assert_clean_failure(
+        result, config, f"mqtt.password: cannot read secret file '{tmp_path}': Is a directory"
+    )
+
+
+# -- `run` on a broken file -----------------------------------------------------
+
+
+def test_run_with_broken_config_exits_1(tmp_path: Path) -> None:
+    text = replace_once(VALID, 'id = "pc-02", kind = "pc"', 'id = "pc-02", kind = "printr"')
+    config = write_config(tmp_path, text)
+    result = ocrfleet("run", "-c", str(config))
+    assert_clean_failure(
+        result, config, "sites[0].devices[1].kind: unknown kind 'printr' (known: laptop, pc)"
+    )
+    assert not (tmp_path / "store.sqlite").exists(), "nothing may start on a broken config"
+
+
+def test_run_with_missing_config_exits_1(tmp_path: Path) -> None:
+    config = tmp_path / "absent.toml"
+    result = ocrfleet("run", "--config", str(config))
+    assert_clean_failure(result, config, f"{config}: cannot read: No such file or directory")
+
+
+def test_run_with_unset_secret_exits_1(tmp_path: Path) -> None:
+    config = write_config(tmp_path, _with_password('{ env = "OCRFLEET_TEST_PW" }'))
+    result = ocrfleet("run", "-c", str(config))
+    assert_clean_failure(
+        result, config, "mqtt.password: environment variable 'OCRFLEET_TEST_PW' is not set"
+    )
+
+
+# -- informational commands -----------------------------------------------------
+
+
+def test_version() -> None:
+    result = ocrfleet("--version")
+    assert result.returncode == 0, result
+    assert result.stdout.strip() == f"ocrfleet {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("run", ["--config", "--demo-http-port", "--log-level"]),
+        ("agent", ["--site", "--device", "--broker", "--state-file", "--password-file"]),
+    ],
+)
+def test_subcommand_help(command: str, options: list[str]) -> None:
+    result = ocrfleet(command, "--help")
+    assert result.returncode == 0, result
+    assert result.stdout.startswith(f"usage: ocrfleet {command}"), result.stdout
+    for option in options:
+        assert option in result.stdout, f"{option} missing from `{command} --help`"
+    assert result.stderr == ""
+
+
+def test_no_command_prints_help_and_exits_2() -> None:
+    result = ocrfleet()
+    assert result.returncode == 2
+    assert "usage: ocrfleet" in result.stdout
+    for command in ("run", "check-config", "plugins", "agent"):
+        assert command in result.stdout
+
+
+def test_plugins_lists_pc_plugin() -> None:
+    result = ocrfleet("plugins")
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    assert lines[0].split()[0] == "pc"
+    assert "  kinds: pc, laptop" in lines
+    assert "  commands: agent" in lines
+    descriptions = {line.strip().split(":")[0] for line in lines if line.startswith("    ")}
+    assert descriptions == {"pc", "laptop"}
+
+
+def test_plugins_json() -> None:
+    result = ocrfleet("plugins", "--json")
+    assert result.returncode == 0, result
+    rows = json.loads(result.stdout)
+    assert isinstance(rows, list)
+    pc = [row for row in rows if row["plugin"] == "pc"]
+    assert len(pc) == 1
+    assert pc[0]["kinds"] == ["pc", "laptop"]
+    assert pc[0]["commands"] == ["agent"]
+    assert isinstance(pc[0]["version"], str)
+    assert pc[0]["version"]
+
+
+# -- regression ------------------------------------------------------------------
+
+
+def test_unknown_key_with_bracket_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Regression (bug at commit dc8df92): errors.py dropped every location part holding
+    a '[', so `"port[0]" = 1` under [mqtt] was reported as `mqtt: unknown key`."""
+    text = replace_once(VALID, "# MQTT_SETTINGS", '"port[0]" = 1')
+    config = write_config(tmp_path, text)
+    result = check_in_process(config, capsys)
+    assert result.returncode == 1, result
+    problems = [line.strip() for line in result.stderr.splitlines()[1:]]
+    assert problems == ["mqtt.port[0]: unknown key"], result.stderr
