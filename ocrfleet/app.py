@@ -21,11 +21,14 @@ from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.metrics.daemon import DaemonCollector
 from ocrfleet.metrics.fleet import FleetCollector
 from ocrfleet.metrics.http import MetricsServer
+from ocrfleet.metrics.snmp import SnmpCollector
 from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.routes import RouteTable
 from ocrfleet.mqtt.subscriber import MqttSettings, MqttSubscriber
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.sessions import SessionEvent
+from ocrfleet.snmp.client import SnmpService
+from ocrfleet.snmp.poller import SnmpPoller
 from ocrfleet.state import FleetState
 from ocrfleet.store.database import SessionOutcome, Store
 from ocrfleet.store.writer import StoreWriter
@@ -79,6 +82,11 @@ class App:
                 channels=lambda: self.ingest.routes.channels,
             )
         )
+        self.snmp = SnmpService(max_concurrent_devices=config.snmp.max_concurrent_polls)
+        self.poller = SnmpPoller(
+            self.state, catalog.kinds, self.snmp, self.clock, self._plugin_of_kind
+        )
+        self.registry.register(SnmpCollector(lambda: self.poller.stats))
         self.http = MetricsServer(config.http.listen, config.http.port, self.registry, self.health)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.started = asyncio.Event()
@@ -163,6 +171,7 @@ class App:
             seconds=self.loaded.config.store.seen_flush_interval,
             id="flush-seen",
         )
+        self.poller.schedule(self.scheduler, self.state.devices)
         self.scheduler.start()
         self.subscriber.start()
         self.started.set()
@@ -187,6 +196,7 @@ class App:
 
     async def _shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
+        self.snmp.close()
         await asyncio.to_thread(self.subscriber.stop)
         await asyncio.to_thread(self.flush_seen, True)
         await asyncio.to_thread(self.writer.stop)
@@ -204,6 +214,8 @@ class App:
         routes = RouteTable(old.mqtt.topic_root, loaded.devices, self.catalog.kinds)
         self.ingest.routes = routes
         self.routes = routes
+        if self.scheduler.running:
+            self.poller.schedule(self.scheduler, self.state.devices)
         # Keep the settings actually in force; only devices and sites change.
         kept = new.model_copy(update={"mqtt": old.mqtt, "http": old.http, "store": old.store})
         self.loaded = LoadedConfig(kept, loaded.devices)

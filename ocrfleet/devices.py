@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from ocrfleet.schedule import SiteSchedule
 
 
 class DeviceKey(NamedTuple):
@@ -27,6 +30,7 @@ class DeviceInfo:
     purchase_date: date | None = None
     reservable: bool = False
     options: Any = field(default=None, compare=False)
+    schedule: SiteSchedule | None = field(default=None, compare=False)
 
     @property
     def site(self) -> str:

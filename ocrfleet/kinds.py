@@ -18,6 +18,7 @@ from ocrfleet.sessions import SessionEvent
 
 if TYPE_CHECKING:
     from ocrfleet.devices import DeviceInfo
+    from ocrfleet.snmp.client import SnmpClient
     from ocrfleet.state import DeviceView
 
 
@@ -116,6 +117,18 @@ class DeviceKind(ABC):
         Raise PayloadError for input that is not acceptable.
         """
         raise PayloadError("invalid", f"kind {self.name!r} takes no MQTT channel {channel!r}")
+
+    async def poll(self, device: DeviceInfo, snmp: SnmpClient) -> object:
+        """Poll the device once over SNMP and return its reading.
+
+        Only kinds whose options extend SnmpDeviceOptions are polled. Raise
+        SnmpError when the device does not answer.
+        """
+        raise NotImplementedError(f"kind {self.name!r} is not polled")
+
+    def describe(self, reading: object) -> str:
+        """A reading as text for `ocrfleet probe`; the default is its repr."""
+        return repr(reading)
 
     @abstractmethod
     def samples(self, device: DeviceView) -> Iterable[Sample]:

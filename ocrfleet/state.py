@@ -13,6 +13,7 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.sessions import SESSION_DURATION_BUCKETS, SessionEvent, SessionEventType
@@ -56,6 +57,15 @@ class DurationHistogram:
 
 
 @dataclass(frozen=True, slots=True)
+class PollFailure:
+    """Why the last poll of a polled device got no answer, and since when."""
+
+    reason: str
+    since: float
+    last_attempt: float
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceView:
     """Everything known about one device at one moment, for readers."""
 
@@ -65,6 +75,7 @@ class DeviceView:
     reading: object | None
     reading_at: float | None
     usage: Usage
+    failure: PollFailure | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +99,7 @@ class FleetState:
         self._last_seen: dict[DeviceKey, float] = {}
         self._readings: dict[DeviceKey, tuple[object, float]] = {}
         self._usage: dict[DeviceKey, Usage] = {}
+        self._failures: dict[DeviceKey, PollFailure] = {}
         self._durations: dict[tuple[str, str], DurationHistogram] = {}
         self.replace_devices(devices, heartbeat_timeouts)
 
@@ -100,7 +112,14 @@ class FleetState:
         new = {d.key: d for d in devices}
         self._timeouts = {key: heartbeat_timeouts.get(key) for key in new}
         self._devices = new
-        for aspect in (self._presence, self._last_seen, self._readings, self._usage):
+        aspects: tuple[dict[DeviceKey, Any], ...] = (
+            self._presence,
+            self._last_seen,
+            self._readings,
+            self._usage,
+            self._failures,
+        )
+        for aspect in aspects:
             for key in [k for k in aspect if k not in new]:
                 aspect.pop(key, None)
         present = {(d.site, d.kind) for d in new.values()}
@@ -120,7 +139,19 @@ class FleetState:
         if key not in self._devices:
             return  # removed by a reload while the message was in flight
         self._readings[key] = (reading, at)
+        self._failures.pop(key, None)
         self.record_heartbeat(key, at)
+
+    def record_poll_failure(self, key: DeviceKey, reason: str, at: float) -> None:
+        """A polled device did not answer: it is down, for this reason."""
+        if key not in self._devices:
+            return
+        previous = self._failures.get(key)
+        since = previous.since if previous is not None and previous.reason == reason else at
+        self._failures[key] = PollFailure(reason, since, at)
+        presence = self._presence.get(key, _UNKNOWN)
+        if presence.up or presence.since is None:
+            self._presence[key] = Presence(presence.availability, False, at)
 
     def record_heartbeat(self, key: DeviceKey, at: float) -> None:
         if key not in self._devices:
@@ -221,6 +252,7 @@ class FleetState:
             reading=reading[0] if reading else None,
             reading_at=reading[1] if reading else None,
             usage=self._usage.get(key, _IDLE),
+            failure=self._failures.get(key),
         )
 
     def snapshot(self, now: float) -> FleetSnapshot:

@@ -13,6 +13,7 @@ from ocrfleet.config.errors import ConfigError, problems_from_validation
 from ocrfleet.config.models import Config
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
+from ocrfleet.schedule import SiteSchedule
 
 
 def load_config_file(path: Path, kinds: Mapping[str, DeviceKind]) -> LoadedConfig:
@@ -50,6 +51,7 @@ def load_config(data: Mapping[str, Any], kinds: Mapping[str, DeviceKind]) -> Loa
     devices: list[DeviceInfo] = []
     known = ", ".join(sorted(kinds)) or "none: no device plugin is installed"
     for s, site in enumerate(config.sites):
+        schedule = SiteSchedule(site.opening_hours, site.timezone)
         for d, device in enumerate(site.devices):
             where: list[str | int] = ["sites", s, "devices", d]
             kind = kinds.get(device.kind)
@@ -72,6 +74,7 @@ def load_config(data: Mapping[str, Any], kinds: Mapping[str, DeviceKind]) -> Loa
                     purchase_date=device.purchase_date,
                     reservable=device.reservable,
                     options=options,
+                    schedule=schedule,
                 )
             )
     if problems:

@@ -107,6 +107,11 @@ class StoreConfig(_Strict):
     seen_flush_interval: float = Field(default=30.0, gt=0)
 
 
+class SnmpConfig(_Strict):
+    # Devices polled at the same moment, across the whole daemon.
+    max_concurrent_polls: int = Field(default=64, ge=1, le=10_000)
+
+
 class SessionsConfig(_Strict):
     # No visitor session on a public PC lasts a whole day; one open longer
     # lost its end event (a crash, restore software wiping the agent's state).
@@ -125,6 +130,7 @@ class Config(_Strict):
     http: HttpConfig = HttpConfig()
     store: StoreConfig = StoreConfig()
     sessions: SessionsConfig = SessionsConfig()
+    snmp: SnmpConfig = SnmpConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @model_validator(mode="after")

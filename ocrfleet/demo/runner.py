@@ -8,13 +8,9 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from ocrfleet.app import App, BackgroundTask
-from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.broker import embedded_broker, free_port
 from ocrfleet.demo.fleet import demo_config
@@ -29,11 +25,6 @@ def default_state_dir() -> Path:
     return Path(base) / "ocrfleet"
 
 
-def site_open_function(hours: OpeningHours, timezone: str) -> Callable[[float], bool]:
-    zone = ZoneInfo(timezone)
-    return lambda t: hours.is_open(datetime.fromtimestamp(t, zone))
-
-
 def simulators(
     loaded: LoadedConfig, catalog: PluginCatalog, port: int, speedup: float
 ) -> list[BackgroundTask]:
@@ -42,10 +33,9 @@ def simulators(
     def demo_now() -> float:
         return started + (time.time() - started) * speedup
 
-    sites = {site.id: site for site in loaded.config.sites}
     tasks = []
     for n, device in enumerate(loaded.devices):
-        site = sites[device.site]
+        assert device.schedule is not None
         context = SimulationContext(
             mqtt_host="127.0.0.1",
             mqtt_port=port,
@@ -53,7 +43,7 @@ def simulators(
             speedup=speedup,
             random_seed=n,
             now=demo_now,
-            site_open=site_open_function(site.opening_hours, site.timezone),
+            site_open=device.schedule.is_open,
         )
         simulate = catalog.kinds[device.kind].simulator(device, context)
         if simulate is not None:

@@ -1,0 +1,1 @@
+"""SNMP: one shared engine, numeric OIDs, and the poller that drives SNMP device kinds."""

@@ -1,0 +1,71 @@
+"""How a device is reached over SNMP: address, version, credentials, timing.
+
+Device kinds that are polled over SNMP extend SnmpDeviceOptions with their
+own settings; the core recognises polled devices by this base class.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+
+from ocrfleet.config.secrets import Secret
+
+
+class SnmpV1V2c(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal["1", "2c"] = "2c"
+    community: Secret = SecretStr("public")
+
+
+AuthProtocol = Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"]
+PrivProtocol = Literal["DES", "3DES", "AES", "AES192", "AES256"]
+
+
+class SnmpV3(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: Literal["3"]
+    user: str = Field(min_length=1)
+    auth_protocol: AuthProtocol | None = None
+    auth_key: Secret | None = None
+    priv_protocol: PrivProtocol | None = None
+    priv_key: Secret | None = None
+    context: str = ""
+
+    @model_validator(mode="after")
+    def _levels(self) -> SnmpV3:
+        if (self.auth_protocol is None) != (self.auth_key is None):
+            raise ValueError("auth_protocol and auth_key go together")
+        if (self.priv_protocol is None) != (self.priv_key is None):
+            raise ValueError("priv_protocol and priv_key go together")
+        if self.priv_protocol is not None and self.auth_protocol is None:
+            raise ValueError("privacy (priv_*) needs authentication (auth_*) too")
+        for key in (self.auth_key, self.priv_key):
+            if key is not None and len(key.get_secret_value()) < 8:
+                raise ValueError("SNMPv3 keys must be at least 8 characters")
+        return self
+
+    @property
+    def level(self) -> str:
+        if self.priv_protocol:
+            return "authPriv"
+        return "authNoPriv" if self.auth_protocol else "noAuthNoPriv"
+
+
+SnmpCredentials = Annotated[SnmpV1V2c | SnmpV3, Field(discriminator="version")]
+
+
+class SnmpDeviceOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    host: str = Field(min_length=1, description="host name or IP address")
+    port: int = Field(default=161, ge=1, le=65535)
+    snmp: SnmpCredentials = SnmpV1V2c()
+    poll_interval: float = Field(default=60.0, ge=5, description="seconds between polls")
+    timeout: float = Field(default=2.0, gt=0, le=60, description="seconds per request try")
+    retries: int = Field(default=1, ge=0, le=10)
+    # GETBULK repetitions; some old agents answer badly to large requests.
+    max_repetitions: int = Field(default=25, ge=1, le=200)

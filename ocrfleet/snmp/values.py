@@ -1,0 +1,27 @@
+"""SNMP values as plain Python, so device kinds never touch pysnmp types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# int for INTEGER, Counter, Gauge, TimeTicks; bytes for OCTET STRING; str for
+# OBJECT IDENTIFIER and IpAddress; None for noSuchObject/noSuchInstance.
+SnmpValue = int | bytes | str | None
+SnmpTable = Mapping[str, SnmpValue]
+
+
+class SnmpError(Exception):
+    """A request that produced no answer. `reason` is a fixed word for metrics."""
+
+    REASONS = ("timeout", "auth", "refused", "protocol", "error")
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+def column(table: SnmpTable, column_oid: str) -> dict[str, SnmpValue]:
+    """The cells of one table column, keyed by row index (the OID suffix)."""
+    prefix = column_oid + "."
+    return {oid[len(prefix) :]: value for oid, value in table.items() if oid.startswith(prefix)}
