@@ -61,6 +61,18 @@ class Sample:
 
 
 @dataclass(frozen=True, slots=True)
+class KindExtension:
+    """Something a plugin adds to a kind it does not own, e.g. a hotspot vendor.
+
+    `implementation` is whatever the extended kind documents it expects.
+    """
+
+    kind: str
+    name: str
+    implementation: object
+
+
+@dataclass(frozen=True, slots=True)
 class MqttChannel:
     """A topic suffix a kind listens on, and the QoS its messages need."""
 
@@ -118,13 +130,19 @@ class DeviceKind(ABC):
         """
         raise PayloadError("invalid", f"kind {self.name!r} takes no MQTT channel {channel!r}")
 
-    async def poll(self, device: DeviceInfo, snmp: SnmpClient) -> object:
+    async def poll(self, device: DeviceInfo, snmp: SnmpClient, previous: object | None) -> object:
         """Poll the device once over SNMP and return its reading.
 
-        Only kinds whose options extend SnmpDeviceOptions are polled. Raise
-        SnmpError when the device does not answer.
+        Only kinds whose options extend SnmpDeviceOptions are polled.
+        `previous` is the last reading (None after start-up), for values that
+        depend on history, such as restarts. Raise SnmpError when the device
+        does not answer.
         """
         raise NotImplementedError(f"kind {self.name!r} is not polled")
+
+    def extend(self, extension: KindExtension) -> None:
+        """Accept an extension another plugin contributes to this kind (e.g. a vendor)."""
+        raise TypeError(f"kind {self.name!r} takes no extensions")
 
     def describe(self, reading: object) -> str:
         """A reading as text for `ocrfleet probe`; the default is its repr."""

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
             "version": c.version,
             "kinds": c.kinds,
             "commands": c.commands,
+            "extensions": c.extensions,
         }
         for c in catalog.contributions
     ]
@@ -34,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         print(f"{row['plugin']} {row['version']}".rstrip())
-        for label in ("kinds", "commands"):
+        for label in ("kinds", "commands", "extensions"):
             values = row[label]
             if values:
                 print(f"  {label}: {', '.join(values)}")

@@ -25,6 +25,7 @@ class PluginContribution:
     version: str
     kinds: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
+    extensions: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +72,20 @@ class PluginCatalog:
                     )
                 commands[command.name] = command
                 contribution(impl.plugin_name).commands.append(command.name)
+        for impl in manager.hook.ocrfleet_kind_extensions.get_hookimpls():
+            for extension in _call(impl):
+                kind = kinds.get(extension.kind)
+                if kind is None:
+                    log.warning(
+                        "plugin %s extends kind %r, which no plugin provides; ignored",
+                        impl.plugin_name,
+                        extension.kind,
+                    )
+                    continue
+                kind.extend(extension)
+                contribution(impl.plugin_name).extensions.append(
+                    f"{extension.kind}:{extension.name}"
+                )
         return cls(kinds, owner, commands, sorted(contributions.values(), key=lambda c: c.plugin))
 
 

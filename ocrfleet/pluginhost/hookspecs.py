@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
-    from ocrfleet.kinds import DeviceKind
+    from ocrfleet.kinds import DeviceKind, KindExtension
 
 hookspec = pluggy.HookspecMarker("ocrfleet")
 hookimpl = pluggy.HookimplMarker("ocrfleet")
@@ -43,3 +43,8 @@ def ocrfleet_device_kinds() -> Sequence[DeviceKind]:  # type: ignore[empty-body]
 @hookspec
 def ocrfleet_cli_commands() -> Sequence[CliCommand]:  # type: ignore[empty-body]
     """Extra `ocrfleet` subcommands this plugin provides."""
+
+
+@hookspec
+def ocrfleet_kind_extensions() -> Sequence[KindExtension]:  # type: ignore[empty-body]
+    """Extensions to device kinds of other plugins (e.g. a hotspot vendor's client count)."""

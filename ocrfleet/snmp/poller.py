@@ -126,7 +126,9 @@ class SnmpPoller:
             started = time.perf_counter()
             try:
                 client = await self._client(device)
-                reading = await asyncio.wait_for(kind.poll(device, client), budget)
+                view = self._state.view(key)
+                previous = view.reading if view is not None else None
+                reading = await asyncio.wait_for(kind.poll(device, client, previous), budget)
             except SnmpError as exc:
                 error = exc.reason
                 self._state.record_poll_failure(key, exc.reason, self._clock.now())
