@@ -99,6 +99,10 @@ class SimulationContext:
     random_seed: int
     now: Callable[[], float]
     site_open: Callable[[float], bool]
+    # For SNMP kinds: the demo's snmpsim agent and this device's community,
+    # whose recording the kind's demo_recording() provided.
+    snmp_port: int | None = None
+    snmp_community: str | None = None
 
 
 Simulator = Callable[[], Awaitable[None]]
@@ -151,6 +155,14 @@ class DeviceKind(ABC):
     @abstractmethod
     def samples(self, device: DeviceView) -> Iterable[Sample]:
         """Samples for the kind's metric_specs, from one device's current state."""
+
+    def demo_recording(self, device: DeviceInfo) -> str | None:
+        """For SNMP kinds in the demo: the device's agent as .snmprec text.
+
+        Values the simulator changes over time need snmpsim's `writecache`
+        variation (`OID|TYPE:writecache|value=...`) so they can be SET.
+        """
+        return None
 
     def simulator(self, device: DeviceInfo, context: SimulationContext) -> Simulator | None:
         """A coroutine factory that plays this device in the demo fleet, if the kind has one."""

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -14,6 +16,7 @@ from ocrfleet.app import App, BackgroundTask
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.broker import embedded_broker, free_port
 from ocrfleet.demo.fleet import demo_config
+from ocrfleet.demo.snmp_agents import community_of, free_udp_port, snmp_agents
 from ocrfleet.kinds import SimulationContext
 from ocrfleet.pluginhost.catalog import PluginCatalog
 
@@ -25,8 +28,22 @@ def default_state_dir() -> Path:
     return Path(base) / "ocrfleet"
 
 
+def recordings(loaded: LoadedConfig, catalog: PluginCatalog) -> dict[str, str]:
+    """The demo SNMP agents' recordings, by community."""
+    found = {}
+    for device in loaded.devices:
+        text = catalog.kinds[device.kind].demo_recording(device)
+        if text is not None:
+            found[community_of(device.site, device.id)] = text
+    return found
+
+
 def simulators(
-    loaded: LoadedConfig, catalog: PluginCatalog, port: int, speedup: float
+    loaded: LoadedConfig,
+    catalog: PluginCatalog,
+    mqtt_port: int,
+    snmp_port: int,
+    speedup: float,
 ) -> list[BackgroundTask]:
     started = time.time()
 
@@ -38,12 +55,14 @@ def simulators(
         assert device.schedule is not None
         context = SimulationContext(
             mqtt_host="127.0.0.1",
-            mqtt_port=port,
+            mqtt_port=mqtt_port,
             topic_root=loaded.config.mqtt.topic_root,
             speedup=speedup,
             random_seed=n,
             now=demo_now,
             site_open=device.schedule.is_open,
+            snmp_port=snmp_port,
+            snmp_community=community_of(device.site, device.id),
         )
         simulate = catalog.kinds[device.kind].simulator(device, context)
         if simulate is not None:
@@ -55,8 +74,6 @@ def _http_port(preferred: int) -> int:
     if preferred == 0:
         return free_port()
     try:
-        import socket
-
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", preferred))
     except OSError:
@@ -69,6 +86,7 @@ def _http_port(preferred: int) -> int:
 def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
     state_dir: Path = args.demo_state_dir or default_state_dir()
     http_port = _http_port(args.demo_http_port)
+    snmp_port = free_udp_port()
 
     async def main() -> None:
         stop = asyncio.Event()
@@ -76,26 +94,38 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         async with embedded_broker(kind=args.demo_broker) as mqtt_port:
-            data = demo_config(mqtt_port, http_port, state_dir / "demo.sqlite")
+            data = demo_config(
+                mqtt_port,
+                http_port,
+                state_dir / "demo.sqlite",
+                snmp_port=snmp_port,
+                kinds=frozenset(catalog.kinds),
+            )
             loaded = load_config(data, catalog.kinds)
-            app = App(
-                loaded,
-                catalog,
-                background=simulators(loaded, catalog, mqtt_port, args.demo_speedup),
-            )
-            print(
-                f"ocrfleet demo: {loaded.config.municipality.name}, "
-                f"{len(loaded.config.sites)} sites, "
-                f"{len(loaded.devices)} devices\n"
-                f"  metrics:  http://127.0.0.1:{http_port}/metrics\n"
-                f"  health:   http://127.0.0.1:{http_port}/healthz\n"
-                f"  broker:   mqtt://127.0.0.1:{mqtt_port} (topic root "
-                f"{loaded.config.mqtt.topic_root!r})\n"
-                f"  store:    {state_dir / 'demo.sqlite'}\n"
-                "Stop with Ctrl-C.",
-                flush=True,
-            )
-            await app.run(stop)
+            agents = recordings(loaded, catalog)
+            async with contextlib.AsyncExitStack() as stack:
+                if agents:
+                    await stack.enter_async_context(snmp_agents(agents, state_dir, snmp_port))
+                background = simulators(loaded, catalog, mqtt_port, snmp_port, args.demo_speedup)
+                app = App(loaded, catalog, background=background)
+                kinds: dict[str, int] = {}
+                for device in loaded.devices:
+                    kinds[device.kind] = kinds.get(device.kind, 0) + 1
+                print(
+                    f"ocrfleet demo: {loaded.config.municipality.name}, "
+                    f"{len(loaded.config.sites)} sites, {len(loaded.devices)} devices ("
+                    + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+                    + ")\n"
+                    f"  metrics:  http://127.0.0.1:{http_port}/metrics\n"
+                    f"  health:   http://127.0.0.1:{http_port}/healthz\n"
+                    f"  broker:   mqtt://127.0.0.1:{mqtt_port} (topic root "
+                    f"{loaded.config.mqtt.topic_root!r})\n"
+                    + (f"  SNMP:     udp://127.0.0.1:{snmp_port} (snmpsim)\n" if agents else "")
+                    + f"  store:    {state_dir / 'demo.sqlite'}\n"
+                    "Stop with Ctrl-C.",
+                    flush=True,
+                )
+                await app.run(stop)
 
     asyncio.run(main())
     return 0
