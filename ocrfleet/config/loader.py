@@ -63,9 +63,7 @@ def load_config(data: Mapping[str, Any], kinds: Mapping[str, DeviceKind]) -> Loa
                     )
                 )
                 continue
-            options = _validate_options(
-                kind.options_model, device.options, [*where, "options"], problems
-            )
+            options = _validate_options(kind, device.options, [*where, "options"], problems)
             devices.append(
                 DeviceInfo(
                     key=DeviceKey(site.id, device.id),
@@ -83,13 +81,15 @@ def load_config(data: Mapping[str, Any], kinds: Mapping[str, DeviceKind]) -> Loa
 
 
 def _validate_options(
-    model: type[BaseModel],
+    kind: DeviceKind,
     options: dict[str, Any],
     where: list[str | int],
     problems: list[tuple[str, str]],
 ) -> BaseModel | None:
     try:
-        return model.model_validate(options)
+        # The kind is passed as context so options can be checked against what
+        # plugins registered with it (e.g. a hotspot vendor's name).
+        return kind.options_model.model_validate(options, context={"kind": kind})
     except ValidationError as exc:
         problems.extend(problems_from_validation(exc, where))
         return None

@@ -82,7 +82,12 @@ class PluginCatalog:
                         extension.kind,
                     )
                     continue
-                kind.extend(extension)
+                try:
+                    kind.extend(extension)
+                except (TypeError, ValueError) as exc:
+                    raise PluginConflictError(
+                        f"plugin {impl.plugin_name!r} cannot extend kind {extension.kind!r}: {exc}"
+                    ) from exc
                 contribution(impl.plugin_name).extensions.append(
                     f"{extension.kind}:{extension.name}"
                 )

@@ -144,6 +144,9 @@ class SnmpPoller:
                 self._log.warning(f"{key}:os", "SNMP poll of %s failed: %s", key, exc)
             except Exception:
                 error = "plugin_error"
+                # Recorded as a failure: the last reading must not live on as
+                # if it were current.
+                self._state.record_poll_failure(key, "plugin_error", self._clock.now())
                 plugin = self._plugin_of_kind(device.kind)
                 self._log.error(
                     f"plugin:{plugin}",

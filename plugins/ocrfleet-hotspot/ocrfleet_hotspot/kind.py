@@ -1,0 +1,302 @@
+"""The hotspot device kind: wifi access points and hotspot routers polled over SNMP."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
+
+from ocrfleet.kinds import DeviceKind, KindExtension, MetricSpec, Sample
+from ocrfleet.pluginhost.catalog import PluginConflictError
+from ocrfleet.ratelimit import RateLimitedLog
+from ocrfleet.snmp.options import SnmpDeviceOptions
+from ocrfleet_hotspot import oids
+from ocrfleet_hotspot.parse import build_reading
+from ocrfleet_hotspot.reading import HotspotReading, Interface
+from ocrfleet_hotspot.vendors.base import HotspotVendor, as_text
+from ocrfleet_hotspot.vendors.generic import GenericVendor
+
+if TYPE_CHECKING:
+    from ocrfleet.devices import DeviceInfo
+    from ocrfleet.snmp.client import SnmpClient
+    from ocrfleet.state import DeviceView
+
+log = logging.getLogger(__name__)
+
+AUTO = "auto"
+_VENDOR_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+
+UPTIME = "ocrfleet_hotspot_uptime_seconds"
+RESTARTS = "ocrfleet_hotspot_restarts_total"
+CLIENTS = "ocrfleet_hotspot_clients"
+INTERFACE_UP = "ocrfleet_hotspot_interface_up"
+INFO = "ocrfleet_hotspot_info"
+
+
+class UnknownVendorError(ValueError):
+    """A device's `vendor` option names no registered vendor."""
+
+
+class HotspotOptions(SnmpDeviceOptions):
+    vendor: str = Field(
+        default=AUTO,
+        pattern=_VENDOR_NAME.pattern,
+        description='"auto" (the first vendor that recognises the device, else "generic"), '
+        "or a vendor's name to force it",
+    )
+    uplink_interfaces: tuple[str, ...] = Field(
+        default=(),
+        description="interface names (ifName, ifDescr or ifAlias) that are the uplinks; "
+        "when given, no other interface counts as one",
+    )
+    radio_interfaces: tuple[str, ...] = Field(
+        default=(),
+        description="interface names that are the radios; when given, no other "
+        "interface counts as one",
+    )
+
+    @field_validator("vendor")
+    @classmethod
+    def _registered_vendor(cls, value: str, info: ValidationInfo) -> str:
+        # Vendors are plugins, so only the kind knows them; a loader that
+        # passes the kind as validation context gets the check at load time.
+        # Without it, HotspotKind.poll checks.
+        context = info.context if isinstance(info.context, dict) else {}
+        kind = context.get("kind")
+        if isinstance(kind, HotspotKind):
+            kind.check_vendor(value)
+        return value
+
+    @model_validator(mode="after")
+    def _roles_apart(self) -> HotspotOptions:
+        both = sorted(set(self.uplink_interfaces) & set(self.radio_interfaces))
+        if both:
+            raise ValueError(f"interfaces listed as both uplink and radio: {', '.join(both)}")
+        return self
+
+
+class HotspotKind(DeviceKind):
+    """Extensions: KindExtension(kind="hotspot", implementation=<a HotspotVendor>)."""
+
+    name: ClassVar[str] = "hotspot"
+    description: ClassVar[str] = (
+        "wifi hotspot or access point polled over SNMP: uptime, restarts, radios, "
+        "uplink and (with a vendor) clients"
+    )
+    options_model: ClassVar[type[BaseModel]] = HotspotOptions
+    metric_specs: ClassVar[Sequence[MetricSpec]] = (
+        MetricSpec(
+            UPTIME,
+            "Seconds since the hotspot booted (HOST-RESOURCES hrSystemUptime, else "
+            "sysUpTime); wraps after about 497 days, so alert on restarts_total instead.",
+        ),
+        MetricSpec(
+            RESTARTS,
+            "Restarts seen since ocrfleet started: uptime that went back between two polls "
+            "(a 32-bit counter wrap is not one).",
+            type="counter",
+        ),
+        MetricSpec(
+            CLIENTS,
+            "Wifi clients associated now, as the vendor counts them; absent when the "
+            "vendor gives no count.",
+        ),
+        MetricSpec(
+            INTERFACE_UP,
+            "1 when a radio or uplink interface is operationally up, else 0; interfaces "
+            "set administratively down are left out.",
+            labels=("interface", "role"),
+        ),
+        MetricSpec(
+            INFO,
+            "The vendor module and the model the hotspot reports; the value is always 1.",
+            labels=("vendor", "model"),
+        ),
+    )
+
+    def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self._vendors: dict[str, HotspotVendor] = {}
+        self._generic = GenericVendor()
+        self._monotonic = monotonic
+        self._log = RateLimitedLog(log, interval=600.0)
+
+    # -- vendors -----------------------------------------------------------
+
+    def extend(self, extension: KindExtension) -> None:
+        vendor = extension.implementation
+        if extension.kind != self.name or not isinstance(vendor, HotspotVendor):
+            raise TypeError(
+                f"extension {extension.name!r} of kind {extension.kind!r}: the hotspot kind "
+                "takes KindExtension(kind='hotspot', implementation=<HotspotVendor>), "
+                f"not {type(vendor).__name__}"
+            )
+        if not isinstance(getattr(vendor, "name", None), str) or not _VENDOR_NAME.match(
+            vendor.name
+        ):
+            raise TypeError(
+                f"hotspot vendor {type(vendor).__name__} needs a name of lower-case letters, "
+                "digits, - and _"
+            )
+        if extension.name != vendor.name:
+            raise TypeError(
+                f"extension name {extension.name!r} differs from its vendor's name {vendor.name!r}"
+            )
+        if vendor.name in (AUTO, self._generic.name) or vendor.name in self._vendors:
+            raise PluginConflictError(f"hotspot vendor {vendor.name!r} is already taken")
+        self._vendors[vendor.name] = vendor
+
+    @property
+    def vendors(self) -> tuple[HotspotVendor, ...]:
+        """Registered vendors in the order auto-detection tries them."""
+        return tuple(self._vendors.values())
+
+    @property
+    def vendor_names(self) -> tuple[str, ...]:
+        return (*self._vendors, self._generic.name)
+
+    def check_vendor(self, option: str) -> None:
+        if option != AUTO and option not in self.vendor_names:
+            raise UnknownVendorError(
+                f"unknown hotspot vendor {option!r} (known: {AUTO}, {', '.join(self.vendor_names)})"
+            )
+
+    def select_vendor(self, option: str, sys_object_id: str, sys_descr: str) -> HotspotVendor:
+        """The vendor named by the option, or the first that recognises the device."""
+        self.check_vendor(option)
+        if option == self._generic.name:
+            return self._generic
+        if option != AUTO:
+            return self._vendors[option]
+        for vendor in self._vendors.values():
+            try:
+                if vendor.matches(sys_object_id, sys_descr):
+                    return vendor
+            except Exception:
+                self._vendor_failed(vendor, "matches", "it is skipped")
+        return self._generic
+
+    def _vendor_failed(self, vendor: HotspotVendor, method: str, consequence: str) -> None:
+        self._log.error(
+            f"vendor:{vendor.name}:{method}",
+            "hotspot vendor %r failed in %s(); %s",
+            vendor.name,
+            method,
+            consequence,
+            exc_info=True,
+        )
+
+    # -- polling -----------------------------------------------------------
+
+    async def poll(self, device: DeviceInfo, snmp: SnmpClient, previous: object | None) -> object:
+        options: HotspotOptions = device.options
+        # Before any request: a misspelt vendor is a configuration error,
+        # not a network one.
+        self.check_vendor(options.vendor)
+        system = await snmp.get(oids.SYSTEM_SCALARS)
+        vendor = self.select_vendor(
+            options.vendor,
+            as_text(system.get(oids.SYS_OBJECT_ID)),
+            as_text(system.get(oids.SYS_DESCR)),
+        )
+        values = dict(system)
+        values.update(await snmp.walk_all((*oids.INTERFACE_COLUMNS, *vendor.walk_roots)))
+        if vendor.get_oids:
+            values.update(await snmp.get(list(vendor.get_oids)))
+        return build_reading(
+            values,
+            vendor,
+            previous=previous,
+            now=self._monotonic(),
+            uplinks=options.uplink_interfaces,
+            radios=options.radio_interfaces,
+            on_vendor_error=lambda vendor, method, _exc: self._vendor_failed(
+                vendor, method, "what it gives counts as unknown"
+            ),
+        )
+
+    # -- metrics and probe -------------------------------------------------
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        reading = device.reading
+        if not isinstance(reading, HotspotReading):
+            return
+        # A counter must not vanish while the device is down.
+        yield Sample(RESTARTS, float(reading.restarts))
+        yield Sample(INFO, 1.0, (reading.vendor, reading.model))
+        if device.failure is not None:
+            return  # the rest describes a device that has stopped answering
+        if reading.uptime_seconds is not None:
+            yield Sample(UPTIME, reading.uptime_seconds)
+        if reading.clients is not None:
+            yield Sample(CLIENTS, float(reading.clients))
+        for label, interface in interface_labels(reading.interfaces):
+            yield Sample(INTERFACE_UP, 1.0 if interface.oper_up else 0.0, (label, interface.role))
+
+    def describe(self, reading: object) -> str:
+        if not isinstance(reading, HotspotReading):
+            return repr(reading)
+        vendor = self._vendors.get(reading.vendor, self._generic)
+        title = f" ({vendor.title})" if vendor.name == reading.vendor and vendor.title else ""
+        uptime = (
+            f"{_duration(reading.uptime_seconds)} ({reading.uptime_source})"
+            if reading.uptime_seconds is not None
+            else "unknown"
+        )
+        clients = str(reading.clients) if reading.clients is not None else "no count (vendor)"
+        lines = [
+            f"vendor    {reading.vendor}{title}",
+            f"model     {reading.model or '-'}",
+            f"sysName   {reading.sys_name or '-'}",
+            f"uptime    {uptime}",
+            f"restarts  {reading.restarts} since ocrfleet started",
+            f"clients   {clients}",
+            "",
+        ]
+        rows = [("ifIndex", "name", "ifType", "role", "admin", "oper", "metric")]
+        reported = {id(i) for _, i in interface_labels(reading.interfaces)}
+        for i in reading.interfaces:
+            rows.append(
+                (
+                    str(i.index) if i.index else "-",
+                    i.name + (f" ({i.alias})" if i.alias and i.alias != i.name else ""),
+                    str(i.type) if i.type is not None else "-",
+                    i.role,
+                    "up" if i.admin_up else "down",
+                    ("up" if i.oper_up else "down") + (" (vendor)" if i.oper_from_vendor else ""),
+                    "yes" if id(i) in reported else "",
+                )
+            )
+        widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+        for row in rows:
+            lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
+        return "\n".join(line.rstrip() for line in lines)
+
+
+def interface_labels(interfaces: Iterable[Interface]) -> list[tuple[str, Interface]]:
+    """The radios and uplinks that make ocrfleet_hotspot_interface_up series, with their label.
+
+    Administratively disabled interfaces are meant to be down, so they are
+    left out. Names are not unique on every device (HiveOS has two wifi1.1);
+    a repeated name gets its ifIndex appended so series never collide.
+    """
+    chosen = [i for i in interfaces if i.role in ("radio", "uplink") and i.admin_up]
+    counts: dict[str, int] = {}
+    for i in chosen:
+        counts[i.name] = counts.get(i.name, 0) + 1
+    return [(f"{i.name}#{i.index}" if counts[i.name] > 1 else i.name, i) for i in chosen]
+
+
+def _duration(seconds: float) -> str:
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m"
+    if hours:
+        return f"{hours}h {minutes}m"
+    return f"{minutes}m {secs}s"

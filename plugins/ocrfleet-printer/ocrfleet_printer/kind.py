@@ -1,0 +1,181 @@
+"""The printer device kind: polled over SNMP, rendered as Prometheus samples.
+
+While a printer does not answer, its last reading's samples stay (supply
+levels do not change while it is off) and `ocrfleet_printer_status` says
+"asleep" or "unreachable"; `ocrfleet_device_up` from the core is 0 either way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field, field_validator
+
+from ocrfleet.devices import DeviceInfo
+from ocrfleet.kinds import DeviceKind, MetricSpec, Sample
+from ocrfleet.snmp.client import SnmpClient
+from ocrfleet.snmp.options import SnmpDeviceOptions
+from ocrfleet.state import DeviceView
+from ocrfleet_printer import oids
+from ocrfleet_printer.describe import describe_reading
+from ocrfleet_printer.parse import DEFAULT_LOW_FRACTION, parse_reading
+from ocrfleet_printer.reading import PRINTER_STATUSES, SUPPLY_STATES, PrinterReading
+from ocrfleet_printer.sleep import expected_asleep, parse_window
+
+# Poll failures that mean "no answer at all"; an auth or protocol error comes
+# from a printer that is awake, so it is never taken for sleep.
+_SILENT_REASONS = frozenset({"timeout", "unreachable", "refused"})
+
+ALERT_LEVELS = ("critical", "warning", "other")
+
+
+class PrinterOptions(SnmpDeviceOptions):
+    low_fraction: float = Field(
+        default=DEFAULT_LOW_FRACTION,
+        ge=0,
+        le=1,
+        description="a supply or tray at or below this fraction of its capacity is 'low' "
+        "(a receptacle with this little room left is 'nearly_full')",
+    )
+    sleep_hours: list[str] | None = Field(
+        default=None,
+        description='"HH:MM-HH:MM" windows (site time, may cross midnight) in which the '
+        "printer may not answer; unset: it may not answer while its site is closed",
+    )
+
+    @field_validator("sleep_hours")
+    @classmethod
+    def _windows(cls, value: list[str] | None) -> list[str] | None:
+        for window in value or ():
+            parse_window(window)
+        return value
+
+
+class PrinterKind(DeviceKind):
+    name: ClassVar[str] = "printer"
+    description: ClassVar[str] = "network printer polled over SNMP (Printer-MIB, RFC 3805)"
+    options_model: ClassVar[type[BaseModel]] = PrinterOptions
+    metric_specs: ClassVar[Sequence[MetricSpec]] = (
+        MetricSpec(
+            "ocrfleet_printer_status",
+            "1 for the printer's current status, 0 for the others: hrPrinterStatus "
+            "(idle, printing, warmup, other, unknown), or asleep/unreachable when the "
+            "last poll got no answer inside/outside its expected sleep.",
+            labels=("status",),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_supply_level_ratio",
+            "Fraction of a supply's capacity left to use, 0-1: material left for "
+            "consumables, room left for receptacles (waste toner: 0.05 = 95 % full). "
+            "Absent when the printer gives no exact level.",
+            labels=("supply", "type", "color"),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_supply_state",
+            "1 for a supply's current state, 0 for the others: ok, low, empty, "
+            "nearly_full, full, some_remaining, unknown, other.",
+            labels=("supply", "type", "color", "state"),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_condition",
+            "1 while the printer reports the condition (hrPrinterDetectedErrorState), "
+            "else 0; absent when the printer does not report conditions.",
+            labels=("condition",),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_pages_total",
+            "Pages printed over the printer's life (prtMarkerLifeCount).",
+            type="counter",
+        ),
+        MetricSpec(
+            "ocrfleet_printer_tray_level_ratio",
+            "Fraction of a paper tray's capacity loaded, 0-1; absent when not known exactly.",
+            labels=("tray", "media"),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_cover_open",
+            "1 while a cover or interlock is open, else 0.",
+            labels=("cover",),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_alerts",
+            "Standing alerts in the printer's alert table, by severity "
+            "(critical, warning, other); one-off events are not counted.",
+            labels=("severity",),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_uptime_seconds",
+            "Seconds since the printer's network agent started (sysUpTime).",
+        ),
+    )
+
+    async def poll(self, device: DeviceInfo, snmp: SnmpClient, previous: object | None) -> object:
+        options: PrinterOptions = device.options
+        # Scalars first: a printer that does not answer fails here after one
+        # timeout, instead of once per table.
+        values = dict(await snmp.get(oids.SCALARS))
+        values.update(await snmp.walk_all(oids.WALKED_TABLES))
+        return parse_reading(values, low_fraction=options.low_fraction)
+
+    def describe(self, reading: object) -> str:
+        if not isinstance(reading, PrinterReading):
+            return repr(reading)
+        return describe_reading(reading)
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        status = self.status(device)
+        if status is not None:
+            for name in PRINTER_STATUSES:
+                yield Sample("ocrfleet_printer_status", 1.0 if name == status else 0.0, (name,))
+        reading = device.reading
+        if isinstance(reading, PrinterReading):
+            yield from _reading_samples(reading)
+
+    def status(self, device: DeviceView) -> str | None:
+        """The status shown for a device; None before its first poll."""
+        failure = device.failure
+        if failure is not None:
+            options: Any = device.info.options
+            sleep_hours = options.sleep_hours if isinstance(options, PrinterOptions) else None
+            if failure.reason in _SILENT_REASONS and expected_asleep(
+                device.info, sleep_hours, failure.last_attempt
+            ):
+                return "asleep"
+            return "unreachable"
+        if isinstance(device.reading, PrinterReading):
+            return device.reading.status
+        return None
+
+
+def _reading_samples(reading: PrinterReading) -> Iterable[Sample]:
+    for supply in reading.supplies:
+        labels = (supply.label, supply.type, supply.colour or "")
+        if supply.remaining_fraction is not None:
+            yield Sample("ocrfleet_printer_supply_level_ratio", supply.remaining_fraction, labels)
+        for state in SUPPLY_STATES:
+            value = 1.0 if state == supply.state else 0.0
+            yield Sample("ocrfleet_printer_supply_state", value, (*labels, state))
+    if reading.conditions is not None:
+        for condition in oids.ERROR_STATE_BITS:
+            value = 1.0 if condition in reading.conditions else 0.0
+            yield Sample("ocrfleet_printer_condition", value, (condition,))
+    if reading.pages is not None:
+        yield Sample("ocrfleet_printer_pages_total", float(reading.pages))
+    for tray in reading.trays:
+        if tray.remaining_fraction is not None:
+            yield Sample(
+                "ocrfleet_printer_tray_level_ratio",
+                tray.remaining_fraction,
+                (tray.label, tray.media),
+            )
+    for cover in reading.covers:
+        yield Sample("ocrfleet_printer_cover_open", 1.0 if cover.open else 0.0, (cover.label,))
+    counts = {level: 0 for level in ALERT_LEVELS}
+    for alert in reading.alerts:
+        if alert.level is not None:
+            counts[alert.level] += 1
+    for level, count in counts.items():
+        yield Sample("ocrfleet_printer_alerts", float(count), (level,))
+    if reading.uptime_seconds is not None:
+        yield Sample("ocrfleet_printer_uptime_seconds", reading.uptime_seconds)
