@@ -24,7 +24,8 @@ from ocrfleet.metrics.http import MetricsServer
 from ocrfleet.metrics.snmp import SnmpCollector
 from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.routes import RouteTable
-from ocrfleet.mqtt.subscriber import MqttSettings, MqttSubscriber
+from ocrfleet.mqtt.settings import MqttSettings
+from ocrfleet.mqtt.subscriber import MqttSubscriber
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.sessions import SessionEvent
 from ocrfleet.snmp.client import SnmpService

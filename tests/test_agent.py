@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ocrfleet.devices import DeviceKey
-from ocrfleet.mqtt.subscriber import MqttSettings
+from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.store.database import Store
 from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
 from ocrfleet_pc.agent.probes import AGENT_VERSION, HealthProbe

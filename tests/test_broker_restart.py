@@ -6,7 +6,7 @@ import threading
 import time
 from pathlib import Path
 
-from ocrfleet.mqtt.subscriber import MqttSettings
+from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.store.database import Store
 from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
 from ocrfleet_pc.payloads import SessionV1

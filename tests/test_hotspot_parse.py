@@ -556,7 +556,7 @@ class NotAVendorPlugin:
 
 
 def test_an_extension_that_is_not_a_vendor_is_refused_at_start_up() -> None:
-    with pytest.raises(PluginConflictError, match="cannot extend kind 'hotspot'.*HotspotVendor"):
+    with pytest.raises(PluginConflictError, match=r"cannot extend kind 'hotspot'.*HotspotVendor"):
         catalog(NotAVendorPlugin())
 
 

@@ -14,6 +14,27 @@ _RANGE = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
+def parse_time_range(value: str, *, overnight: bool = False) -> tuple[time, time]:
+    """A "HH:MM-HH:MM" range as (start, end); "24:00" as an end means midnight.
+
+    With `overnight`, a range may cross midnight (end before start), as sleep
+    hours do; opening hours may not.
+    """
+    match = _RANGE.match(value)
+    if match is None:
+        raise ValueError(f'{value!r} is not a "HH:MM-HH:MM" range')
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2 != 0):
+        raise ValueError(f"{value!r} is not a valid time range")
+    start = time(h1, m1)
+    end = time.max if h2 == 24 else time(h2, m2)
+    if start == end:
+        raise ValueError(f"{value!r} starts and ends at the same time")
+    if end < start and not overnight:
+        raise ValueError(f"{value!r} ends before it starts")
+    return start, end
+
+
 def _parse_ranges(value: object) -> tuple[tuple[time, time], ...]:
     if isinstance(value, str):
         value = [value]
@@ -21,17 +42,9 @@ def _parse_ranges(value: object) -> tuple[tuple[time, time], ...]:
         raise ValueError('expected a list of "HH:MM-HH:MM" ranges')
     ranges = []
     for item in value:
-        match = _RANGE.match(item) if isinstance(item, str) else None
-        if match is None:
+        if not isinstance(item, str):
             raise ValueError(f'{item!r} is not a "HH:MM-HH:MM" range')
-        h1, m1, h2, m2 = (int(g) for g in match.groups())
-        if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2 != 0):
-            raise ValueError(f"{item!r} is not a valid time range")
-        start = time(h1, m1)
-        end = time.max if h2 == 24 else time(h2, m2)
-        if end <= start:
-            raise ValueError(f"{item!r} ends before it starts")
-        ranges.append((start, end))
+        ranges.append(parse_time_range(item))
     ranges.sort()
     for (_, end), (start, _) in itertools.pairwise(ranges):
         if start < end:

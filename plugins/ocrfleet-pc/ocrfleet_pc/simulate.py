@@ -13,7 +13,7 @@ import zlib
 
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.kinds import SimulationContext
-from ocrfleet.mqtt.subscriber import MqttSettings
+from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
 from ocrfleet_pc.agent.probes import AGENT_VERSION
 from ocrfleet_pc.payloads import HealthV1, SessionV1

@@ -7,32 +7,16 @@ it should be awake is a fault ("unreachable").
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime, time
 
+from ocrfleet.config.hours import parse_time_range
 from ocrfleet.devices import DeviceInfo
-
-_WINDOW = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 def parse_window(value: str) -> tuple[time, time]:
-    """A "HH:MM-HH:MM" window as (start, end); it may cross midnight.
-
-    "24:00" is accepted as an end, meaning the end of the day. Start and end
-    must differ: "22:00-22:00" could mean nothing or the whole day.
-    """
-    match = _WINDOW.match(value)
-    if match is None:
-        raise ValueError(f'{value!r} is not a "HH:MM-HH:MM" range')
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2 != 0):
-        raise ValueError(f"{value!r} is not a valid time range")
-    start = time(h1, m1)
-    end = time.max if h2 == 24 else time(h2, m2)
-    if start == end:
-        raise ValueError(f"{value!r} starts and ends at the same time")
-    return start, end
+    """A "HH:MM-HH:MM" sleep window as (start, end); it may cross midnight."""
+    return parse_time_range(value, overnight=True)
 
 
 def in_window(moment: time, window: tuple[time, time]) -> bool:

@@ -10,7 +10,7 @@ import socket
 import threading
 from pathlib import Path
 
-from ocrfleet.mqtt.subscriber import MqttSettings
+from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.pluginhost import CliCommand
 from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
 from ocrfleet_pc.agent.probes import HealthProbe
