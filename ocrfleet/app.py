@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry
@@ -28,11 +28,13 @@ from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.mqtt.subscriber import MqttSubscriber
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.sessions import SessionEvent
-from ocrfleet.snmp.client import SnmpService
 from ocrfleet.snmp.poller import SnmpPoller
 from ocrfleet.state import FleetState
 from ocrfleet.store.database import SessionOutcome, Store
 from ocrfleet.store.writer import StoreWriter
+
+if TYPE_CHECKING:
+    from ocrfleet.snmp.client import SnmpService
 
 log = logging.getLogger(__name__)
 
@@ -83,9 +85,9 @@ class App:
                 channels=lambda: self.ingest.routes.channels,
             )
         )
-        self.snmp = SnmpService(max_concurrent_devices=config.snmp.max_concurrent_polls)
+        self._snmp: SnmpService | None = None
         self.poller = SnmpPoller(
-            self.state, catalog.kinds, self.snmp, self.clock, self._plugin_of_kind
+            self.state, catalog.kinds, self.snmp_service, self.clock, self._plugin_of_kind
         )
         self.registry.register(SnmpCollector(lambda: self.poller.stats))
         self.http = MetricsServer(config.http.listen, config.http.port, self.registry, self.health)
@@ -93,6 +95,14 @@ class App:
         self.started = asyncio.Event()
 
     # -- wiring helpers ----------------------------------------------------
+
+    def snmp_service(self) -> SnmpService:
+        """The one SNMP engine, built on first use: PC-only fleets never load pysnmp."""
+        if self._snmp is None:
+            from ocrfleet.snmp.client import SnmpService
+
+            self._snmp = SnmpService(self.loaded.config.snmp.max_concurrent_polls)
+        return self._snmp
 
     def _timeouts(self, devices: Sequence[DeviceInfo]) -> dict[DeviceKey, float | None]:
         return {d.key: self.catalog.kinds[d.kind].heartbeat_timeout(d.options) for d in devices}
@@ -197,7 +207,8 @@ class App:
 
     async def _shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
-        self.snmp.close()
+        if self._snmp is not None:
+            self._snmp.close()
         await asyncio.to_thread(self.subscriber.stop)
         await asyncio.to_thread(self.flush_seen, True)
         await asyncio.to_thread(self.writer.stop)

@@ -15,6 +15,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -22,10 +23,13 @@ from ocrfleet.clock import Clock
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.snmp.client import SnmpClient, SnmpService
 from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.snmp.values import SnmpError
 from ocrfleet.state import FleetState
+
+if TYPE_CHECKING:
+    # pysnmp costs ~40 MiB: only fleets with SNMP devices load it.
+    from ocrfleet.snmp.client import SnmpClient, SnmpService
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,7 @@ class SnmpPoller:
         self,
         state: FleetState,
         kinds: Mapping[str, DeviceKind],
-        service: SnmpService,
+        service: Callable[[], SnmpService],
         clock: Clock,
         plugin_of_kind: Callable[[str], str],
     ) -> None:
@@ -108,7 +112,7 @@ class SnmpPoller:
         cached = self._clients.get(device.key)
         if cached is not None and cached[0] == options:
             return cached[1]
-        client = await self._service.client(options)
+        client = await self._service().client(options)
         self._clients[device.key] = (options, client)
         return client
 
@@ -122,7 +126,7 @@ class SnmpPoller:
         # but a poll never outlives its interval.
         budget = options.poll_interval * 0.9
         error: str | None = None
-        async with self._service.slots:
+        async with self._service().slots:
             started = time.perf_counter()
             try:
                 client = await self._client(device)

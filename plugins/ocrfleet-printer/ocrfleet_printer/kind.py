@@ -8,13 +8,12 @@ levels do not change while it is off) and `ocrfleet_printer_status` says
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, Field, field_validator
 
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.kinds import DeviceKind, MetricSpec, Sample
-from ocrfleet.snmp.client import SnmpClient
 from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.state import DeviceView
 from ocrfleet_printer import oids
@@ -22,6 +21,10 @@ from ocrfleet_printer.describe import describe_reading
 from ocrfleet_printer.parse import DEFAULT_LOW_FRACTION, parse_reading
 from ocrfleet_printer.reading import PRINTER_STATUSES, SUPPLY_STATES, PrinterReading
 from ocrfleet_printer.sleep import expected_asleep, parse_window
+
+if TYPE_CHECKING:
+    # pysnmp is loaded only when something is actually polled.
+    from ocrfleet.snmp.client import SnmpClient
 
 # Poll failures that mean "no answer at all"; an auth or protocol error comes
 # from a printer that is awake, so it is never taken for sleep.
