@@ -111,6 +111,16 @@ class SnmpService:
     def __init__(self, max_concurrent_devices: int = 64) -> None:
         self.engine = SnmpEngine()
         self._slots = asyncio.Semaphore(max_concurrent_devices)
+        # Request objects for the fixed OIDs kinds ask for (scalars, table
+        # roots). pysnmp resolves each new ObjectType against its MIB view on
+        # send; a reused one is resolved once.
+        self._objects: dict[str, ObjectType] = {}
+
+    def object_type(self, oid: str) -> ObjectType:
+        found = self._objects.get(oid)
+        if found is None:
+            found = self._objects[oid] = ObjectType(ObjectIdentity(oid))
+        return found
 
     async def client(self, options: SnmpDeviceOptions) -> SnmpClient:
         target = await UdpTransportTarget.create(
@@ -137,6 +147,7 @@ class SnmpClient:
         auth: CommunityData | UsmUserData,
     ) -> None:
         self._engine = service.engine
+        self._service = service
         self._options = options
         self._target = target
         self._auth = auth
@@ -157,7 +168,7 @@ class SnmpClient:
             self._auth,
             self._target,
             self._context,
-            *(ObjectType(ObjectIdentity(oid)) for oid in oids),
+            *(self._service.object_type(oid) for oid in oids),
             lookupMib=False,
         )
         if indication:
@@ -185,6 +196,7 @@ class SnmpClient:
         found: dict[str, SnmpValue] = {}
         prefix = root + "."
         current = root
+        request = self._service.object_type(root)
         while len(found) < MAX_WALK_ROWS:
             self.requests += 1
             if self._bulk:
@@ -195,7 +207,7 @@ class SnmpClient:
                     self._context,
                     0,
                     self._options.max_repetitions,
-                    ObjectType(ObjectIdentity(current)),
+                    request,
                     lookupMib=False,
                 )
             else:
@@ -204,7 +216,7 @@ class SnmpClient:
                     self._auth,
                     self._target,
                     self._context,
-                    ObjectType(ObjectIdentity(current)),
+                    request,
                     lookupMib=False,
                 )
             if indication:
@@ -223,6 +235,7 @@ class SnmpClient:
                 found[oid] = convert(value)
                 current = oid
                 progressed = True
+            request = ObjectType(ObjectIdentity(current))
             if not progressed:
                 return found
         return found
