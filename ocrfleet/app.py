@@ -219,7 +219,7 @@ class App:
         """Adopt a new device list; MQTT, HTTP and store settings need a restart."""
         old = self.loaded.config
         new = loaded.config
-        for section in ("mqtt", "http", "store"):
+        for section in ("mqtt", "http", "store", "snmp"):
             if getattr(old, section) != getattr(new, section):
                 log.warning("[%s] changed; restart the daemon for it to take effect", section)
         self.state.replace_devices(loaded.devices, self._timeouts(loaded.devices))
@@ -229,7 +229,9 @@ class App:
         if self.scheduler.running:
             self.poller.schedule(self.scheduler, self.state.devices)
         # Keep the settings actually in force; only devices and sites change.
-        kept = new.model_copy(update={"mqtt": old.mqtt, "http": old.http, "store": old.store})
+        kept = new.model_copy(
+            update={"mqtt": old.mqtt, "http": old.http, "store": old.store, "snmp": old.snmp}
+        )
         self.loaded = LoadedConfig(kept, loaded.devices)
         self.subscriber.resubscribe()
         log.info("configuration reloaded: %d devices", len(loaded.devices))

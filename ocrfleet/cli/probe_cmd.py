@@ -50,13 +50,15 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _split_address(address: str) -> tuple[str, int]:
+    host, port = address, "161"
     if address.startswith("["):  # [IPv6]:port
         host, _, rest = address[1:].partition("]")
-        return host, int(rest.lstrip(":") or 161)
-    if address.count(":") == 1:
+        port = rest.lstrip(":") or "161"
+    elif address.count(":") == 1:
         host, port = address.split(":")
-        return host, int(port)
-    return address, 161
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"{address!r}: expected HOST or HOST:PORT with a port from 1 to 65535")
+    return host, int(port)
 
 
 def _credentials(args: argparse.Namespace) -> dict[str, Any]:
@@ -111,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             "retries": args.retries,
             **_extra_options(args.option),
         }
-        options = kind.options_model.model_validate(data)
+        options = kind.options_model.model_validate(data, context={"kind": kind})
     except ValueError as exc:
         if isinstance(exc, ValidationError):
             for path, message in problems_from_validation(exc):
@@ -139,6 +141,10 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except OSError as exc:
         print(f"ocrfleet probe: {host}:{port}: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        plugin = catalog.kind_owner.get(args.kind, "?")
+        print(f"ocrfleet probe: plugin {plugin} failed: {exc}", file=sys.stderr)
         return 1
     if args.json:
         print(json.dumps(to_jsonable(reading), indent=2, sort_keys=True))

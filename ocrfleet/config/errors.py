@@ -62,4 +62,7 @@ _INTERNAL_PART = re.compile(
 
 
 def _is_internal(part: str | int) -> bool:
-    return isinstance(part, str) and _INTERNAL_PART.match(part) is not None
+    if not isinstance(part, str):
+        return False
+    # "<...>" marks a union member's tag (see ocrfleet.snmp.options).
+    return _INTERNAL_PART.match(part) is not None or part.startswith("<")

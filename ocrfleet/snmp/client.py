@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 
+from pysnmp.error import PySnmpError
 from pysnmp.hlapi.v3arch.asyncio import (
     CommunityData,
     ContextData,
@@ -93,7 +94,7 @@ def _error(indication: object) -> SnmpError:
         "WrongDigest",
         "DecryptionError",
         "UnknownSecurityName",
-        "UnsupportedSecLevel",
+        "UnsupportedSecurityLevel",
         "AuthenticationError",
         "AuthenticationFailure",
         "NotInTimeWindow",
@@ -123,9 +124,13 @@ class SnmpService:
         return found
 
     async def client(self, options: SnmpDeviceOptions) -> SnmpClient:
-        target = await UdpTransportTarget.create(
-            (options.host, options.port), timeout=options.timeout, retries=options.retries
-        )
+        try:
+            target = await UdpTransportTarget.create(
+                (options.host, options.port), timeout=options.timeout, retries=options.retries
+            )
+        except PySnmpError as exc:
+            # pysnmp resolves the host name here; an unknown name is this.
+            raise SnmpError("unreachable", f"{options.host}: {exc}") from exc
         return SnmpClient(self, options, target, _auth_data(options))
 
     @property

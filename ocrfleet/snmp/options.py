@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    SecretStr,
+    Tag,
+    model_validator,
+)
 
 from ocrfleet.config.secrets import Secret
 
@@ -55,7 +63,23 @@ class SnmpV3(BaseModel):
         return "authNoPriv" if self.auth_protocol else "noAuthNoPriv"
 
 
-SnmpCredentials = Annotated[SnmpV1V2c | SnmpV3, Field(discriminator="version")]
+def _credentials_tag(value: object) -> str | None:
+    version = (
+        value.get("version", "2c") if isinstance(value, dict) else getattr(value, "version", None)
+    )
+    return {"1": "<v1v2c>", "2c": "<v1v2c>", "3": "<v3>"}.get(version)  # type: ignore[arg-type]
+
+
+# The tags are in angle brackets so config errors can leave them out of the
+# key path they print: a user never wrote them.
+SnmpCredentials = Annotated[
+    Annotated[SnmpV1V2c, Tag("<v1v2c>")] | Annotated[SnmpV3, Tag("<v3>")],
+    Discriminator(
+        _credentials_tag,
+        custom_error_type="snmp_version",
+        custom_error_message="version must be '1', '2c' or '3'",
+    ),
+]
 
 
 class SnmpDeviceOptions(BaseModel):

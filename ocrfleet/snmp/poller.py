@@ -139,6 +139,11 @@ class SnmpPoller:
                 self._log.warning(
                     f"{key}:{exc.reason}", "SNMP poll of %s failed: %s", key, exc.detail
                 )
+            except asyncio.CancelledError:
+                # Only the daemon's shutdown cancels a poll; ending quietly
+                # keeps the scheduler from reporting it as a failed job.
+                error = "cancelled"
+                return
             except TimeoutError:
                 error = "timeout"
                 self._state.record_poll_failure(key, "timeout", self._clock.now())
@@ -162,4 +167,5 @@ class SnmpPoller:
             else:
                 self._state.record_reading(key, reading, self._clock.now())
             finally:
-                self.stats.observe(device.kind, time.perf_counter() - started, error)
+                if error != "cancelled":
+                    self.stats.observe(device.kind, time.perf_counter() - started, error)

@@ -13,7 +13,7 @@ SnmpTable = Mapping[str, SnmpValue]
 class SnmpError(Exception):
     """A request that produced no answer. `reason` is a fixed word for metrics."""
 
-    REASONS = ("timeout", "auth", "refused", "protocol", "error")
+    REASONS = ("timeout", "auth", "refused", "protocol", "unreachable", "error")
 
     def __init__(self, reason: str, detail: str) -> None:
         super().__init__(f"{reason}: {detail}")
