@@ -14,7 +14,6 @@ from ocrfleet.cli.common import load_catalog
 from ocrfleet.config.errors import problems_from_validation
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.readings import to_jsonable
-from ocrfleet.snmp.client import SnmpService
 from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.snmp.values import SnmpError
 
@@ -124,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     device = DeviceInfo(key=DeviceKey("probe", "device"), kind=args.kind, options=options)
 
     async def poll_once() -> object:
+        # Imported here: pysnmp is heavy, and every other command does without it.
+        from ocrfleet.snmp.client import SnmpService
+
         service = SnmpService(max_concurrent_devices=1)
         try:
             client = await service.client(options)

@@ -18,21 +18,7 @@ import sys
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from pysnmp.hlapi.v3arch.asyncio import (
-    CommunityData,
-    ContextData,
-    Counter32,
-    Gauge32,
-    Integer,
-    ObjectIdentity,
-    ObjectType,
-    OctetString,
-    SnmpEngine,
-    TimeTicks,
-    UdpTransportTarget,
-    set_cmd,
-)
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +98,8 @@ class Value:
     value: int | bytes
 
     def encode(self) -> object:
+        from pysnmp.hlapi.v3arch.asyncio import Counter32, Gauge32, Integer, OctetString, TimeTicks
+
         if self.kind == "octets":
             return OctetString(self.value)
         number = int(self.value)
@@ -124,12 +112,18 @@ class SnmpWriter:
     """SETs values on one demo device's writecache entries."""
 
     def __init__(self, port: int, community: str) -> None:
+        # pysnmp is imported here, not at the top: only a demo with SNMP
+        # devices needs it.
+        from pysnmp.hlapi.v3arch.asyncio import CommunityData, SnmpEngine
+
         self._port = port
         self._auth = CommunityData(community, mpModel=1)
         self._engine = SnmpEngine()
-        self._target: UdpTransportTarget | None = None
+        self._target: Any = None
 
-    async def _transport(self) -> UdpTransportTarget:
+    async def _transport(self) -> Any:
+        from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
+
         if self._target is None:
             self._target = await UdpTransportTarget.create(
                 ("127.0.0.1", self._port), timeout=1, retries=2
@@ -137,6 +131,8 @@ class SnmpWriter:
         return self._target
 
     async def set(self, values: Mapping[str, Value]) -> bool:
+        from pysnmp.hlapi.v3arch.asyncio import ContextData, ObjectIdentity, ObjectType, set_cmd
+
         indication, status, _, _ = await set_cmd(
             self._engine,
             self._auth,
@@ -151,7 +147,13 @@ class SnmpWriter:
         return True
 
     async def answers(self) -> bool:
-        from pysnmp.hlapi.v3arch.asyncio import get_cmd
+        from pysnmp.hlapi.v3arch.asyncio import (
+            ContextData,
+            ObjectIdentity,
+            ObjectType,
+            UdpTransportTarget,
+            get_cmd,
+        )
 
         target = await UdpTransportTarget.create(("127.0.0.1", self._port), timeout=0.2, retries=0)
         indication, _, _, _ = await get_cmd(
