@@ -28,7 +28,7 @@ from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.mqtt.subscriber import MqttSubscriber
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.sessions import SessionEvent
-from ocrfleet.snmp.poller import SnmpPoller
+from ocrfleet.snmp.poller import SnmpPoller, is_polled
 from ocrfleet.state import FleetState
 from ocrfleet.store.database import SessionOutcome, Store
 from ocrfleet.store.writer import StoreWriter
@@ -182,6 +182,8 @@ class App:
             seconds=self.loaded.config.store.seen_flush_interval,
             id="flush-seen",
         )
+        if any(is_polled(device) for device in self.state.devices.values()):
+            await asyncio.to_thread(self.snmp_service().warm_up)
         self.poller.schedule(self.scheduler, self.state.devices)
         self.scheduler.start()
         self.subscriber.start()

@@ -10,6 +10,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -103,6 +104,11 @@ class SimulationContext:
     # whose recording the kind's demo_recording() provided.
     snmp_port: int | None = None
     snmp_community: str | None = None
+    # 1, 2, 3, ... unique per demo device: SNMP kinds use it for table row
+    # indexes, which snmpsim's writecache shares across all its agents.
+    device_number: int = 1
+    # Where simulators may keep files (e.g. scalars snmpsim reads per request).
+    work_dir: Path | None = None
 
 
 Simulator = Callable[[], Awaitable[None]]
@@ -156,7 +162,7 @@ class DeviceKind(ABC):
     def samples(self, device: DeviceView) -> Iterable[Sample]:
         """Samples for the kind's metric_specs, from one device's current state."""
 
-    def demo_recording(self, device: DeviceInfo) -> str | None:
+    def demo_recording(self, device: DeviceInfo, context: SimulationContext) -> str | None:
         """For SNMP kinds in the demo: the device's agent as .snmprec text.
 
         Values the simulator changes over time need snmpsim's `writecache`

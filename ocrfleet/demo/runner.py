@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import time
@@ -17,6 +18,7 @@ from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.broker import embedded_broker, free_port
 from ocrfleet.demo.fleet import demo_config
 from ocrfleet.demo.snmp_agents import community_of, free_udp_port, snmp_agents
+from ocrfleet.devices import DeviceKey
 from ocrfleet.kinds import SimulationContext
 from ocrfleet.pluginhost.catalog import PluginCatalog
 
@@ -28,32 +30,18 @@ def default_state_dir() -> Path:
     return Path(base) / "ocrfleet"
 
 
-def recordings(loaded: LoadedConfig, catalog: PluginCatalog) -> dict[str, str]:
-    """The demo SNMP agents' recordings, by community."""
-    found = {}
-    for device in loaded.devices:
-        text = catalog.kinds[device.kind].demo_recording(device)
-        if text is not None:
-            found[community_of(device.site, device.id)] = text
-    return found
-
-
-def simulators(
-    loaded: LoadedConfig,
-    catalog: PluginCatalog,
-    mqtt_port: int,
-    snmp_port: int,
-    speedup: float,
-) -> list[BackgroundTask]:
+def contexts(
+    loaded: LoadedConfig, mqtt_port: int, snmp_port: int, speedup: float, work_dir: Path
+) -> dict[DeviceKey, SimulationContext]:
     started = time.time()
 
     def demo_now() -> float:
         return started + (time.time() - started) * speedup
 
-    tasks = []
+    found = {}
     for n, device in enumerate(loaded.devices):
         assert device.schedule is not None
-        context = SimulationContext(
+        found[device.key] = SimulationContext(
             mqtt_host="127.0.0.1",
             mqtt_port=mqtt_port,
             topic_root=loaded.config.mqtt.topic_root,
@@ -63,8 +51,30 @@ def simulators(
             site_open=device.schedule.is_open,
             snmp_port=snmp_port,
             snmp_community=community_of(device.site, device.id),
+            device_number=n + 1,
+            work_dir=work_dir,
         )
-        simulate = catalog.kinds[device.kind].simulator(device, context)
+    return found
+
+
+def recordings(
+    loaded: LoadedConfig, catalog: PluginCatalog, context: dict[DeviceKey, SimulationContext]
+) -> dict[str, str]:
+    """The demo SNMP agents' recordings, by community."""
+    found = {}
+    for device in loaded.devices:
+        text = catalog.kinds[device.kind].demo_recording(device, context[device.key])
+        if text is not None:
+            found[community_of(device.site, device.id)] = text
+    return found
+
+
+def simulators(
+    loaded: LoadedConfig, catalog: PluginCatalog, context: dict[DeviceKey, SimulationContext]
+) -> list[BackgroundTask]:
+    tasks = []
+    for device in loaded.devices:
+        simulate = catalog.kinds[device.kind].simulator(device, context[device.key])
         if simulate is not None:
             tasks.append(BackgroundTask(f"simulator {device.key}", simulate))
     return tasks
@@ -102,11 +112,14 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
                 kinds=frozenset(catalog.kinds),
             )
             loaded = load_config(data, catalog.kinds)
-            agents = recordings(loaded, catalog)
+            work_dir = state_dir / "simulators"
+            shutil.rmtree(work_dir, ignore_errors=True)
+            context = contexts(loaded, mqtt_port, snmp_port, args.demo_speedup, work_dir)
+            agents = recordings(loaded, catalog, context)
             async with contextlib.AsyncExitStack() as stack:
                 if agents:
                     await stack.enter_async_context(snmp_agents(agents, state_dir, snmp_port))
-                background = simulators(loaded, catalog, mqtt_port, snmp_port, args.demo_speedup)
+                background = simulators(loaded, catalog, context)
                 app = App(loaded, catalog, background=background)
                 kinds: dict[str, int] = {}
                 for device in loaded.devices:

@@ -121,6 +121,25 @@ class SnmpWriter:
         self._engine = SnmpEngine()
         self._target: Any = None
 
+    @classmethod
+    async def open(cls, port: int, community: str) -> SnmpWriter:
+        """A writer whose pysnmp engine is ready, built off the event loop.
+
+        pysnmp builds a MIB view and compiler per engine on the first request
+        (most of a second); on the event loop that would stall the daemon.
+        """
+        return await asyncio.to_thread(cls._prepared, port, community)
+
+    @classmethod
+    def _prepared(cls, port: int, community: str) -> SnmpWriter:
+        from pysnmp.hlapi.v3arch.asyncio import ObjectIdentity, ObjectType
+        from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
+
+        writer = cls(port, community)
+        probe = ObjectType(ObjectIdentity("1.3.6.1.2.1.1.3.0"))
+        CommandGeneratorVarBinds().make_varbinds(writer._engine.cache, (probe,))
+        return writer
+
     async def _transport(self) -> Any:
         from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
 

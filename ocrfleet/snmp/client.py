@@ -24,6 +24,7 @@ from pysnmp.hlapi.v3arch.asyncio import (
     next_cmd,
 )
 from pysnmp.hlapi.v3arch.asyncio import auth as usm
+from pysnmp.hlapi.varbinds import CommandGeneratorVarBinds
 from pysnmp.proto import errind
 from pysnmp.proto.rfc1905 import EndOfMibView, NoSuchInstance, NoSuchObject
 
@@ -116,6 +117,17 @@ class SnmpService:
         # roots). pysnmp resolves each new ObjectType against its MIB view on
         # send; a reused one is resolved once.
         self._objects: dict[str, ObjectType] = {}
+
+    def warm_up(self) -> None:
+        """Build pysnmp's MIB view now; blocking, so call it off the event loop.
+
+        pysnmp builds its MIB view and MIB compiler on the first request, which
+        takes 0.5-3 s of CPU; done inside a poll it would stall every other
+        poll and the demo with it.
+        """
+        CommandGeneratorVarBinds().make_varbinds(
+            self.engine.cache, (self.object_type("1.3.6.1.2.1.1.1.0"),)
+        )
 
     def object_type(self, oid: str) -> ObjectType:
         found = self._objects.get(oid)

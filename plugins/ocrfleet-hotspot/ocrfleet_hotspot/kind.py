@@ -10,7 +10,14 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from ocrfleet.kinds import DeviceKind, KindExtension, MetricSpec, Sample
+from ocrfleet.kinds import (
+    DeviceKind,
+    KindExtension,
+    MetricSpec,
+    Sample,
+    SimulationContext,
+    Simulator,
+)
 from ocrfleet.pluginhost.catalog import PluginConflictError
 from ocrfleet.ratelimit import RateLimitedLog
 from ocrfleet.snmp.options import SnmpDeviceOptions
@@ -217,6 +224,18 @@ class HotspotKind(DeviceKind):
                 vendor, method, "what it gives counts as unknown"
             ),
         )
+
+    # -- demo --------------------------------------------------------------
+
+    def demo_recording(self, device: DeviceInfo, context: SimulationContext) -> str | None:
+        from ocrfleet_hotspot import demo
+
+        return demo.demo_recording(device, context)
+
+    def simulator(self, device: DeviceInfo, context: SimulationContext) -> Simulator | None:
+        from ocrfleet_hotspot import demo
+
+        return demo.simulator(device, context)
 
     # -- metrics and probe -------------------------------------------------
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, Field, field_validator
 
 from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import DeviceKind, MetricSpec, Sample
+from ocrfleet.kinds import DeviceKind, MetricSpec, Sample, SimulationContext, Simulator
 from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.state import DeviceView
 from ocrfleet_printer import oids
@@ -125,6 +125,16 @@ class PrinterKind(DeviceKind):
         if not isinstance(reading, PrinterReading):
             return repr(reading)
         return describe_reading(reading)
+
+    def demo_recording(self, device: DeviceInfo, context: SimulationContext) -> str | None:
+        from ocrfleet_printer import demo
+
+        return demo.demo_recording(device, context)
+
+    def simulator(self, device: DeviceInfo, context: SimulationContext) -> Simulator | None:
+        from ocrfleet_printer import demo
+
+        return demo.simulator(device, context)
 
     def samples(self, device: DeviceView) -> Iterable[Sample]:
         status = self.status(device)
