@@ -130,10 +130,18 @@ def fleet(simulator: SnmpSimulator, tmp_path_factory: pytest.TempPathFactory) ->
         with RunningApp(config, clock=ManualClock(NOW)) as daemon:
             scraped: dict[str, Samples] = {}
 
+            answering = ("mono", "mfp", "brother", "jammed", "secure")
+
             def every_printer_has_a_status() -> bool:
                 samples = daemon.scrape()
                 scraped["last"] = samples
-                return all(status_of(samples, site, device) is not None for site, device in wanted)
+                # On a busy machine a first poll may time out (1 s here); the
+                # answering printers must have been read at least once.
+                return all(
+                    status_of(samples, site, device) is not None for site, device in wanted
+                ) and all(
+                    value(samples, "ocrfleet_device_up", **labels(d)) == 1.0 for d in answering
+                )
 
             wait_for(every_printer_has_a_status, timeout=30, what="a poll of every printer")
             yield scraped["last"]
