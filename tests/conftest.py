@@ -11,8 +11,5 @@ from tests.support.mosquitto import Mosquitto
 @pytest.fixture
 def broker(tmp_path: Path) -> Iterator[Mosquitto]:
     mosquitto = Mosquitto(tmp_path / "broker")
-    mosquitto.start()
-    try:
+    with mosquitto:
         yield mosquitto
-    finally:
-        mosquitto.stop()

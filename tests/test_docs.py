@@ -145,11 +145,8 @@ def snmp_agents(tmp_path: Path) -> Iterator[SnmpSimulator]:
     shutil.copy(SNMP_FIXTURES / "printers" / "colour_mfp.snmprec", data)
     shutil.copy(SNMP_FIXTURES / "hotspots" / "unifi-ap.snmprec", data)
     simulator = SnmpSimulator(data, tmp_path / "snmpsim")
-    simulator.start()
-    try:
+    with simulator:
         yield simulator
-    finally:
-        simulator.stop()
 
 
 def test_every_metric_is_documented(

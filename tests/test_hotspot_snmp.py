@@ -24,11 +24,8 @@ SITE = "lib"
 @pytest.fixture(scope="module")
 def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimulator]:
     sim = SnmpSimulator(FIXTURES, tmp_path_factory.mktemp("snmpsim-hotspots"))
-    sim.start()
-    try:
+    with sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 def hotspot(device: str, port: int, community: str, **options: Any) -> dict[str, Any]:

@@ -128,11 +128,8 @@ def ups_agent(tmp_path: Path) -> Iterator[SnmpSimulator]:
     for community, text in RECORDINGS.items():
         (data / f"{community}.snmprec").write_text(text)
     simulator = SnmpSimulator(data, tmp_path / "snmpsim")
-    simulator.start()
-    try:
+    with simulator:
         yield simulator
-    finally:
-        simulator.stop()
 
 
 def _ups(device_id: str, port: int, community: str) -> dict[str, Any]:

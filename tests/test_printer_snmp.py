@@ -56,11 +56,8 @@ def simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimulato
         v3_priv_key=V3_PRIV_KEY,
         v3_priv_proto="AES",
     )
-    sim.start()
-    try:
+    with sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 def v2c(community: str) -> dict[str, Any]:

@@ -40,11 +40,8 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimulator]:
         v3_priv_key=V3_PRIV_KEY,
         v3_priv_proto="AES",
     )
-    sim.start()
-    try:
+    with sim:
         yield sim
-    finally:
-        sim.stop()
 
 
 def probe(*args: str) -> subprocess.CompletedProcess[str]:

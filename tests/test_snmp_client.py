@@ -20,11 +20,8 @@ LEVELS = "1.3.6.1.2.1.43.11.1.1.9"  # prtMarkerSuppliesLevel
 @pytest.fixture(scope="module")
 def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimulator]:
     simulator = SnmpSimulator(FIXTURES, tmp_path_factory.mktemp("snmpsim"))
-    simulator.start()
-    try:
+    with simulator:
         yield simulator
-    finally:
-        simulator.stop()
 
 
 @pytest.mark.parametrize("version", ["1", "2c"])

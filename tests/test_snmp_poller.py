@@ -30,13 +30,8 @@ def agents(tmp_path: Path) -> Iterator[tuple[SnmpSimulator, SnmpSimulator]]:
     (slow_data / "slow.snmprec").write_text(SLOW_RECORDING)
     fast = SnmpSimulator(FIXTURES, tmp_path / "fast")
     slow = SnmpSimulator(slow_data, tmp_path / "slow")
-    fast.start()
-    slow.start()
-    try:
+    with fast, slow:
         yield fast, slow
-    finally:
-        fast.stop()
-        slow.stop()
 
 
 def _printer(device_id: str, port: int, community: str, **extra: Any) -> dict[str, Any]:

@@ -9,12 +9,14 @@ variation runs `cat FILE`).
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ocrfleet.demo.snmp_agents import SnmpWriter, Value
 from ocrfleet.devices import DeviceInfo
+from ocrfleet.kinds import SimulationContext
 from ocrfleet.snmp.values import SnmpValue
 
 Cell = tuple[str, int | bytes]  # (snmprec type tag, value)
@@ -90,3 +92,28 @@ class DemoAgent:
 
     def close(self) -> None:
         self._writer.close()
+
+
+async def animate(
+    context: SimulationContext,
+    pause: float,
+    tick: Callable[[float, float], Mapping[str, Cell]],
+) -> None:
+    """Play a demo device: `tick(now, elapsed)` moves it on and returns its cells.
+
+    Runs until cancelled; only cells that changed are SET on the agent.
+    """
+    port, community = context.snmp_port, context.snmp_community
+    if port is None or community is None:
+        raise ValueError("the demo gives SNMP simulators an agent port and community")
+    agent = await DemoAgent.open(port, community)
+    try:
+        last = context.now()
+        while True:
+            now = context.now()
+            cells = tick(now, max(0.0, now - last))
+            last = now
+            await agent.update(cells)
+            await asyncio.sleep(pause)
+    finally:
+        agent.close()

@@ -80,6 +80,13 @@ class Mosquitto:
                 time.sleep(0.05)
         raise RuntimeError("mosquitto did not start listening")
 
+    def __enter__(self) -> Mosquitto:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self, sig: int = signal.SIGTERM) -> None:
         if self._process is None:
             return

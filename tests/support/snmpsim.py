@@ -97,6 +97,13 @@ class SnmpSimulator:
         except OSError:
             return ""
 
+    def __enter__(self) -> SnmpSimulator:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self._process is None:
             return

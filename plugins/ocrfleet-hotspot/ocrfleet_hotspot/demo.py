@@ -20,16 +20,16 @@ table, Cisco's per-radio user counts.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import random
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ocrfleet.demo.snmprec import Cell, DemoAgent, as_read, scalar_path, snmprec, write_scalar
+from ocrfleet.demo.snmprec import Cell, animate, as_read, scalar_path, snmprec, write_scalar
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.kinds import SimulationContext, Simulator
 from ocrfleet.snmp.values import SnmpValue
@@ -407,21 +407,13 @@ class DemoHotspot:
         self._blip_until = 0.0
 
     async def run(self) -> None:
-        port, community = self._context.snmp_port, self._context.snmp_community
-        assert port is not None and community is not None
-        agent = await DemoAgent.open(port, community)
-        try:
-            last = self._context.now()
-            while True:
-                now = self._context.now()
-                self.step(now, max(0.0, now - last))
-                last = now
-                for name, ticks in self._hotspot.uptimes(self._state).items():
-                    write_scalar(self._files[name], ticks)
-                await agent.update(self._hotspot.dynamic(self._state))
-                await asyncio.sleep(self._sleep)
-        finally:
-            agent.close()
+        await animate(self._context, self._sleep, self._tick)
+
+    def _tick(self, now: float, elapsed: float) -> Mapping[str, Cell]:
+        self.step(now, elapsed)
+        for name, ticks in self._hotspot.uptimes(self._state).items():
+            write_scalar(self._files[name], ticks)
+        return self._hotspot.dynamic(self._state)
 
     def snapshot(self) -> dict[str, SnmpValue]:
         """What the hotspot's agent answers now, as the daemon reads it."""

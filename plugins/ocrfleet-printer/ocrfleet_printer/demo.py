@@ -22,17 +22,23 @@ so that a fast demo still shows it.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import random
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ocrfleet.demo.snmprec import Cell, DemoAgent, as_read, scalar_path, snmprec, write_scalar
+from ocrfleet.demo.snmprec import (
+    Cell,
+    animate,
+    as_read,
+    scalar_path,
+    snmprec,
+    write_scalar,
+)
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.kinds import SimulationContext, Simulator
 from ocrfleet.snmp.values import SnmpValue
@@ -559,20 +565,12 @@ class DemoPrinter:
             self._jam_at = start + max(self._rng.uniform(40, 100), after_first_polls)
 
     async def run(self) -> None:
-        port, community = self._context.snmp_port, self._context.snmp_community
-        assert port is not None and community is not None
-        agent = await DemoAgent.open(port, community)
-        try:
-            last = self._context.now()
-            while True:
-                now = self._context.now()
-                self.step(now, max(0.0, now - last))
-                last = now
-                write_scalar(self._uptime_file, _ticks(self._state.uptime))
-                await agent.update(self._printer.dynamic(self._state))
-                await asyncio.sleep(self._sleep)
-        finally:
-            agent.close()
+        await animate(self._context, self._sleep, self._tick)
+
+    def _tick(self, now: float, elapsed: float) -> Mapping[str, Cell]:
+        self.step(now, elapsed)
+        write_scalar(self._uptime_file, _ticks(self._state.uptime))
+        return self._printer.dynamic(self._state)
 
     def snapshot(self) -> dict[str, SnmpValue]:
         """What the printer's agent answers now, as the daemon reads it."""
