@@ -6,9 +6,9 @@ divided by the values it fetched:
 
 * daemon: ocrfleet's own poll path in a process of its own: the printers come
   from a config through `load_config` (so they are `PrinterOptions`), and
-  every poll goes `SnmpPoller.poll` -> `SnmpService`/`SnmpClient` (pysnmp, one
-  engine, MIB lookup off) -> `PrinterKind.poll` (one GET of the scalars, then
-  a GETBULK walk of each table) -> `parse_reading` -> `FleetState`, with the
+  every poll goes `SnmpPoller.poll` -> `SnmpService` / `CommunityClient`
+  (SNMPv2c on ocrfleet's own BER codec, one shared UDP socket) ->
+  `PrinterKind.poll` (one GET of the scalars, then a GETBULK walk of each table) -> `parse_reading` -> `FleetState`, with the
   daemon's bound of concurrent polls.
 * exporter: Debian's prometheus-snmp-exporter (0.21), with a module written
   here that GETs the same scalars and walks the same tables with the same
@@ -228,8 +228,8 @@ def daemon_contender(
     from ocrfleet.metrics.fleet import FleetCollector
     from ocrfleet.pluginhost.catalog import PluginCatalog
     from ocrfleet.pluginhost.manager import build_plugin_manager
-    from ocrfleet.snmp.client import SnmpService
     from ocrfleet.snmp.poller import SnmpPoller
+    from ocrfleet.snmp.service import SnmpService
     from ocrfleet.state import FleetState
     from ocrfleet_printer import oids
 

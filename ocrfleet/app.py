@@ -28,13 +28,13 @@ from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.mqtt.subscriber import MqttSubscriber
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.sessions import SessionEvent
-from ocrfleet.snmp.poller import SnmpPoller, is_polled
+from ocrfleet.snmp.poller import SnmpPoller, uses_snmp_v3
 from ocrfleet.state import FleetState
 from ocrfleet.store.database import SessionOutcome, Store
 from ocrfleet.store.writer import StoreWriter
 
 if TYPE_CHECKING:
-    from ocrfleet.snmp.client import SnmpService
+    from ocrfleet.snmp.service import SnmpService
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +97,9 @@ class App:
     # -- wiring helpers ----------------------------------------------------
 
     def snmp_service(self) -> SnmpService:
-        """The one SNMP engine, built on first use: PC-only fleets never load pysnmp."""
+        """The one SNMP service, built on first use."""
         if self._snmp is None:
-            from ocrfleet.snmp.client import SnmpService
+            from ocrfleet.snmp.service import SnmpService
 
             self._snmp = SnmpService(self.loaded.config.snmp.max_concurrent_polls)
         return self._snmp
@@ -182,8 +182,8 @@ class App:
             seconds=self.loaded.config.store.seen_flush_interval,
             id="flush-seen",
         )
-        if any(is_polled(device) for device in self.state.devices.values()):
-            await asyncio.to_thread(self.snmp_service().warm_up)
+        if any(uses_snmp_v3(device) for device in self.state.devices.values()):
+            await asyncio.to_thread(self.snmp_service().warm_up_v3)
         self.poller.schedule(self.scheduler, self.state.devices)
         self.scheduler.start()
         self.subscriber.start()

@@ -18,7 +18,7 @@ import pytest
 
 from ocrfleet.clock import ManualClock
 from ocrfleet.devices import DeviceInfo, DeviceKey
-from ocrfleet.snmp.client import SnmpService
+from ocrfleet.snmp.service import SnmpService
 from ocrfleet_printer.kind import PrinterKind, PrinterOptions
 from ocrfleet_printer.reading import PRINTER_STATUSES, SUPPLY_STATES, PrinterReading
 from tests.support.daemon import RunningApp, Samples, series_of, site_config, value, wait_for

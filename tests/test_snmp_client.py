@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from ocrfleet.snmp.client import SnmpService
 from ocrfleet.snmp.options import SnmpDeviceOptions
+from ocrfleet.snmp.service import SnmpService
 from ocrfleet.snmp.values import SnmpValue
 from tests.support.snmpsim import SnmpSimulator
 

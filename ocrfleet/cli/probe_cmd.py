@@ -123,8 +123,8 @@ def run(args: argparse.Namespace) -> int:
     device = DeviceInfo(key=DeviceKey("probe", "device"), kind=args.kind, options=options)
 
     async def poll_once() -> object:
-        # Imported here: pysnmp is heavy, and every other command does without it.
-        from ocrfleet.snmp.client import SnmpService
+        # Imported here: every other command does without SNMP.
+        from ocrfleet.snmp.service import SnmpService
 
         service = SnmpService(max_concurrent_devices=1)
         try:

@@ -23,13 +23,14 @@ from ocrfleet.clock import Clock
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.snmp.options import SnmpDeviceOptions
+from ocrfleet.snmp.options import SnmpDeviceOptions, SnmpV3
 from ocrfleet.snmp.values import SnmpError
 from ocrfleet.state import FleetState
 
 if TYPE_CHECKING:
     # pysnmp costs ~40 MiB: only fleets with SNMP devices load it.
-    from ocrfleet.snmp.client import SnmpClient, SnmpService
+    from ocrfleet.snmp.client import SnmpClient
+    from ocrfleet.snmp.service import SnmpService
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,10 @@ class PollStats:
 
 def is_polled(device: DeviceInfo) -> bool:
     return isinstance(device.options, SnmpDeviceOptions)
+
+
+def uses_snmp_v3(device: DeviceInfo) -> bool:
+    return is_polled(device) and isinstance(device.options.snmp, SnmpV3)
 
 
 class SnmpPoller:
