@@ -8,8 +8,9 @@ divided by the values it fetched:
   from a config through `load_config` (so they are `PrinterOptions`), and
   every poll goes `SnmpPoller.poll` -> `SnmpService` / `CommunityClient`
   (SNMPv2c on ocrfleet's own BER codec, one shared UDP socket) ->
-  `PrinterKind.poll` (one GET of the scalars, then a GETBULK walk of each table) -> `parse_reading` -> `FleetState`, with the
-  daemon's bound of concurrent polls.
+  `PrinterKind.poll` (one GET of the scalars, then a GETBULK walk of each
+  table) -> `parse_reading` -> `FleetState`, with the daemon's bound of
+  concurrent polls.
 * exporter: Debian's prometheus-snmp-exporter (0.21), with a module written
   here that GETs the same scalars and walks the same tables with the same
   max-repetitions, and a metric for every column the recordings hold, so every
