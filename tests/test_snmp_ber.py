@@ -199,8 +199,7 @@ def test_an_answer_broken_after_its_request_id_names_it() -> None:
         ResponseDecoder().decode(whole[:-3] + b"\xff\xff\xff")
     assert caught.value.request_id == 4242
     # Same message, the value's tag made an INTEGER with no contents.
-    broken = whole[:-3] + b"\x02\x00"
-    broken = bytearray(broken)
+    broken = bytearray(whole[:-3] + b"\x02\x00")
     # Fix up the lengths of the enclosing SEQUENCEs (all short-form here).
     broken[1] -= 1
     pdu_at = 2 + 3 + 2 + len(b"public")

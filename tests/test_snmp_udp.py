@@ -129,11 +129,11 @@ def test_a_late_answer_to_the_first_try_counts_once() -> None:
         return [] if count == 0 else [("same", _answer(rid, oids)), ("same", _answer(rid, oids))]
 
     async def use(client: SnmpClient, agent: ScriptedAgent) -> object:
-        first = await client.get([SYS_DESCR])
-        second = await client.get([SYS_UPTIME])
-        return first, second
+        return [await client.get([SYS_DESCR]), await client.get([SYS_UPTIME])]
 
-    first, second = _run(script, use, retries=1, timeout=0.3)  # type: ignore[misc]
+    answers = _run(script, use, retries=1, timeout=0.3)
+    assert isinstance(answers, list)
+    first, second = answers
     assert first == {SYS_DESCR: SYS_DESCR.encode()}
     # The duplicate of the first answer did not answer the second request.
     assert second == {SYS_UPTIME: SYS_UPTIME.encode()}
@@ -199,11 +199,12 @@ def test_too_big_splits_a_get_and_shrinks_a_bulk_walk() -> None:
         return [("same", response(b"public", rid, binds))]
 
     async def use(client: SnmpClient, agent: ScriptedAgent) -> object:
-        return await client.get([SYS_DESCR, SYS_UPTIME, "1.3.6.1.2.1.1.5.0"]), await client.walk(
-            LEVELS
-        )
+        got = await client.get([SYS_DESCR, SYS_UPTIME, "1.3.6.1.2.1.1.5.0"])
+        return [got, await client.walk(LEVELS)]
 
-    got, walked = _run(script, use)  # type: ignore[misc]
+    answers = _run(script, use)
+    assert isinstance(answers, list)
+    got, walked = answers
     assert got == {oid: oid.encode() for oid in [SYS_DESCR, SYS_UPTIME, "1.3.6.1.2.1.1.5.0"]}
     assert walked == {oid: int(oid.rsplit(".", 1)[1]) for oid in table}
 
