@@ -13,7 +13,7 @@ from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
 from ocrfleet.pluginhost.manager import build_plugin_manager
 
 # Subcommands of the core; a plugin may not take these names.
-BUILTIN_COMMANDS = frozenset({"run", "check-config", "plugins", "probe"})
+BUILTIN_COMMANDS = frozenset({"run", "check-config", "plugins", "probe", "maintenance", "silence"})
 
 
 def load_catalog() -> PluginCatalog:
@@ -30,7 +30,7 @@ def load_catalog() -> PluginCatalog:
 def load_or_exit(path: Path, catalog: PluginCatalog) -> LoadedConfig:
     """Load a config file, or print every problem as `path.to.key: message` and exit 1."""
     try:
-        return load_config_file(path, catalog.kinds)
+        return load_config_file(path, catalog.kinds, catalog.rules, catalog.channel_types)
     except ConfigError as exc:
         print(f"{path}: configuration is not valid:", file=sys.stderr)
         for line in exc.render().splitlines():

@@ -7,7 +7,14 @@ import sys
 from collections.abc import Sequence
 
 from ocrfleet import __version__
-from ocrfleet.cli import check_config, plugins_cmd, probe_cmd, run_cmd
+from ocrfleet.cli import (
+    check_config,
+    maintenance_cmd,
+    plugins_cmd,
+    probe_cmd,
+    run_cmd,
+    silence_cmd,
+)
 from ocrfleet.cli.common import load_catalog
 from ocrfleet.logs import setup_logging
 
@@ -31,7 +38,14 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
     parser.add_argument("--version", action="version", version=f"ocrfleet {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     handlers: dict[str, object] = {}
-    for module in (run_cmd, check_config, plugins_cmd, probe_cmd):
+    for module in (
+        run_cmd,
+        check_config,
+        plugins_cmd,
+        probe_cmd,
+        maintenance_cmd,
+        silence_cmd,
+    ):
         sp = sub.add_parser(
             module.NAME, help=module.HELP, description=module.HELP, parents=[common]
         )

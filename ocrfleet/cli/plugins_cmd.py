@@ -24,6 +24,8 @@ def run(args: argparse.Namespace) -> int:
             "kinds": c.kinds,
             "commands": c.commands,
             "extensions": c.extensions,
+            "rules": c.rules,
+            "channel_types": c.channel_types,
         }
         for c in catalog.contributions
     ]
@@ -35,7 +37,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         print(f"{row['plugin']} {row['version']}".rstrip())
-        for label in ("kinds", "commands", "extensions"):
+        for label in ("kinds", "commands", "extensions", "rules", "channel_types"):
             values = row[label]
             if values:
                 print(f"  {label}: {', '.join(values)}")

@@ -65,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
 
     def reload() -> None:
         try:
-            app.reload(load_config_file(args.config, catalog.kinds))
+            app.reload(
+                load_config_file(args.config, catalog.kinds, catalog.rules, catalog.channel_types)
+            )
         except ConfigError as exc:
             log.error("configuration not reloaded; it has errors:\n%s", exc.render())
 

@@ -9,14 +9,22 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from ocrfleet.alerts.rules import AlertRule, RuleSettings
+from ocrfleet.config.closures import closed_days
 from ocrfleet.config.errors import ConfigError, problems_from_validation
 from ocrfleet.config.models import Config
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
+from ocrfleet.notify.channels import ChannelType
 from ocrfleet.schedule import SiteSchedule
 
 
-def load_config_file(path: Path, kinds: Mapping[str, DeviceKind]) -> LoadedConfig:
+def load_config_file(
+    path: Path,
+    kinds: Mapping[str, DeviceKind],
+    rules: Mapping[str, AlertRule] | None = None,
+    channel_types: Mapping[str, ChannelType] | None = None,
+) -> LoadedConfig:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -27,21 +35,38 @@ def load_config_file(path: Path, kinds: Mapping[str, DeviceKind]) -> LoadedConfi
         raise ConfigError([("", f"{path}: not UTF-8 text: {exc}")]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([("", f"{path}: invalid TOML: {exc}")]) from exc
-    return load_config(data, kinds)
+    return load_config(data, kinds, rules, channel_types)
 
 
 class LoadedConfig:
-    """A validated config with each device's options parsed by its kind."""
+    """A validated config with each device's options parsed by its kind.
 
-    def __init__(self, config: Config, devices: list[DeviceInfo]) -> None:
+    `rule_settings` and `channels` are filled when the loader was given the
+    plugins' rules and channel types (the daemon always gives them).
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        devices: list[DeviceInfo],
+        rule_settings: dict[str, RuleSettings] | None = None,
+        channels: dict[str, tuple[ChannelType, BaseModel]] | None = None,
+    ) -> None:
         self.config = config
         self.devices = devices
+        self.rule_settings = rule_settings or {}
+        self.channels = channels or {}
 
     def devices_of(self, site: str) -> list[DeviceInfo]:
         return [d for d in self.devices if d.site == site]
 
 
-def load_config(data: Mapping[str, Any], kinds: Mapping[str, DeviceKind]) -> LoadedConfig:
+def load_config(
+    data: Mapping[str, Any],
+    kinds: Mapping[str, DeviceKind],
+    rules: Mapping[str, AlertRule] | None = None,
+    channel_types: Mapping[str, ChannelType] | None = None,
+) -> LoadedConfig:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
@@ -51,7 +76,11 @@ def load_config(data: Mapping[str, Any], kinds: Mapping[str, DeviceKind]) -> Loa
     devices: list[DeviceInfo] = []
     known = ", ".join(sorted(kinds)) or "none: no device plugin is installed"
     for s, site in enumerate(config.sites):
-        schedule = SiteSchedule(site.opening_hours, site.timezone)
+        schedule = SiteSchedule(
+            site.opening_hours,
+            site.timezone,
+            closed_days((*config.municipality.holidays, *site.closures)),
+        )
         for d, device in enumerate(site.devices):
             where: list[str | int] = ["sites", s, "devices", d]
             kind = kinds.get(device.kind)
@@ -75,9 +104,58 @@ def load_config(data: Mapping[str, Any], kinds: Mapping[str, DeviceKind]) -> Loa
                     schedule=schedule,
                 )
             )
+    sites = {site.id for site in config.sites}
+    for w, window in enumerate(config.alerting.maintenance_windows):
+        for name in window.sites:
+            if name not in sites:
+                problems.append(
+                    (f"alerting.maintenance_windows[{w}].sites", f"unknown site {name!r}")
+                )
+    rule_settings = _rule_settings(config, rules, problems) if rules is not None else {}
+    channels = _channels(config, channel_types, problems) if channel_types is not None else {}
     if problems:
         raise ConfigError(problems)
-    return LoadedConfig(config, devices)
+    return LoadedConfig(config, devices, rule_settings, channels)
+
+
+def _rule_settings(
+    config: Config, rules: Mapping[str, AlertRule], problems: list[tuple[str, str]]
+) -> dict[str, RuleSettings]:
+    for name in config.alerting.rules:
+        if name not in rules:
+            known = ", ".join(sorted(rules)) or "none"
+            problems.append((f"alerting.rules.{name}", f"unknown rule (known: {known})"))
+    settings: dict[str, RuleSettings] = {}
+    for name, rule in rules.items():
+        try:
+            settings[name] = rule.settings_model.model_validate(config.alerting.rules.get(name, {}))
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, ["alerting", "rules", name]))
+    return settings
+
+
+def _channels(
+    config: Config, types: Mapping[str, ChannelType], problems: list[tuple[str, str]]
+) -> dict[str, tuple[ChannelType, BaseModel]]:
+    channels: dict[str, tuple[ChannelType, BaseModel]] = {}
+    for name, channel in config.alerting.channels.items():
+        channel_type = types.get(channel.type)
+        if channel_type is None:
+            known = ", ".join(sorted(types)) or "none installed"
+            problems.append(
+                (
+                    f"alerting.channels.{name}.type",
+                    f"unknown channel type {channel.type!r} (known: {known})",
+                )
+            )
+            continue
+        try:
+            options = channel_type.options_model.model_validate(channel.options())
+        except ValidationError as exc:
+            problems.extend(problems_from_validation(exc, ["alerting", "channels", name]))
+            continue
+        channels[name] = (channel_type, options)
+    return channels
 
 
 def _validate_options(

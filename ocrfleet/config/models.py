@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, model_validator
 
+from ocrfleet.config.alerting import AlertingConfig, MaintenanceConfig, OutboxConfig
+from ocrfleet.config.closures import Closure
 from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.secrets import Secret
 
@@ -26,6 +28,8 @@ class _Strict(BaseModel):
 class Municipality(_Strict):
     name: str
     adult_population: int = Field(ge=0)
+    # Days every site is closed: "2026-12-25" or "2026-12-24..2027-01-01".
+    holidays: list[Closure] = Field(default_factory=list)
 
 
 class DeviceConfig(_Strict):
@@ -45,6 +49,11 @@ class SiteConfig(_Strict):
     address: str = ""
     timezone: Annotated[str, AfterValidator(_known_timezone)] = "Europe/Brussels"
     opening_hours: OpeningHours = OpeningHours()
+    # Days this site is closed besides the municipality's holidays.
+    closures: list[Closure] = Field(default_factory=list)
+    # Usable seats (public PCs and laptops that are up) below which the site
+    # alerts during opening hours; None: no minimum.
+    min_usable_seats: int | None = Field(default=None, ge=0)
     devices: list[DeviceConfig] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -132,6 +141,9 @@ class Config(_Strict):
     sessions: SessionsConfig = SessionsConfig()
     snmp: SnmpConfig = SnmpConfig()
     logging: LoggingConfig = LoggingConfig()
+    alerting: AlertingConfig = AlertingConfig()
+    outbox: OutboxConfig = OutboxConfig()
+    maintenance: MaintenanceConfig = MaintenanceConfig()
 
     @model_validator(mode="after")
     def _unique_sites(self) -> Config:

@@ -9,7 +9,9 @@ from typing import Any, cast
 
 import pluggy
 
+from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.kinds import DeviceKind
+from ocrfleet.notify.channels import ChannelType
 from ocrfleet.pluginhost.hookspecs import CliCommand
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,8 @@ class PluginContribution:
     kinds: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     extensions: list[str] = field(default_factory=list)
+    rules: list[str] = field(default_factory=list)
+    channel_types: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -34,6 +38,9 @@ class PluginCatalog:
     kind_owner: dict[str, str]
     commands: dict[str, CliCommand]
     contributions: list[PluginContribution]
+    rules: dict[str, AlertRule] = field(default_factory=dict)
+    rule_owner: dict[str, str] = field(default_factory=dict)
+    channel_types: dict[str, ChannelType] = field(default_factory=dict)
 
     @classmethod
     def from_manager(
@@ -91,7 +98,37 @@ class PluginCatalog:
                 contribution(impl.plugin_name).extensions.append(
                     f"{extension.kind}:{extension.name}"
                 )
-        return cls(kinds, owner, commands, sorted(contributions.values(), key=lambda c: c.plugin))
+        rules: dict[str, AlertRule] = {}
+        rule_owner: dict[str, str] = {}
+        for impl in manager.hook.ocrfleet_alert_rules.get_hookimpls():
+            for rule in _call(impl):
+                if rule.name in rules:
+                    raise PluginConflictError(
+                        f"alert rule {rule.name!r} is provided by both "
+                        f"{rule_owner[rule.name]!r} and {impl.plugin_name!r}"
+                    )
+                rules[rule.name] = rule
+                rule_owner[rule.name] = impl.plugin_name
+                contribution(impl.plugin_name).rules.append(rule.name)
+        channel_types: dict[str, ChannelType] = {}
+        for impl in manager.hook.ocrfleet_channel_types.get_hookimpls():
+            for channel_type in _call(impl):
+                if channel_type.name in channel_types:
+                    raise PluginConflictError(
+                        f"channel type {channel_type.name!r} is provided twice "
+                        f"(again by {impl.plugin_name!r})"
+                    )
+                channel_types[channel_type.name] = channel_type
+                contribution(impl.plugin_name).channel_types.append(channel_type.name)
+        return cls(
+            kinds,
+            owner,
+            commands,
+            sorted(contributions.values(), key=lambda c: c.plugin),
+            rules,
+            rule_owner,
+            channel_types,
+        )
 
 
 def _call(impl: pluggy.HookImpl) -> list[Any]:

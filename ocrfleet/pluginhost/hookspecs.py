@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from ocrfleet.alerts.rules import AlertRule
     from ocrfleet.kinds import DeviceKind, KindExtension
+    from ocrfleet.notify.channels import ChannelType
 
 hookspec = pluggy.HookspecMarker("ocrfleet")
 hookimpl = pluggy.HookimplMarker("ocrfleet")
@@ -48,3 +50,13 @@ def ocrfleet_cli_commands() -> Sequence[CliCommand]:  # type: ignore[empty-body]
 @hookspec
 def ocrfleet_kind_extensions() -> Sequence[KindExtension]:  # type: ignore[empty-body]
     """Extensions to device kinds of other plugins (e.g. a hotspot vendor's client count)."""
+
+
+@hookspec
+def ocrfleet_alert_rules() -> Sequence[AlertRule]:  # type: ignore[empty-body]
+    """Alert and reminder rules this plugin provides (ocrfleet.alerts.rules)."""
+
+
+@hookspec
+def ocrfleet_channel_types() -> Sequence[ChannelType]:  # type: ignore[empty-body]
+    """Notification channel types this plugin provides (ocrfleet.notify.channels)."""

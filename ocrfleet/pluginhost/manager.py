@@ -22,6 +22,10 @@ def build_plugin_manager(
     """
     manager = pluggy.PluginManager(PROJECT)
     manager.add_hookspecs(hookspecs)
+    # Imported here: the built-ins import the hook markers from this package.
+    from ocrfleet import builtin_plugin
+
+    manager.register(builtin_plugin, name=PROJECT)
     if load_entry_points:
         manager.load_setuptools_entrypoints(PROJECT)
     for plugin in extra_plugins:

@@ -32,4 +32,66 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE sessions ADD COLUMN closed_by TEXT;
     UPDATE sessions SET closed_by = 'agent' WHERE ended_at IS NOT NULL;
     """,
+    # 3: alerts and their history, the notification outbox, silences and
+    # the maintenance ledger.
+    """
+    CREATE TABLE alerts (
+        key TEXT PRIMARY KEY,
+        rule TEXT NOT NULL,
+        labels TEXT NOT NULL,
+        severity TEXT NOT NULL,
+        summary TEXT NOT NULL,
+        description TEXT NOT NULL,
+        state TEXT NOT NULL,
+        active_since REAL NOT NULL,
+        firing_since REAL,
+        last_active REAL NOT NULL,
+        last_notified REAL
+    );
+    CREATE TABLE alert_events (
+        key TEXT NOT NULL,
+        rule TEXT NOT NULL,
+        site TEXT,
+        device TEXT,
+        severity TEXT NOT NULL,
+        status TEXT NOT NULL,
+        at REAL NOT NULL
+    );
+    CREATE INDEX alert_events_by_time ON alert_events (at);
+    CREATE TABLE outbox (
+        id TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        payload TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at REAL NOT NULL,
+        last_error TEXT,
+        finished_at REAL,
+        PRIMARY KEY (id, channel)
+    );
+    CREATE INDEX outbox_due ON outbox (state, next_attempt_at);
+    CREATE TABLE silences (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        target TEXT NOT NULL,
+        starts_at REAL NOT NULL,
+        ends_at REAL NOT NULL,
+        reason TEXT NOT NULL,
+        created_by TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        removed_at REAL
+    );
+    CREATE TABLE maintenance_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        task TEXT NOT NULL,
+        done_at REAL NOT NULL,
+        minutes INTEGER,
+        note TEXT NOT NULL DEFAULT '',
+        source TEXT NOT NULL,
+        evidence_id TEXT UNIQUE
+    );
+    CREATE INDEX maintenance_by_device ON maintenance_log (site, device, task, done_at);
+    """,
 )

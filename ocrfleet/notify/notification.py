@@ -1,0 +1,73 @@
+"""A notification: what the outbox stores and a channel delivers.
+
+One notification carries the alerts of one group (a site and a route) that
+changed at one evaluation, like an Alertmanager webhook message. Its `id`
+is the idempotency key: the same notification delivered twice (a retry
+after a lost answer, a restart mid-delivery) has the same id, so receivers
+can drop repeats.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Status = Literal["firing", "resolved"]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertItem:
+    key: str  # "<rule>:<subject>", stable
+    fingerprint: str  # short hash of key, as Alertmanager's
+    rule: str
+    status: Status
+    severity: str
+    labels: dict[str, str]  # includes alertname (= rule) and severity
+    summary: str
+    description: str
+    starts_at: float
+    ends_at: float | None  # when it resolved; None while firing
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: str
+    channel: str
+    group_key: str
+    group_labels: dict[str, str]  # e.g. {"site": "lib"}
+    type: Literal["alert", "reminder"]
+    status: Status  # firing if any item is firing
+    created_at: float
+    items: tuple[AlertItem, ...]
+    repeat: bool = False  # a reminder of alerts already notified
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str) -> Notification:
+        data: dict[str, Any] = json.loads(text)
+        items = tuple(AlertItem(**item) for item in data.pop("items"))
+        return cls(items=items, **data)
+
+    @property
+    def firing(self) -> tuple[AlertItem, ...]:
+        return tuple(item for item in self.items if item.status == "firing")
+
+    @property
+    def resolved(self) -> tuple[AlertItem, ...]:
+        return tuple(item for item in self.items if item.status == "resolved")
+
+    def title(self) -> str:
+        """One line for subjects and chat messages."""
+        where = self.group_labels.get("site", "all sites")
+        if len(self.items) == 1:
+            item = self.items[0]
+            return f"[{item.status.upper()}] {where}: {item.summary}"
+        parts = []
+        if self.firing:
+            parts.append(f"{len(self.firing)} firing")
+        if self.resolved:
+            parts.append(f"{len(self.resolved)} resolved")
+        return f"[{self.status.upper()}] {where}: {', '.join(parts)}"
