@@ -9,6 +9,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ocrfleet.alerts.rules import AlertRule
+from ocrfleet.alerts.seats import (
+    MunicipalityBelowNormRule,
+    NoUnreservedSeatRule,
+    SeatsBelowMinimumRule,
+)
 from ocrfleet.notify.channels import ChannelType
 from ocrfleet.notify.log_channel import LogChannelType
 from ocrfleet.pluginhost.hookspecs import hookimpl
@@ -21,4 +26,4 @@ def ocrfleet_channel_types() -> Sequence[ChannelType]:
 
 @hookimpl
 def ocrfleet_alert_rules() -> Sequence[AlertRule]:
-    return []
+    return [SeatsBelowMinimumRule(), NoUnreservedSeatRule(), MunicipalityBelowNormRule()]

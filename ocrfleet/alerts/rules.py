@@ -112,6 +112,8 @@ class RuleContext:
     ledger: LedgerView
     # Per site: whether it is open now (opening hours, closures and holidays).
     site_open: Mapping[str, bool] = field(default_factory=dict)
+    # Kinds whose devices are seats (public PCs, laptops): DeviceKind.is_seat.
+    seat_kinds: frozenset[str] = frozenset()
 
     def views(self, kind: str | None = None) -> Iterable[DeviceView]:
         for view in self.snapshot.devices:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ValidationError
 from ocrfleet.alerts.rules import AlertRule, RuleSettings
 from ocrfleet.config.closures import closed_days
 from ocrfleet.config.errors import ConfigError, problems_from_validation
-from ocrfleet.config.models import Config
+from ocrfleet.config.models import Config, SiteConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.notify.channels import ChannelType
@@ -54,6 +54,7 @@ class LoadedConfig:
     ) -> None:
         self.config = config
         self.devices = devices
+        self.schedules = {site.id: site_schedule(config, site) for site in config.sites}
         self.rule_settings = rule_settings or {}
         self.channels = channels or {}
 
@@ -76,11 +77,7 @@ def load_config(
     devices: list[DeviceInfo] = []
     known = ", ".join(sorted(kinds)) or "none: no device plugin is installed"
     for s, site in enumerate(config.sites):
-        schedule = SiteSchedule(
-            site.opening_hours,
-            site.timezone,
-            closed_days((*config.municipality.holidays, *site.closures)),
-        )
+        schedule = site_schedule(config, site)
         for d, device in enumerate(site.devices):
             where: list[str | int] = ["sites", s, "devices", d]
             kind = kinds.get(device.kind)
@@ -116,6 +113,14 @@ def load_config(
     if problems:
         raise ConfigError(problems)
     return LoadedConfig(config, devices, rule_settings, channels)
+
+
+def site_schedule(config: Config, site: SiteConfig) -> SiteSchedule:
+    return SiteSchedule(
+        site.opening_hours,
+        site.timezone,
+        closed_days((*config.municipality.holidays, *site.closures)),
+    )
 
 
 def _rule_settings(

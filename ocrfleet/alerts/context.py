@@ -1,0 +1,32 @@
+"""Building the RuleContext of one evaluation from the daemon's live state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ocrfleet.alerts.rules import RuleContext
+from ocrfleet.config.loader import LoadedConfig
+from ocrfleet.devicestate import device_status
+from ocrfleet.kinds import DeviceKind
+from ocrfleet.maintenance.ledger import LedgerView
+from ocrfleet.state import FleetState
+
+
+def build_context(
+    state: FleetState,
+    loaded: LoadedConfig,
+    kinds: Mapping[str, DeviceKind],
+    ledger: LedgerView,
+    now: float,
+) -> RuleContext:
+    snapshot = state.snapshot(now)
+    return RuleContext(
+        now=now,
+        snapshot=snapshot,
+        config=loaded.config,
+        devices=state.devices,
+        statuses={view.info.key: device_status(view, now) for view in snapshot.devices},
+        ledger=ledger,
+        site_open={site: schedule.is_open(now) for site, schedule in loaded.schedules.items()},
+        seat_kinds=frozenset(name for name, kind in kinds.items() if kind.is_seat),
+    )

@@ -1,0 +1,372 @@
+"""The alert lifecycle: from the problems rules find to the notifications sent.
+
+Each evaluation (every `alerting.evaluation_interval`):
+
+1. every enabled rule says what is wrong now (Findings);
+2. a new finding is *pending*; it *fires* once it has lasted the rule's
+   tolerance (`for`); a firing alert *resolves* once it has been gone for
+   `resolve_after` (hysteresis), and a pending one that goes away is
+   forgotten without a word;
+3. while a finding's site is closed, nothing of a rule that does not say
+   `outside_opening_hours` starts, fires, repeats or resolves: a printer
+   jammed at closing time is reported when the site opens, if it still is;
+4. firing alerts notify once, then again every repeat interval; silences and
+   maintenance windows hold notifications back without stopping the alert;
+5. notifications are routed by labels, grouped (by site, by default) and
+   written to the outbox in the same SQLite transaction as the alert state.
+
+Alert state survives restarts, so a restart does not re-announce what was
+already announced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ocrfleet.alerts.routing import Router
+from ocrfleet.alerts.rules import (
+    AlertRule,
+    Finding,
+    MaintenanceEvidence,
+    RuleContext,
+    RuleSettings,
+)
+from ocrfleet.alerts.store import AlertEvent, AlertRecord, AlertStore
+from ocrfleet.alerts.suppress import Suppressor
+from ocrfleet.config.alerting import AlertingConfig
+from ocrfleet.notify.notification import AlertItem, Notification, Status
+from ocrfleet.ratelimit import RateLimitedLog
+from ocrfleet.store.database import StoreError
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EngineStats:
+    evaluations: int = 0
+    rule_errors: dict[str, int] = field(default_factory=dict)
+    notifications_queued: int = 0
+    store_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Transition:
+    record: AlertRecord
+    status: Status
+    repeat: bool
+    at: float
+
+
+class AlertEngine:
+    def __init__(
+        self,
+        rules: Mapping[str, AlertRule],
+        settings: Mapping[str, RuleSettings],
+        alerting: AlertingConfig,
+        store: AlertStore,
+        suppressors: Sequence[Suppressor] = (),
+        *,
+        rule_owner: Callable[[str], str] = lambda rule: "?",
+        on_enqueued: Callable[[], None] = lambda: None,
+        record_evidence: Callable[[MaintenanceEvidence], None] = lambda evidence: None,
+    ) -> None:
+        self._rules = dict(rules)
+        self._store = store
+        self._suppressors = list(suppressors)
+        self._rule_owner = rule_owner
+        self._on_enqueued = on_enqueued
+        self._record_evidence = record_evidence
+        self._log = RateLimitedLog(log, interval=300.0)
+        self.stats = EngineStats()
+        self._records: dict[str, AlertRecord] = store.load()
+        # Firing alerts whose notifications a silence or window holds back.
+        self.suppressed: dict[str, str] = {}
+        self.reconfigure(settings, alerting)
+
+    def reconfigure(self, settings: Mapping[str, RuleSettings], alerting: AlertingConfig) -> None:
+        self._settings = {
+            name: settings.get(name) or rule.settings_model() for name, rule in self._rules.items()
+        }
+        self._alerting = alerting
+        self._router = Router(alerting.routes, alerting.default_channels)
+
+    @property
+    def records(self) -> Mapping[str, AlertRecord]:
+        return self._records
+
+    @property
+    def rules(self) -> Mapping[str, AlertRule]:
+        return self._rules
+
+    # -- one evaluation -----------------------------------------------------
+
+    def evaluate(self, context: RuleContext) -> list[Notification]:
+        """Run every rule once; returns the notifications it queued."""
+        now = context.now
+        found, failed = self._run_rules(context)
+        changed: dict[str, AlertRecord] = {}
+        removed: list[str] = []
+        events: list[AlertEvent] = []
+        transitions: list[_Transition] = []
+
+        for key, (finding, rule, settings) in found.items():
+            quiet = self._quiet(finding.labels, settings, context)
+            record = self._records.get(key)
+            if record is None:
+                if quiet:
+                    continue
+                record = self._new_record(key, finding, rule, settings, now)
+                self._records[key] = record
+            else:
+                self._refresh(record, finding, rule, settings, now)
+            changed[key] = record
+            if (
+                record.state == "pending"
+                and not quiet
+                and now - record.active_since >= settings.for_
+            ):
+                record.state = "firing"
+                record.firing_since = now
+                events.append(_event(record, "firing", now))
+
+        for key, record in list(self._records.items()):
+            if key in found or record.rule in failed:
+                continue
+            rule_settings = self._settings.get(record.rule)
+            gone = rule_settings is None or not rule_settings.enabled
+            if not gone:
+                assert rule_settings is not None
+                if self._quiet(record.labels, rule_settings, context):
+                    continue
+                if (
+                    record.state == "firing"
+                    and now - record.last_active < rule_settings.resolve_after
+                ):
+                    continue
+            del self._records[key]
+            changed.pop(key, None)
+            removed.append(key)
+            if record.state == "firing":
+                events.append(_event(record, "resolved", now))
+                if record.last_notified is not None:
+                    transitions.append(_Transition(record, "resolved", False, now))
+
+        self.suppressed = {}
+        for key, record in self._records.items():
+            if record.state != "firing":
+                continue
+            settings = self._settings[record.rule]
+            if self._quiet(record.labels, settings, context):
+                continue
+            reason = self._suppressed_by(record.labels, now)
+            if reason is not None:
+                self.suppressed[key] = reason
+                continue
+            every = settings.repeat_interval or self._alerting.repeat_interval
+            if record.last_notified is None:
+                transitions.append(_Transition(record, "firing", False, now))
+            elif now - record.last_notified >= every:
+                transitions.append(_Transition(record, "firing", True, now))
+            else:
+                continue
+            record.last_notified = now
+            changed[key] = record
+
+        notifications = self._notifications(transitions, now)
+        self.stats.evaluations += 1
+        if not (changed or removed or events or notifications):
+            return []
+        try:
+            self._store.commit(changed.values(), removed, events, notifications, now)
+        except StoreError as exc:
+            # Memory must not run ahead of the database: go back to what it
+            # holds, so the next evaluation makes the same changes again.
+            self.stats.store_errors += 1
+            self._log.error("store", "alert evaluation not saved, will retry: %s", exc)
+            try:
+                self._records = self._store.load()
+            except Exception:
+                log.exception("cannot reload alert state")
+            return []
+        if notifications:
+            self.stats.notifications_queued += len(notifications)
+            self._on_enqueued()
+        return notifications
+
+    def _run_rules(
+        self, context: RuleContext
+    ) -> tuple[dict[str, tuple[Finding, AlertRule, RuleSettings]], set[str]]:
+        found: dict[str, tuple[Finding, AlertRule, RuleSettings]] = {}
+        failed: set[str] = set()
+        for name, rule in self._rules.items():
+            settings = self._settings[name]
+            if not settings.enabled:
+                continue
+            try:
+                results = list(rule.evaluate(context, settings))
+            except Exception:
+                # A rule that fails keeps its alerts as they are: a bug must
+                # not look like every problem it watches being fixed.
+                failed.add(name)
+                self.stats.rule_errors[name] = self.stats.rule_errors.get(name, 0) + 1
+                self._log.error(
+                    f"rule:{name}",
+                    "alert rule %s (plugin %s) failed",
+                    name,
+                    self._rule_owner(name),
+                    exc_info=True,
+                )
+                continue
+            for result in results:
+                if isinstance(result, MaintenanceEvidence):
+                    self._evidence(name, result)
+                else:
+                    found[f"{name}:{result.subject}"] = (result, rule, settings)
+        return found, failed
+
+    def _evidence(self, rule: str, evidence: MaintenanceEvidence) -> None:
+        try:
+            self._record_evidence(evidence)
+        except Exception:
+            self._log.error(
+                f"evidence:{rule}", "maintenance evidence from %s not logged", rule, exc_info=True
+            )
+
+    # -- helpers ------------------------------------------------------------
+
+    def _quiet(
+        self, labels: Mapping[str, str], settings: RuleSettings, context: RuleContext
+    ) -> bool:
+        if settings.outside_opening_hours:
+            return False
+        site = labels.get("site")
+        return site is not None and not context.site_open.get(site, True)
+
+    def _suppressed_by(self, labels: Mapping[str, str], now: float) -> str | None:
+        for suppressor in self._suppressors:
+            try:
+                reason = suppressor.suppressed_by(labels, now)
+            except Exception:
+                self._log.error("suppressor", "a silence or window check failed", exc_info=True)
+                continue
+            if reason is not None:
+                return reason
+        return None
+
+    def _labels(self, finding: Finding, rule: AlertRule, severity: str) -> dict[str, str]:
+        labels = {k: v for k, v in finding.labels.items() if v != ""}
+        labels["alertname"] = rule.name
+        labels["severity"] = severity
+        labels["type"] = rule.rule_type
+        return labels
+
+    def _severity(self, finding: Finding, rule: AlertRule, settings: RuleSettings) -> str:
+        return str(finding.severity or settings.severity or rule.default_severity)
+
+    def _new_record(
+        self, key: str, finding: Finding, rule: AlertRule, settings: RuleSettings, now: float
+    ) -> AlertRecord:
+        severity = self._severity(finding, rule, settings)
+        return AlertRecord(
+            key=key,
+            rule=rule.name,
+            labels=self._labels(finding, rule, severity),
+            severity=severity,
+            summary=finding.summary,
+            description=finding.description,
+            state="pending",
+            active_since=now,
+            firing_since=None,
+            last_active=now,
+            last_notified=None,
+        )
+
+    def _refresh(
+        self,
+        record: AlertRecord,
+        finding: Finding,
+        rule: AlertRule,
+        settings: RuleSettings,
+        now: float,
+    ) -> None:
+        record.severity = self._severity(finding, rule, settings)
+        record.labels = self._labels(finding, rule, record.severity)
+        record.summary = finding.summary
+        record.description = finding.description
+        record.last_active = now
+
+    def _notifications(self, transitions: Iterable[_Transition], now: float) -> list[Notification]:
+        groups: dict[tuple[int, tuple[str, ...], str, bool, str], list[AlertItem]] = {}
+        group_labels: dict[tuple[int, tuple[str, ...], str, bool, str], dict[str, str]] = {}
+        for transition in transitions:
+            record = transition.record
+            item = _item(record, transition.status, transition.at)
+            seen_channels: set[str] = set()
+            for match in self._router.matches(record.labels):
+                values = tuple(record.labels.get(name, "") for name in match.group_by)
+                for channel in match.channels:
+                    if channel in seen_channels:
+                        continue
+                    seen_channels.add(channel)
+                    rule_type = record.labels.get("type", "alert")
+                    group = (match.route, values, rule_type, transition.repeat, channel)
+                    groups.setdefault(group, []).append(item)
+                    group_labels[group] = {
+                        name: value
+                        for name, value in zip(match.group_by, values, strict=True)
+                        if value
+                    }
+        found = []
+        for group, items in groups.items():
+            route, values, rule_type, repeat, channel = group
+            items.sort(key=lambda i: (i.status != "firing", i.key))
+            group_key = json.dumps([route, values, rule_type])
+            identity = json.dumps(
+                [group_key, repeat, now if repeat else None]
+                + [[i.key, i.status, i.starts_at, i.ends_at] for i in items]
+            )
+            found.append(
+                Notification(
+                    id=hashlib.sha256(identity.encode()).hexdigest()[:32],
+                    channel=channel,
+                    group_key=group_key,
+                    group_labels=group_labels[group],
+                    type="reminder" if rule_type == "reminder" else "alert",
+                    status="firing" if any(i.status == "firing" for i in items) else "resolved",
+                    created_at=now,
+                    items=tuple(items),
+                    repeat=repeat,
+                )
+            )
+        return found
+
+
+def _item(record: AlertRecord, status: Status, at: float) -> AlertItem:
+    return AlertItem(
+        key=record.key,
+        fingerprint=hashlib.sha256(record.key.encode()).hexdigest()[:16],
+        rule=record.rule,
+        status=status,
+        severity=record.severity,
+        labels=dict(record.labels),
+        summary=record.summary,
+        description=record.description,
+        starts_at=record.active_since,
+        ends_at=at if status == "resolved" else None,
+    )
+
+
+def _event(record: AlertRecord, status: str, at: float) -> AlertEvent:
+    return AlertEvent(
+        key=record.key,
+        rule=record.rule,
+        site=record.labels.get("site"),
+        device=record.labels.get("device"),
+        severity=record.severity,
+        status=status,
+        at=at,
+    )

@@ -1,0 +1,145 @@
+"""Rules about seats (public PCs and laptops) that need no device kind.
+
+They follow the guide for public computer rooms (docs/alerts.md):
+- a site should not drop below the seats it promises visitors
+  (`sites[].min_usable_seats`);
+- at least one computer must always be usable without a reservation;
+- a municipality needs at least one public device per 2,500 adults, or one
+  in every village core, whichever is more.
+
+A seat is usable when it is up. For the municipal norm, a seat switched
+off because its site is closed still counts: the norm is about the devices
+a municipality offers, not about the hour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+from ocrfleet.alerts.rules import (
+    AlertRule,
+    Finding,
+    MaintenanceEvidence,
+    RuleContext,
+    RuleSettings,
+    Severity,
+)
+from ocrfleet.devicestate import DeviceState
+
+ADULTS_PER_DEVICE = 2_500
+
+
+def _usable_seats(context: RuleContext, site: str) -> list[str]:
+    return [
+        view.info.id
+        for view in context.snapshot.devices
+        if view.info.site == site
+        and view.info.kind in context.seat_kinds
+        and context.statuses[view.info.key].state is DeviceState.UP
+    ]
+
+
+class SeatsBelowMinimumRule(AlertRule):
+    name = "site_seats_below_minimum"
+    description = "a site has fewer usable seats than its min_usable_seats while open"
+    default_severity = Severity.CRITICAL
+
+    def evaluate(
+        self, context: RuleContext, settings: RuleSettings
+    ) -> Iterable[Finding | MaintenanceEvidence]:
+        for site in context.config.sites:
+            if site.min_usable_seats is None:
+                continue
+            usable = len(_usable_seats(context, site.id))
+            if usable >= site.min_usable_seats:
+                continue
+            yield Finding(
+                rule=self.name,
+                subject=site.id,
+                labels={"site": site.id, "category": "capacity"},
+                summary=(
+                    f"{site.name}: {usable} usable seats, below the minimum of "
+                    f"{site.min_usable_seats}"
+                ),
+                description="Public PCs and laptops that are up, against the site's minimum.",
+            )
+
+
+class NoUnreservedSeatRule(AlertRule):
+    name = "no_unreserved_seat"
+    description = "no computer at a site can be used without a reservation"
+    default_severity = Severity.CRITICAL
+
+    def evaluate(
+        self, context: RuleContext, settings: RuleSettings
+    ) -> Iterable[Finding | MaintenanceEvidence]:
+        for site in context.config.sites:
+            seats = [
+                view
+                for view in context.snapshot.devices
+                if view.info.site == site.id and view.info.kind in context.seat_kinds
+            ]
+            if not seats:
+                continue
+            free = [
+                view.info.id
+                for view in seats
+                if not view.info.reservable
+                and context.statuses[view.info.key].state is DeviceState.UP
+            ]
+            if free:
+                continue
+            configured = [view.info.id for view in seats if not view.info.reservable]
+            why = (
+                "every unreserved seat is down: " + ", ".join(sorted(configured))
+                if configured
+                else "every seat is configured as reservable"
+            )
+            yield Finding(
+                rule=self.name,
+                subject=site.id,
+                labels={"site": site.id, "category": "capacity"},
+                summary=f"{site.name}: no computer usable without a reservation",
+                description=(
+                    "The guide asks that at least one computer is always usable without "
+                    f"a reservation; {why}."
+                ),
+            )
+
+
+class MunicipalityBelowNormRule(AlertRule):
+    name = "municipality_below_norm"
+    description = "usable public devices below max(ceil(adults / 2,500), village cores)"
+    default_severity = Severity.WARNING
+
+    def evaluate(
+        self, context: RuleContext, settings: RuleSettings
+    ) -> Iterable[Finding | MaintenanceEvidence]:
+        config = context.config
+        cores = {site.village_core for site in config.sites}
+        required = max(
+            math.ceil(config.municipality.adult_population / ADULTS_PER_DEVICE), len(cores)
+        )
+        available = sum(
+            1
+            for view in context.snapshot.devices
+            if view.info.kind in context.seat_kinds
+            and context.statuses[view.info.key].state in (DeviceState.UP, DeviceState.SCHEDULED_OFF)
+        )
+        if available >= required:
+            return
+        yield Finding(
+            rule=self.name,
+            subject="municipality",
+            labels={"category": "capacity", "scope": "municipality"},
+            summary=(
+                f"{config.municipality.name}: {available} usable public devices, the guide "
+                f"asks for {required}"
+            ),
+            description=(
+                f"At least one public device per {ADULTS_PER_DEVICE:,} adults "
+                f"({config.municipality.adult_population:,} adults) or one per village core "
+                f"({len(cores)}), whichever is more."
+            ),
+        )

@@ -1,0 +1,134 @@
+"""Alert state in SQLite, so a restart neither forgets nor re-announces an alert.
+
+The engine commits one evaluation's changes (alert rows, history events and
+the notifications they cause) in ONE transaction: either the daemon knows it
+notified and the outbox holds the notification, or neither happened and the
+next evaluation does it again.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ocrfleet.notify.notification import Notification
+from ocrfleet.store.database import Store, StoreError
+
+
+@dataclass(slots=True)
+class AlertRecord:
+    key: str
+    rule: str
+    labels: dict[str, str]
+    severity: str
+    summary: str
+    description: str
+    state: str  # "pending" or "firing"
+    active_since: float  # when the problem was first found, this episode
+    firing_since: float | None
+    last_active: float  # the last evaluation that found it
+    last_notified: float | None  # the last firing notification (None: never told)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEvent:
+    """A line of `alert_events`: history for reports (fired, resolved)."""
+
+    key: str
+    rule: str
+    site: str | None
+    device: str | None
+    severity: str
+    status: str
+    at: float
+
+
+class AlertStore:
+    def __init__(self, path: Path) -> None:
+        Store(path).close()  # applies the migrations
+        try:
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error as exc:
+            raise StoreError(f"{path}: {exc}") from exc
+
+    def load(self) -> dict[str, AlertRecord]:
+        rows = self._db.execute(
+            "SELECT key, rule, labels, severity, summary, description, state, active_since,"
+            " firing_since, last_active, last_notified FROM alerts"
+        ).fetchall()
+        return {
+            row[0]: AlertRecord(
+                row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6], *row[7:]
+            )
+            for row in rows
+        }
+
+    def commit(
+        self,
+        changed: Iterable[AlertRecord],
+        removed: Iterable[str],
+        events: Iterable[AlertEvent],
+        notifications: Sequence[Notification],
+        now: float,
+    ) -> None:
+        db = self._db
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            db.executemany(
+                "INSERT OR REPLACE INTO alerts (key, rule, labels, severity, summary,"
+                " description, state, active_since, firing_since, last_active, last_notified)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        r.key,
+                        r.rule,
+                        json.dumps(r.labels, sort_keys=True),
+                        r.severity,
+                        r.summary,
+                        r.description,
+                        r.state,
+                        r.active_since,
+                        r.firing_since,
+                        r.last_active,
+                        r.last_notified,
+                    )
+                    for r in changed
+                ],
+            )
+            db.executemany("DELETE FROM alerts WHERE key = ?", [(key,) for key in removed])
+            db.executemany(
+                "INSERT INTO alert_events (key, rule, site, device, severity, status, at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(e.key, e.rule, e.site, e.device, e.severity, e.status, e.at) for e in events],
+            )
+            insert_notifications(db, notifications, now)
+            db.execute("COMMIT")
+        except sqlite3.Error as exc:
+            if db.in_transaction:
+                db.execute("ROLLBACK")
+            raise StoreError(f"alert state not saved: {exc}") from exc
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def insert_notifications(
+    db: sqlite3.Connection, notifications: Sequence[Notification], now: float
+) -> int:
+    """Outbox rows for `notifications`, inside the caller's transaction.
+
+    An id already queued for the same channel is left alone: the id is the
+    idempotency key.
+    """
+    before = db.total_changes
+    db.executemany(
+        "INSERT OR IGNORE INTO outbox (id, channel, created_at, payload, state, attempts,"
+        " next_attempt_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
+        [(n.id, n.channel, n.created_at, n.to_json(), now) for n in notifications],
+    )
+    return db.total_changes - before
