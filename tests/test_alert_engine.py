@@ -39,7 +39,7 @@ class ScriptedRule(AlertRule):
 
     def __init__(self, name: str = "jam", rule_type: str = "alert") -> None:
         self.name = name  # type: ignore[misc]
-        self.rule_type = rule_type  # type: ignore[assignment]
+        self.rule_type = rule_type  # type: ignore[misc,assignment]
         self.problems: dict[str, dict[str, str]] = {}
         self.broken = False
         self.evidence: list[MaintenanceEvidence] = []

@@ -5,18 +5,21 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
-from ocrfleet.alerts.rules import AlertRule, RuleSettings
 from ocrfleet.config.closures import closed_days
 from ocrfleet.config.errors import ConfigError, problems_from_validation
 from ocrfleet.config.models import Config, SiteConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
-from ocrfleet.notify.channels import ChannelType
 from ocrfleet.schedule import SiteSchedule
+
+if TYPE_CHECKING:
+    # Only types: the alerting modules import config themselves.
+    from ocrfleet.alerts.rules import AlertRule, RuleSettings
+    from ocrfleet.notify.channels import ChannelType
 
 
 def load_config_file(
