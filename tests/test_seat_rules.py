@@ -71,7 +71,7 @@ def test_a_site_without_a_minimum_never_fires() -> None:
 
 
 def test_at_least_one_seat_must_be_usable_without_a_reservation() -> None:
-    devices = [
+    devices: list[dict[str, Any]] = [
         {"id": "pc-1", "kind": "pc", "reservable": True},
         {"id": "pc-2", "kind": "pc"},
         {"id": "printer-1", "kind": "printer", "options": {"host": "127.0.0.1"}},
