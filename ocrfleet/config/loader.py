@@ -105,11 +105,16 @@ def load_config(
                 )
             )
     sites = {site.id for site in config.sites}
+    known_devices = {str(device.key) for device in devices}
     for w, window in enumerate(config.alerting.maintenance_windows):
+        where = f"alerting.maintenance_windows[{w}]"
         for name in window.sites:
             if name not in sites:
+                problems.append((f"{where}.sites", f"unknown site {name!r}"))
+        for name in window.devices:
+            if name not in known_devices:
                 problems.append(
-                    (f"alerting.maintenance_windows[{w}].sites", f"unknown site {name!r}")
+                    (f"{where}.devices", f"unknown device {name!r} (use 'site/device')")
                 )
     rule_settings = _rule_settings(config, rules, problems) if rules is not None else {}
     channels = _channels(config, channel_types, problems) if channel_types is not None else {}

@@ -25,6 +25,11 @@ from ocrfleet.pluginhost.catalog import PluginCatalog
 log = logging.getLogger(__name__)
 
 
+def demo_store_path(state_dir: Path) -> Path:
+    """The demo's SQLite file; the maintenance and silence commands act on it too."""
+    return state_dir / "demo.sqlite"
+
+
 def default_state_dir() -> Path:
     base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
     return Path(base) / "ocrfleet"
@@ -107,11 +112,11 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
             data = demo_config(
                 mqtt_port,
                 http_port,
-                state_dir / "demo.sqlite",
+                demo_store_path(state_dir),
                 snmp_port=snmp_port,
                 kinds=frozenset(catalog.kinds),
             )
-            loaded = load_config(data, catalog.kinds)
+            loaded = load_config(data, catalog.kinds, catalog.rules, catalog.channel_types)
             work_dir = state_dir / "simulators"
             shutil.rmtree(work_dir, ignore_errors=True)
             context = contexts(loaded, mqtt_port, snmp_port, args.demo_speedup, work_dir)
@@ -134,7 +139,7 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
                     f"  broker:   mqtt://127.0.0.1:{mqtt_port} (topic root "
                     f"{loaded.config.mqtt.topic_root!r})\n"
                     + (f"  SNMP:     udp://127.0.0.1:{snmp_port} (snmpsim)\n" if agents else "")
-                    + f"  store:    {state_dir / 'demo.sqlite'}\n"
+                    + f"  store:    {demo_store_path(state_dir)}\n"
                     "Stop with Ctrl-C.",
                     flush=True,
                 )

@@ -62,7 +62,8 @@ class AlertingCollector(Collector):
                 ],
                 1.0,
             )
-        yield each
+        if firing:
+            yield each  # an empty family would be a HELP line without samples
         pending = GaugeMetricFamily(
             "ocrfleet_alerts_pending",
             "Problems found but not yet lasting their rule's tolerance.",
@@ -107,4 +108,5 @@ class AlertingCollector(Collector):
                 for sample in samples:
                     if sample.name == spec.name:
                         family.add_metric(list(sample.labels), sample.value)
-                yield family
+                if family.samples:
+                    yield family

@@ -18,6 +18,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from ocrfleet.clock import Clock
+from ocrfleet.devicestate import device_status
 from ocrfleet.kinds import DeviceKind, MetricSpec
 from ocrfleet.ratelimit import RateLimitedLog
 from ocrfleet.sessions import SESSION_DURATION_BUCKETS
@@ -83,6 +84,11 @@ class FleetCollector(Collector):
             "Visitor sessions begun on the device.",
             labels=DEVICE_LABELS,
         )
+        state = GaugeMetricFamily(
+            "ocrfleet_device_state",
+            "The device's state (up, down, scheduled_off, unknown) and why; the value is always 1.",
+            labels=(*DEVICE_LABELS, "state", "reason"),
+        )
         site_in_use = GaugeMetricFamily(
             "ocrfleet_site_pcs_in_use",
             "Public PCs and laptops of the site in use now.",
@@ -93,6 +99,8 @@ class FleetCollector(Collector):
             device = view.info
             labels = [device.site, device.id, device.kind]
             up.add_metric(labels, 1.0 if view.presence.up else 0.0)
+            status = device_status(view, snapshot.taken_at)
+            state.add_metric([*labels, status.state.value, status.reason], 1.0)
             info.add_metric([*labels, device.model, "true" if device.reservable else "false"], 1.0)
             if view.last_seen is not None:
                 last_seen.add_metric(labels, view.last_seen)
@@ -117,7 +125,7 @@ class FleetCollector(Collector):
             ]
             buckets.append(("+Inf", float(histogram.count)))
             durations.add_metric([site, kind_name], buckets, histogram.total)
-        yield from (up, info, last_seen, since, in_use, sessions, site_in_use, durations)
+        yield from (up, state, info, last_seen, since, in_use, sessions, site_in_use, durations)
 
     def _kind_families(self, snapshot: FleetSnapshot) -> Iterator[Metric]:
         families: dict[str, Metric] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.kinds import DeviceKind, KindExtension
 from ocrfleet.pluginhost import hookimpl
 
@@ -24,3 +25,20 @@ def ocrfleet_kind_extensions() -> Sequence[KindExtension]:
     from ocrfleet_hotspot.vendors import bundled_vendors
 
     return [KindExtension("hotspot", vendor.name, vendor) for vendor in bundled_vendors()]
+
+
+@hookimpl
+def ocrfleet_alert_rules() -> Sequence[AlertRule]:
+    from ocrfleet.alerts.device_down import DeviceDownRule
+    from ocrfleet_hotspot.rules import HotspotNoClientsRule, HotspotRestartedRule
+
+    return [
+        DeviceDownRule(
+            kind="hotspot",
+            name="hotspot_down",
+            category="network",
+            summary="hotspot {device} is down ({reason})",
+        ),
+        HotspotRestartedRule(),
+        HotspotNoClientsRule(),
+    ]

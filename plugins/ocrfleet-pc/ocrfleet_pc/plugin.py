@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.pluginhost import CliCommand, hookimpl
 
@@ -20,3 +21,25 @@ def ocrfleet_cli_commands() -> Sequence[CliCommand]:
     from ocrfleet_pc.agent.command import AgentCommand
 
     return [AgentCommand()]
+
+
+@hookimpl
+def ocrfleet_alert_rules() -> Sequence[AlertRule]:
+    from ocrfleet.alerts.device_down import DeviceDownRule
+    from ocrfleet_pc.rules import PcNotFrozenRule
+
+    return [
+        DeviceDownRule(
+            kind="pc",
+            name="pc_offline",
+            category="hardware",
+            summary="PC {device} is offline ({reason})",
+        ),
+        DeviceDownRule(
+            kind="laptop",
+            name="laptop_offline",
+            category="hardware",
+            summary="laptop {device} is offline ({reason})",
+        ),
+        PcNotFrozenRule(),
+    ]
