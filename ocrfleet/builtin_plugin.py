@@ -14,6 +14,7 @@ from ocrfleet.alerts.seats import (
     NoUnreservedSeatRule,
     SeatsBelowMinimumRule,
 )
+from ocrfleet.maintenance.rules import MonthlyMaintenanceRule, RenewalDueRule
 from ocrfleet.notify.channels import ChannelType
 from ocrfleet.notify.log_channel import LogChannelType
 from ocrfleet.pluginhost.hookspecs import hookimpl
@@ -26,4 +27,10 @@ def ocrfleet_channel_types() -> Sequence[ChannelType]:
 
 @hookimpl
 def ocrfleet_alert_rules() -> Sequence[AlertRule]:
-    return [SeatsBelowMinimumRule(), NoUnreservedSeatRule(), MunicipalityBelowNormRule()]
+    return [
+        SeatsBelowMinimumRule(),
+        NoUnreservedSeatRule(),
+        MunicipalityBelowNormRule(),
+        MonthlyMaintenanceRule(),
+        RenewalDueRule(),
+    ]

@@ -345,7 +345,7 @@ def test_history_records_fired_and_resolved(harness: Harness, jam: ScriptedRule)
 
 
 def test_evidence_goes_to_the_ledger_callback(tmp_path: Path) -> None:
-    logged: list[MaintenanceEvidence] = []
+    logged: list[tuple[str, MaintenanceEvidence]] = []
     rule = ScriptedRule()
     rule.evidence.append(
         MaintenanceEvidence("e1", DeviceKey("lib", "printer-1"), "supply_replaced", "toner", T0)
@@ -355,10 +355,10 @@ def test_evidence_goes_to_the_ledger_callback(tmp_path: Path) -> None:
         {},
         AlertingConfig(),
         AlertStore(tmp_path / "s.sqlite"),
-        record_evidence=logged.append,
+        record_evidence=lambda rule, evidence: logged.append((rule, evidence)),
     )
     engine.evaluate(context(T0))
-    assert [e.evidence_id for e in logged] == ["e1"]
+    assert [(rule, e.evidence_id) for rule, e in logged] == [("jam", "e1")]
 
 
 def test_notification_json_round_trips(harness: Harness, jam: ScriptedRule) -> None:

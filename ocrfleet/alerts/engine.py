@@ -72,7 +72,7 @@ class AlertEngine:
         *,
         rule_owner: Callable[[str], str] = lambda rule: "?",
         on_enqueued: Callable[[], None] = lambda: None,
-        record_evidence: Callable[[MaintenanceEvidence], None] = lambda evidence: None,
+        record_evidence: Callable[[str, MaintenanceEvidence], None] = lambda rule, evidence: None,
     ) -> None:
         self._rules = dict(rules)
         self._store = store
@@ -87,7 +87,14 @@ class AlertEngine:
         self.suppressed: dict[str, str] = {}
         self.reconfigure(settings, alerting)
 
-    def reconfigure(self, settings: Mapping[str, RuleSettings], alerting: AlertingConfig) -> None:
+    def reconfigure(
+        self,
+        settings: Mapping[str, RuleSettings],
+        alerting: AlertingConfig,
+        suppressors: Sequence[Suppressor] | None = None,
+    ) -> None:
+        if suppressors is not None:
+            self._suppressors = list(suppressors)
         self._settings = {
             name: settings.get(name) or rule.settings_model() for name, rule in self._rules.items()
         }
@@ -230,7 +237,7 @@ class AlertEngine:
 
     def _evidence(self, rule: str, evidence: MaintenanceEvidence) -> None:
         try:
-            self._record_evidence(evidence)
+            self._record_evidence(rule, evidence)
         except Exception:
             self._log.error(
                 f"evidence:{rule}", "maintenance evidence from %s not logged", rule, exc_info=True

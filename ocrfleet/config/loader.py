@@ -107,14 +107,14 @@ def load_config(
     sites = {site.id for site in config.sites}
     known_devices = {str(device.key) for device in devices}
     for w, window in enumerate(config.alerting.maintenance_windows):
-        where = f"alerting.maintenance_windows[{w}]"
+        window_at = f"alerting.maintenance_windows[{w}]"
         for name in window.sites:
             if name not in sites:
-                problems.append((f"{where}.sites", f"unknown site {name!r}"))
+                problems.append((f"{window_at}.sites", f"unknown site {name!r}"))
         for name in window.devices:
             if name not in known_devices:
                 problems.append(
-                    (f"{where}.devices", f"unknown device {name!r} (use 'site/device')")
+                    (f"{window_at}.devices", f"unknown device {name!r} (use 'site/device')")
                 )
     rule_settings = _rule_settings(config, rules, problems) if rules is not None else {}
     channels = _channels(config, channel_types, problems) if channel_types is not None else {}

@@ -6,11 +6,14 @@ cartridge swap); read by reminder rules through a LedgerView.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ocrfleet.devices import DeviceKey
+from ocrfleet.store.database import Store, StoreError
 
 # Task names the core's reminder rules use.
 MONTHLY_TASK = "monthly"
@@ -34,16 +37,41 @@ class LedgerView:
     """The ledger as rules see it: the last time each task was done per device."""
 
     last_done_at: Mapping[tuple[DeviceKey, str], float] = field(default_factory=dict)
+    # When the daemon first heard from each device (the store's `devices`
+    # table): maintenance of a device never maintained counts from there.
+    known_since: Mapping[DeviceKey, float] = field(default_factory=dict)
 
     def last_done(self, device: DeviceKey, task: str) -> float | None:
         return self.last_done_at.get((device, task))
+
+    def tasks_of(self, device: DeviceKey) -> list[str]:
+        """Every task logged for the device, sorted by name."""
+        return sorted(task for key, task in self.last_done_at if key == device)
+
+
+_COLUMNS = "id, site, device, task, done_at, minutes, note, source, evidence_id"
 
 
 class MaintenanceLedger:
     """Access to `maintenance_log`; one object per thread that uses it."""
 
     def __init__(self, path: Path) -> None:
-        raise NotImplementedError
+        # Store creates the file and applies the schema migrations; it keeps
+        # its connection to itself, so the ledger opens its own next to it.
+        Store(path).close()
+        self.path = path
+        with self._errors():
+            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            self._db.execute("PRAGMA synchronous=NORMAL")
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        # Callers handle one exception for every store problem (locked,
+        # read-only, corrupt), as they do for Store.
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: {exc}") from exc
 
     def record(
         self,
@@ -56,15 +84,59 @@ class MaintenanceLedger:
         evidence_id: str | None = None,
     ) -> bool:
         """Add an entry; False if `evidence_id` was already logged (nothing added)."""
-        raise NotImplementedError
+        # The UNIQUE constraint on evidence_id makes a replayed piece of
+        # evidence (the same swap seen again after a restart) a no-op.
+        with self._errors():
+            cursor = self._db.execute(
+                "INSERT OR IGNORE INTO maintenance_log "
+                "(site, device, task, done_at, minutes, note, source, evidence_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (device.site, device.device, task, done_at, minutes, note, source, evidence_id),
+            )
+        return cursor.rowcount == 1
 
     def view(self) -> LedgerView:
-        raise NotImplementedError
+        with self._errors():
+            rows = self._db.execute(
+                "SELECT site, device, task, max(done_at) FROM maintenance_log "
+                "GROUP BY site, device, task"
+            ).fetchall()
+            seen = self._db.execute("SELECT site, device, first_seen FROM devices").fetchall()
+        return LedgerView(
+            {(DeviceKey(site, device), task): at for site, device, task, at in rows},
+            {DeviceKey(site, device): at for site, device, at in seen},
+        )
 
     def entries(
         self, device: DeviceKey | None = None, since: float | None = None
     ) -> list[MaintenanceEntry]:
-        raise NotImplementedError
+        """Entries oldest first, of one device or all, done at or after `since`."""
+        conditions: list[str] = []
+        parameters: list[object] = []
+        if device is not None:
+            conditions.append("site = ? AND device = ?")
+            parameters += [device.site, device.device]
+        if since is not None:
+            conditions.append("done_at >= ?")
+            parameters.append(since)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        with self._errors():
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM maintenance_log{where} ORDER BY done_at, id", parameters
+            ).fetchall()
+        return [
+            MaintenanceEntry(
+                id=row[0],
+                device=DeviceKey(row[1], row[2]),
+                task=row[3],
+                done_at=row[4],
+                minutes=row[5],
+                note=row[6],
+                source=row[7],
+                evidence_id=row[8],
+            )
+            for row in rows
+        ]
 
     def close(self) -> None:
-        raise NotImplementedError
+        self._db.close()

@@ -1,0 +1,149 @@
+"""Alerting as one part of the daemon: rules, engine, suppressors, ledger, outbox, channels.
+
+The App builds one AlertingService and asks it to evaluate (a scheduler
+job), to deliver (a background task) and for its metrics collectors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Mapping
+
+from prometheus_client.registry import Collector
+
+from ocrfleet.alerts.context import build_context
+from ocrfleet.alerts.engine import AlertEngine
+from ocrfleet.alerts.rules import MaintenanceEvidence
+from ocrfleet.alerts.silences import SilenceSuppressor
+from ocrfleet.alerts.store import AlertStore
+from ocrfleet.alerts.windows import MaintenanceWindows
+from ocrfleet.clock import Clock
+from ocrfleet.config.alerting import LOG_CHANNEL
+from ocrfleet.config.loader import LoadedConfig
+from ocrfleet.kinds import DeviceKind
+from ocrfleet.maintenance.ledger import LedgerView, MaintenanceLedger
+from ocrfleet.metrics.alerting import AlertingCollector
+from ocrfleet.metrics.maintenance import MaintenanceCollector
+from ocrfleet.metrics.outbox import OutboxCollector
+from ocrfleet.notify.channels import Channel
+from ocrfleet.notify.log_channel import LogChannelType, LogOptions
+from ocrfleet.notify.outbox import Dispatcher, Outbox
+from ocrfleet.pluginhost.catalog import PluginCatalog
+from ocrfleet.state import FleetState
+from ocrfleet.store.database import StoreError
+
+log = logging.getLogger(__name__)
+
+
+def build_channels(loaded: LoadedConfig) -> dict[str, Channel]:
+    """Every configured channel, plus the built-in `log`."""
+    channels: dict[str, Channel] = {LOG_CHANNEL: LogChannelType().create(LOG_CHANNEL, LogOptions())}
+    for name, (channel_type, options) in loaded.channels.items():
+        channels[name] = channel_type.create(name, options)
+    return channels
+
+
+class AlertingService:
+    def __init__(
+        self,
+        loaded: LoadedConfig,
+        catalog: PluginCatalog,
+        state: Callable[[], FleetState],
+        clock: Clock,
+    ) -> None:
+        self._loaded = loaded
+        self._kinds: Mapping[str, DeviceKind] = catalog.kinds
+        self._state = state
+        self._clock = clock
+        config = loaded.config
+        path = config.store.path
+        self.ledger = MaintenanceLedger(path)
+        self.outbox = Outbox(path, config.outbox, clock)
+        self.channels = build_channels(loaded)
+        self.dispatcher = Dispatcher(path, self.channels, config.outbox, clock)
+        self._silences = SilenceSuppressor(path, clock)
+        self._windows = MaintenanceWindows(config.alerting.maintenance_windows, loaded.schedules)
+        self.engine = AlertEngine(
+            catalog.rules,
+            loaded.rule_settings,
+            config.alerting,
+            AlertStore(path),
+            [self._silences, self._windows],
+            rule_owner=lambda rule: catalog.rule_owner.get(rule, "?"),
+            on_enqueued=self.dispatcher.wake,
+            record_evidence=self._record_evidence,
+        )
+        self._ledger_view = LedgerView()
+
+    @property
+    def evaluation_interval(self) -> float:
+        return self._loaded.config.alerting.evaluation_interval
+
+    def ledger_view(self) -> LedgerView:
+        return self._ledger_view
+
+    def evaluate(self) -> None:
+        """One evaluation of every rule; the scheduler calls this on the event loop."""
+        now = self._clock.now()
+        try:
+            self._ledger_view = self.ledger.view()
+        except StoreError as exc:
+            log.warning("maintenance ledger not readable, using the last view: %s", exc)
+        context = build_context(self._state(), self._loaded, self._kinds, self._ledger_view, now)
+        self.engine.evaluate(context)
+
+    def _record_evidence(self, rule: str, evidence: MaintenanceEvidence) -> None:
+        if self.ledger.record(
+            evidence.device,
+            evidence.task,
+            evidence.at,
+            None,
+            evidence.note,
+            source=f"evidence:{rule}",
+            evidence_id=evidence.evidence_id,
+        ):
+            log.info(
+                "maintenance logged from evidence: %s %s: %s",
+                evidence.device,
+                evidence.task,
+                evidence.note,
+            )
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.dispatcher.run(stop)
+
+    def collectors(self) -> list[Collector]:
+        return [
+            AlertingCollector(lambda: self.engine),
+            OutboxCollector(lambda: self.dispatcher.stats, self.outbox.pending),
+            MaintenanceCollector(
+                lambda: self._state().devices,
+                self.ledger_view,
+                lambda: self._loaded.config.maintenance,
+                self._clock,
+            ),
+        ]
+
+    def reload(self, loaded: LoadedConfig) -> None:
+        """New rule settings, routes, windows and schedules; channels need a restart."""
+        if loaded.config.alerting.channels != self._loaded.config.alerting.channels:
+            log.warning("[alerting.channels] changed; restart the daemon for it to take effect")
+        self._loaded = loaded
+        self._windows = MaintenanceWindows(
+            loaded.config.alerting.maintenance_windows, loaded.schedules
+        )
+        self.engine.reconfigure(
+            loaded.rule_settings,
+            loaded.config.alerting,
+            [self._silences, self._windows],
+        )
+
+    async def close(self) -> None:
+        for channel in self.channels.values():
+            try:
+                await channel.close()
+            except Exception:
+                log.exception("channel %s did not close cleanly", channel.name)
+        self.outbox.close()
+        self.ledger.close()
