@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry
 
+from ocrfleet.alerts.service import AlertingService
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
@@ -90,6 +91,9 @@ class App:
             self.state, catalog.kinds, self.snmp_service, self.clock, self._plugin_of_kind
         )
         self.registry.register(SnmpCollector(lambda: self.poller.stats))
+        self.alerting = AlertingService(loaded, catalog, lambda: self.state, self.clock)
+        for collector in self.alerting.collectors():
+            self.registry.register(collector)
         self.http = MetricsServer(config.http.listen, config.http.port, self.registry, self.health)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.started = asyncio.Event()
@@ -162,6 +166,13 @@ class App:
                 lambda store: store.close_stale_sessions(opened_before, longest)
             )
 
+    def evaluate_alerts(self) -> None:
+        try:
+            self.alerting.evaluate()
+        except Exception:
+            # The next evaluation tries again; the daemon keeps collecting.
+            log.exception("alert evaluation failed")
+
     def expire_heartbeats(self) -> None:
         for key in self.state.expire_heartbeats(self.clock.now()):
             log.info("device %s missed its heartbeat; now down", key)
@@ -182,6 +193,14 @@ class App:
             seconds=self.loaded.config.store.seen_flush_interval,
             id="flush-seen",
         )
+        self.scheduler.add_job(
+            self.evaluate_alerts,
+            "interval",
+            seconds=self.alerting.evaluation_interval,
+            id="alerts",
+            max_instances=1,
+            coalesce=True,
+        )
         if any(uses_snmp_v3(device) for device in self.state.devices.values()):
             await asyncio.to_thread(self.snmp_service().warm_up_v3)
         self.poller.schedule(self.scheduler, self.state.devices)
@@ -190,7 +209,8 @@ class App:
         self.started.set()
         try:
             async with asyncio.TaskGroup() as group:
-                for task in self._background:
+                delivery = BackgroundTask("notification-delivery", lambda: self.alerting.run(stop))
+                for task in [delivery, *self._background]:
                     group.create_task(self._isolated(task), name=task.name)
                 await stop.wait()
                 raise _Stopping
@@ -214,6 +234,7 @@ class App:
         await asyncio.to_thread(self.subscriber.stop)
         await asyncio.to_thread(self.flush_seen, True)
         await asyncio.to_thread(self.writer.stop)
+        await self.alerting.close()
         self.http.stop()
         log.info("stopped")
 
@@ -234,7 +255,8 @@ class App:
         kept = new.model_copy(
             update={"mqtt": old.mqtt, "http": old.http, "store": old.store, "snmp": old.snmp}
         )
-        self.loaded = LoadedConfig(kept, loaded.devices)
+        self.loaded = LoadedConfig(kept, loaded.devices, loaded.rule_settings, loaded.channels)
+        self.alerting.reload(self.loaded)
         self.subscriber.resubscribe()
         log.info("configuration reloaded: %d devices", len(loaded.devices))
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ocrfleet.notify.notification import Notification
+from ocrfleet.notify.outbox import insert_notifications
 from ocrfleet.store.database import Store, StoreError
 
 
@@ -115,20 +116,3 @@ class AlertStore:
 
     def close(self) -> None:
         self._db.close()
-
-
-def insert_notifications(
-    db: sqlite3.Connection, notifications: Sequence[Notification], now: float
-) -> int:
-    """Outbox rows for `notifications`, inside the caller's transaction.
-
-    An id already queued for the same channel is left alone: the id is the
-    idempotency key.
-    """
-    before = db.total_changes
-    db.executemany(
-        "INSERT OR IGNORE INTO outbox (id, channel, created_at, payload, state, attempts,"
-        " next_attempt_at) VALUES (?, ?, ?, ?, 'pending', 0, ?)",
-        [(n.id, n.channel, n.created_at, n.to_json(), now) for n in notifications],
-    )
-    return db.total_changes - before

@@ -58,7 +58,9 @@ class RunningApp:
         clock: Clock | None = None,
     ) -> None:
         self.catalog = plugins or catalog()
-        self.app = App(load_config(config, self.catalog.kinds), self.catalog, clock=clock)
+        c = self.catalog
+        loaded = load_config(config, c.kinds, c.rules, c.channel_types)
+        self.app = App(loaded, c, clock=clock)
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
         self._thread = threading.Thread(target=self._run, daemon=True)
