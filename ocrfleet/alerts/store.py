@@ -51,7 +51,11 @@ class AlertStore:
     def __init__(self, path: Path) -> None:
         Store(path).close()  # applies the migrations
         try:
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            # Built on one thread, then used by the event loop's thread only
+            # (the daemon is constructed before its loop runs).
+            self._db = sqlite3.connect(
+                path, isolation_level=None, timeout=10.0, check_same_thread=False
+            )
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:

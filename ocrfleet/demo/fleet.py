@@ -95,6 +95,7 @@ def demo_config(
             "village_core": "Vlaminggem",
             "address": "Marktplein 1, Vlaminggem",
             "opening_hours": _LIBRARY_HOURS,
+            "min_usable_seats": 2,
             "devices": [*_pcs("pc", 3, 2, "Dell OptiPlex 7010", "2022-03-15"), *laptops],
         },
         {
@@ -158,9 +159,20 @@ def demo_config(
                 by_id[site_id]["devices"].append(
                     _snmp_device(site_id, device_id, kind, model, bought, snmp_port)
                 )
+    rules: dict[str, Any] = {}
+    if "printer" in kinds:
+        # The demo's jams come and go within minutes, at any hour: shorter
+        # tolerances, and reported while a site is closed, so a newcomer sees
+        # an alert fire and resolve in the log soon after starting the demo.
+        rules["printer_condition"] = {
+            "for": "30s",
+            "resolve_after": "30s",
+            "outside_opening_hours": True,
+        }
     return {
         "municipality": {"name": "Vlaminggem", "adult_population": 11_793},
         "sites": sites,
+        "alerting": {"evaluation_interval": "5s", "rules": rules},
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": "ocrfleet-demo"},
         "http": {"listen": http_listen, "port": http_port},
         "store": {"path": str(store_path), "seen_flush_interval": 30.0},

@@ -61,7 +61,11 @@ class MaintenanceLedger:
         Store(path).close()
         self.path = path
         with self._errors():
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
+            # Built on one thread, then used by the event loop's thread only
+            # (the daemon is constructed before its loop runs).
+            self._db = sqlite3.connect(
+                path, isolation_level=None, timeout=10.0, check_same_thread=False
+            )
             self._db.execute("PRAGMA synchronous=NORMAL")
 
     @contextmanager

@@ -1,0 +1,40 @@
+"""A notification's items as Alertmanager's postable alerts (API v2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ocrfleet.notify.notification import AlertItem, Notification
+from ocrfleet_webhook.times import rfc3339
+
+
+def postable_alert(
+    item: AlertItem, notification: Notification, valid_for: float, generator_url: str
+) -> dict[str, Any]:
+    # Prometheus' convention: an empty label is no label.
+    labels = {name: value for name, value in item.labels.items() if value}
+    labels.setdefault("alertname", item.rule)
+    annotations = {"summary": item.summary, "description": item.description}
+    if item.status == "resolved" and item.ends_at is not None:
+        ends_at = item.ends_at
+    else:
+        # From when the notification was made, not from now: a firing alert
+        # delivered late (after an outage) must not outlive what it knew.
+        ends_at = notification.created_at + valid_for
+    alert: dict[str, Any] = {
+        "labels": labels,
+        "annotations": {name: text for name, text in annotations.items() if text},
+        "startsAt": rfc3339(item.starts_at),
+        "endsAt": rfc3339(ends_at),
+    }
+    if generator_url:
+        alert["generatorURL"] = generator_url
+    return alert
+
+
+def postable_alerts(
+    notification: Notification, valid_for: float, generator_url: str
+) -> list[dict[str, Any]]:
+    return [
+        postable_alert(item, notification, valid_for, generator_url) for item in notification.items
+    ]

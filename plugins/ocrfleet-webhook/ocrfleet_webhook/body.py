@@ -1,0 +1,60 @@
+"""The default body: Alertmanager's webhook message, version 4.
+
+Field for field what Alertmanager's own webhook receiver sends, so a
+receiver written for Alertmanager accepts ocrfleet's notifications too. One
+key is added, `notificationId` (the idempotency key); v4 receivers ignore
+keys they do not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ocrfleet.notify.notification import AlertItem, Notification
+from ocrfleet_webhook.times import ZERO_TIME, rfc3339
+
+
+def annotations_of(item: AlertItem) -> dict[str, str]:
+    return {"summary": item.summary, "description": item.description}
+
+
+def common(mappings: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """The pairs every mapping has, with the same value (Alertmanager's commonLabels)."""
+    iterator = iter(mappings)
+    first = next(iterator, None)
+    if first is None:
+        return {}
+    shared = dict(first)
+    for mapping in iterator:
+        shared = {key: value for key, value in shared.items() if mapping.get(key) == value}
+    return shared
+
+
+def alert(item: AlertItem, generator_url: str) -> dict[str, Any]:
+    ends_at = item.ends_at if item.status == "resolved" else None
+    return {
+        "status": item.status,
+        "labels": dict(item.labels),
+        "annotations": annotations_of(item),
+        "startsAt": rfc3339(item.starts_at),
+        "endsAt": rfc3339(ends_at) if ends_at is not None else ZERO_TIME,
+        "generatorURL": generator_url,
+        "fingerprint": item.fingerprint,
+    }
+
+
+def webhook_v4(notification: Notification, receiver: str, external_url: str) -> dict[str, Any]:
+    return {
+        "version": "4",
+        "groupKey": notification.group_key,
+        "truncatedAlerts": 0,
+        "status": notification.status,
+        "receiver": receiver,
+        "groupLabels": dict(notification.group_labels),
+        "commonLabels": common(item.labels for item in notification.items),
+        "commonAnnotations": common(annotations_of(item) for item in notification.items),
+        "externalURL": external_url,
+        "alerts": [alert(item, external_url) for item in notification.items],
+        "notificationId": notification.id,
+    }
