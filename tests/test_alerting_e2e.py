@@ -3,17 +3,16 @@ a real HTTP receiver behind the bundled webhook channel."""
 
 from __future__ import annotations
 
-import copy
 import os
 import signal
 import subprocess
 import sys
-import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tomli_w
 
 from ocrfleet.config.loader import load_config
 from tests.support.daemon import RunningApp, site_config, value, wait_for
@@ -66,7 +65,10 @@ def _config(
         "channels": {"desk": {"type": "webhook", "url": f"{receiver.url}/hook"}},
         # Only jams go to the receiver; the recordings' other troubles to the log.
         "routes": [
-            {"match": {"alertname": "printer_condition", "condition": "jammed"}, "channels": ["desk"]}
+            {
+                "match": {"alertname": "printer_condition", "condition": "jammed"},
+                "channels": ["desk"],
+            }
         ],
         "rules": {
             "printer_condition": {
@@ -112,7 +114,9 @@ def test_a_jam_reaches_the_webhook_once_and_its_end_once(
         )
         assert [status for status, _ in _jam_items(receiver.requests)] == ["firing"]
         # An attendant clears the jam: the printer now answers as a healthy one.
-        _reload(daemon, _config(broker, tmp_path / "s.sqlite", agent, receiver, community="mono_laser"))
+        _reload(
+            daemon, _config(broker, tmp_path / "s.sqlite", agent, receiver, community="mono_laser")
+        )
         wait_for(lambda: len(_jam_items(receiver.requests)) == 2, timeout=30, what="the end")
         start = value(daemon.scrape(), "ocrfleet_alert_evaluations_total") or 0
         wait_for(
@@ -145,7 +149,10 @@ def test_nothing_is_sent_while_the_site_is_closed_unless_the_rule_says_so(
         samples = daemon.scrape()
         assert value(samples, "ocrfleet_alerts_firing", severity="warning") == 0.0
         assert receiver.requests == []
-        _reload(daemon, _config(broker, store, agent, receiver, opening_hours={}, outside_opening_hours=True))
+        _reload(
+            daemon,
+            _config(broker, store, agent, receiver, opening_hours={}, outside_opening_hours=True),
+        )
         wait_for(lambda: _jam_items(receiver.requests) != [], timeout=30, what="the jam")
 
 
@@ -158,59 +165,22 @@ def test_a_receiver_down_for_a_while_gets_everything_when_it_is_back(
 
         def retried_twice() -> bool:
             samples = daemon.scrape()
-            retried = value(samples, "ocrfleet_notifications_total", channel="desk", outcome="retried")
+            retried = value(
+                samples, "ocrfleet_notifications_total", channel="desk", outcome="retried"
+            )
             return (retried or 0) >= 2 and value(samples, "ocrfleet_outbox_pending") == 1.0
 
         wait_for(retried_twice, timeout=30, what="failed tries")
         receiver.recover()
         wait_for(lambda: _jam_items(receiver.requests) != [], timeout=30, what="the delivery")
         samples = daemon.scrape()
-        assert value(samples, "ocrfleet_notifications_total", channel="desk", outcome="delivered") == 1.0
+        assert (
+            value(samples, "ocrfleet_notifications_total", channel="desk", outcome="delivered")
+            == 1.0
+        )
         assert value(samples, "ocrfleet_outbox_pending") == 0.0
     keys = {request.headers["idempotency-key"] for request in receiver.requests}
     assert len(keys) == 1  # every try carried the same key
-
-
-def _toml(value: Any) -> str:
-    """Just enough TOML for the test's config (tables, arrays, strings, numbers, bools)."""
-    lines: list[str] = []
-
-    def scalar(v: Any) -> str:
-        if isinstance(v, bool):
-            return "true" if v else "false"
-        if isinstance(v, int | float):
-            return repr(v)
-        if isinstance(v, str):
-            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
-        if isinstance(v, list):
-            return "[" + ", ".join(scalar(x) for x in v) + "]"
-        if isinstance(v, dict):
-            return "{ " + ", ".join(f'"{k}" = {scalar(x)}' for k, x in v.items()) + " }"
-        raise TypeError(v)
-
-    def table(prefix: str, data: dict[str, Any]) -> None:
-        plain = {k: v for k, v in data.items() if not isinstance(v, dict) and not _is_tables(v)}
-        nested = {k: v for k, v in data.items() if k not in plain}
-        if prefix and plain:
-            lines.append(f"[{prefix}]")
-        for k, v in plain.items():
-            lines.append(f'"{k}" = {scalar(v)}')
-        for k, v in nested.items():
-            name = f'{prefix}."{k}"' if prefix else f'"{k}"'
-            if isinstance(v, dict):
-                table(name, v)
-            else:
-                for item in v:
-                    lines.append(f"[[{name}]]")
-                    for ik, iv in item.items():
-                        lines.append(f'"{ik}" = {scalar(iv)}')
-
-    table("", value)
-    return "\n".join(lines) + "\n"
-
-
-def _is_tables(v: Any) -> bool:
-    return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
 
 
 def test_a_daemon_killed_with_notifications_undelivered_delivers_them_after_restart(
@@ -220,8 +190,7 @@ def test_a_daemon_killed_with_notifications_undelivered_delivers_them_after_rest
     config = _config(broker, tmp_path / "s.sqlite", agent, receiver)
     config["http"]["port"] = 0
     path = tmp_path / "ocrfleet.toml"
-    path.write_text(_toml(copy.deepcopy(config)), encoding="utf-8")
-    assert tomllib.loads(path.read_text(encoding="utf-8"))["alerting"]["rules"]
+    path.write_text(tomli_w.dumps(config), encoding="utf-8")
     command = [sys.executable, "-m", "ocrfleet.cli.main", "run", "-c", str(path)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
 
@@ -233,7 +202,9 @@ def test_a_daemon_killed_with_notifications_undelivered_delivers_them_after_rest
         first.wait(10)
     tried = {request.headers["idempotency-key"] for request in receiver.requests}
     receiver.recover()
-    second = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         wait_for(lambda: _jam_items(receiver.requests) != [], timeout=30, what="the delivery")
     finally:

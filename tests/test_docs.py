@@ -46,7 +46,14 @@ PAYLOADS: dict[str, type[BaseModel]] = {"HealthV1": HealthV1, "SessionV1": Sessi
 # every family the daemon and the bundled plugins expose (a PC over MQTT, a
 # printer and a hotspot over SNMP, and an SNMP device that never answers), so
 # nothing needs to be listed here today.
-SOMETIMES: dict[str, str] = {}
+SOMETIMES: dict[str, str] = {
+    "ocrfleet_alert_firing": "only while an alert fires",
+    "ocrfleet_maintenance_last_timestamp_seconds": "only after maintenance was logged",
+    "ocrfleet_printer_supply_empty_forecast_seconds": "only after days of readings",
+    "ocrfleet_device_age_seconds": "only for devices with a purchase date",
+    "ocrfleet_device_renewal_due_timestamp_seconds": "only for devices with a purchase date",
+    "ocrfleet_maintenance_due": "only for devices with a purchase date or a logged task",
+}
 
 # The example configuration reads these secrets from the environment.
 EXAMPLE_SECRETS = {

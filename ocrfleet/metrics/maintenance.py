@@ -98,4 +98,5 @@ class MaintenanceCollector(Collector):
             bought = purchased_at(info)
             if bought is not None:
                 age.add_metric([site, device, info.kind], max(0.0, now - bought))
-        yield from (due, last, age, renewal)
+        # A family without samples would be a HELP line for nothing.
+        yield from (family for family in (due, last, age, renewal) if family.samples)
