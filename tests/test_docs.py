@@ -61,6 +61,7 @@ EXAMPLE_SECRETS = {
     "OCRFLEET_SNMP_COMMUNITY": "not-a-real-community",
     "OCRFLEET_MFP_AUTH_KEY": "not-a-real-auth-key",
     "OCRFLEET_MFP_PRIV_KEY": "not-a-real-priv-key",
+    "OCRFLEET_SMTP_PASSWORD": "not-a-real-smtp-password",
 }
 
 _ROW = re.compile(r"^\| `(ocrfleet_[a-z0-9_]+)` \| (\w+) \|([^|]*)\|", re.MULTILINE)
