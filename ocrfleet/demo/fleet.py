@@ -159,7 +159,9 @@ def demo_config(
                 by_id[site_id]["devices"].append(
                     _snmp_device(site_id, device_id, kind, model, bought, snmp_port)
                 )
-    rules: dict[str, Any] = {}
+    # Reminders at any hour too: several demo devices are past the guide's
+    # five years, and the demo should show their renewal reminders at once.
+    rules: dict[str, Any] = {"renewal_due": {"outside_opening_hours": True}}
     if "printer" in kinds:
         # The demo's jams come and go within minutes, at any hour: shorter
         # tolerances, and reported while a site is closed, so a newcomer sees
