@@ -13,7 +13,9 @@ from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
 from ocrfleet.pluginhost.manager import build_plugin_manager
 
 # Subcommands of the core; a plugin may not take these names.
-BUILTIN_COMMANDS = frozenset({"run", "check-config", "plugins", "probe", "maintenance", "silence"})
+BUILTIN_COMMANDS = frozenset(
+    {"run", "check-config", "plugins", "probe", "maintenance", "silence", "norms", "report"}
+)
 
 
 def load_catalog() -> PluginCatalog:

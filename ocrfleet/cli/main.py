@@ -10,8 +10,10 @@ from ocrfleet import __version__
 from ocrfleet.cli import (
     check_config,
     maintenance_cmd,
+    norms_cmd,
     plugins_cmd,
     probe_cmd,
+    report_cmd,
     run_cmd,
     silence_cmd,
 )
@@ -45,6 +47,8 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
         probe_cmd,
         maintenance_cmd,
         silence_cmd,
+        norms_cmd,
+        report_cmd,
     ):
         sp = sub.add_parser(
             module.NAME, help=module.HELP, description=module.HELP, parents=[common]

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, mo
 
 from ocrfleet.config.alerting import AlertingConfig, MaintenanceConfig, OutboxConfig
 from ocrfleet.config.closures import Closure
+from ocrfleet.config.durations import Duration
 from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.secrets import Secret
 
@@ -114,6 +115,9 @@ class HttpConfig(_Strict):
 class StoreConfig(_Strict):
     path: Path = Path("/var/lib/ocrfleet/ocrfleet.sqlite")
     seen_flush_interval: float = Field(default=30.0, gt=0)
+    # History (sessions, daily figures, alert events, delivered notifications)
+    # older than this is deleted; reports cannot reach further back.
+    retention: Duration = Field(default=400 * 86400.0, gt=0)
 
 
 class SnmpConfig(_Strict):

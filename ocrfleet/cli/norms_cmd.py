@@ -1,0 +1,17 @@
+"""`ocrfleet norms`: (being built)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+NAME = "norms"
+HELP = "norms (being built)"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-c", "--config", type=Path)
+
+
+def run(args: argparse.Namespace) -> int:
+    raise NotImplementedError
