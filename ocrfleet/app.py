@@ -27,6 +27,7 @@ from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.routes import RouteTable
 from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.mqtt.subscriber import MqttSubscriber
+from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.sessions import SessionEvent
 from ocrfleet.snmp.poller import SnmpPoller, uses_snmp_v3
@@ -91,6 +92,11 @@ class App:
             self.state, catalog.kinds, self.snmp_service, self.clock, self._plugin_of_kind
         )
         self.registry.register(SnmpCollector(lambda: self.poller.stats))
+        self.registry.register(
+            NormsCollector(
+                lambda: self.loaded.config, lambda: self.state, catalog.kinds, self.clock
+            )
+        )
         self.alerting = AlertingService(loaded, catalog, lambda: self.state, self.clock)
         for collector in self.alerting.collectors():
             self.registry.register(collector)

@@ -14,7 +14,6 @@ a municipality offers, not about the hour.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 from ocrfleet.alerts.rules import (
@@ -26,8 +25,7 @@ from ocrfleet.alerts.rules import (
     Severity,
 )
 from ocrfleet.devicestate import DeviceState
-
-ADULTS_PER_DEVICE = 2_500
+from ocrfleet.norms.figures import ADULTS_PER_DEVICE, devices_required
 
 
 def _usable_seats(context: RuleContext, site: str) -> list[str]:
@@ -118,9 +116,7 @@ class MunicipalityBelowNormRule(AlertRule):
     ) -> Iterable[Finding | MaintenanceEvidence]:
         config = context.config
         cores = {site.village_core for site in config.sites}
-        required = max(
-            math.ceil(config.municipality.adult_population / ADULTS_PER_DEVICE), len(cores)
-        )
+        required = devices_required(config.municipality.adult_population, len(cores))
         available = sum(
             1
             for view in context.snapshot.devices

@@ -1,0 +1,128 @@
+"""The guide's norms as Prometheus metrics (`ocrfleet_norm_*`).
+
+The same figures as `ocrfleet norms`, from ocrfleet/norms/figures.py, with
+each seat's state taken from the daemon's own FleetState. Staff time is in
+hours per week (or half-days), the unit the guide plans staff in; the unit is
+in every name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from ocrfleet.clock import Clock
+from ocrfleet.config.models import Config
+from ocrfleet.devicestate import DeviceState, device_status
+from ocrfleet.kinds import DeviceKind
+from ocrfleet.norms.figures import NormFigures, Usable, norm_figures
+from ocrfleet.state import FleetState
+
+
+class NormsCollector(Collector):
+    def __init__(
+        self,
+        config: Callable[[], Config],
+        state: Callable[[], FleetState],
+        kinds: Mapping[str, DeviceKind],
+        clock: Clock,
+    ) -> None:
+        self._config = config
+        self._state = state
+        self._seat_kinds = frozenset(name for name, kind in kinds.items() if kind.is_seat)
+        self._clock = clock
+
+    def describe(self) -> Iterable[Metric]:
+        # As the other collectors: no collect() at registration time.
+        return []
+
+    def figures(self) -> NormFigures:
+        now = self._clock.now()
+        snapshot = self._state().snapshot(now)
+        states = {view.info.key: device_status(view, now).state for view in snapshot.devices}
+        return norm_figures(
+            self._config(), [view.info for view in snapshot.devices], self._seat_kinds, states
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        figures = self.figures()
+        devices = figures.devices
+        yield _gauge(
+            "ocrfleet_norm_adult_population",
+            "Adult residents of the municipality, as configured; the norms scale with it.",
+            figures.adults,
+        )
+        yield _gauge(
+            "ocrfleet_norm_devices_required",
+            "Public devices (seats: PCs, laptops) the guide asks for: "
+            "max(ceil(adults / 2,500), village cores).",
+            devices.required,
+        )
+        yield _gauge(
+            "ocrfleet_norm_devices_configured",
+            "Public devices (seats) configured, reservable ones included.",
+            devices.configured,
+        )
+        usable = GaugeMetricFamily(
+            "ocrfleet_norm_devices_usable",
+            "Configured seats usable now, by state: up, or scheduled_off (usable, site closed).",
+            labels=("state",),
+        )
+        _add_usable(usable, [], devices.now)
+        yield usable
+        cores = GaugeMetricFamily(
+            "ocrfleet_norm_village_core_devices",
+            "Public devices (seats) configured per village core; the guide asks for at least one.",
+            labels=("village_core",),
+        )
+        for core in figures.village_cores:
+            cores.add_metric([core.name], float(core.configured))
+        yield cores
+        yield _gauge(
+            "ocrfleet_norm_guidance_half_days_per_week",
+            "Half-days of one-to-one guidance per week the guide asks for: ceil(adults / 5,000).",
+            figures.guidance.half_days_per_week,
+        )
+        yield _gauge(
+            "ocrfleet_norm_group_lesson_half_days_per_month",
+            "Half-days of group lessons (teaching) per month the guide asks for: "
+            "ceil(adults / 5,000).",
+            figures.lessons.half_days_per_month,
+        )
+        staff = GaugeMetricFamily(
+            "ocrfleet_norm_staff_hours_per_week",
+            "Staff hours per week the guide's norms add up to, by task; sum them for the total.",
+            labels=("task",),
+        )
+        for task, hours in figures.staff_hours_per_week.items():
+            staff.add_metric([task], hours)
+        yield staff
+        unreserved = GaugeMetricFamily(
+            "ocrfleet_norm_unreserved_seats",
+            "Seats configured without reservation, per site with seats; the guide asks for "
+            "at least one.",
+            labels=("site",),
+        )
+        unreserved_usable = GaugeMetricFamily(
+            "ocrfleet_norm_unreserved_seats_usable",
+            "Seats without reservation usable now, per site and state (up, scheduled_off).",
+            labels=("site", "state"),
+        )
+        for site in figures.unreserved:
+            unreserved.add_metric([site.site], float(site.unreserved))
+            _add_usable(unreserved_usable, [site.site], site.now)
+        yield unreserved
+        yield unreserved_usable
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=float(value))
+
+
+def _add_usable(family: GaugeMetricFamily, labels: list[str], usable: Usable | None) -> None:
+    if usable is None:
+        return
+    family.add_metric([*labels, DeviceState.UP.value], float(usable.up))
+    family.add_metric([*labels, DeviceState.SCHEDULED_OFF.value], float(usable.scheduled_off))
