@@ -100,6 +100,9 @@ class App:
         self.alerting = AlertingService(loaded, catalog, lambda: self.state, self.clock)
         for collector in self.alerting.collectors():
             self.registry.register(collector)
+        # State changes that alerts wait for trigger an evaluation at once.
+        self.poller.on_polled = self.alerting.request_evaluation
+        self.ingest.on_availability = self.alerting.request_evaluation
         self.http = MetricsServer(config.http.listen, config.http.port, self.registry, self.health)
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.started = asyncio.Event()
@@ -172,16 +175,12 @@ class App:
                 lambda store: store.close_stale_sessions(opened_before, longest)
             )
 
-    def evaluate_alerts(self) -> None:
-        try:
-            self.alerting.evaluate()
-        except Exception:
-            # The next evaluation tries again; the daemon keeps collecting.
-            log.exception("alert evaluation failed")
-
     def expire_heartbeats(self) -> None:
-        for key in self.state.expire_heartbeats(self.clock.now()):
+        expired = self.state.expire_heartbeats(self.clock.now())
+        for key in expired:
             log.info("device %s missed its heartbeat; now down", key)
+        if expired:
+            self.alerting.request_evaluation()
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(self._restore_usage)
@@ -198,14 +197,6 @@ class App:
             "interval",
             seconds=self.loaded.config.store.seen_flush_interval,
             id="flush-seen",
-        )
-        self.scheduler.add_job(
-            self.evaluate_alerts,
-            "interval",
-            seconds=self.alerting.evaluation_interval,
-            id="alerts",
-            max_instances=1,
-            coalesce=True,
         )
         if any(uses_snmp_v3(device) for device in self.state.devices.values()):
             await asyncio.to_thread(self.snmp_service().warm_up_v3)

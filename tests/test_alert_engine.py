@@ -311,6 +311,21 @@ def test_a_restart_neither_forgets_nor_repeats_an_alert(
     assert statuses(harness.step(60)) == [("resolved:jam:lib/printer-1",)]
 
 
+def test_after_a_restart_an_alert_not_found_yet_waits_for_the_grace_before_resolving(
+    harness: Harness, jam: ScriptedRule
+) -> None:
+    jam.problems["lib/printer-1"] = LIB_PRINTER
+    harness.step()
+    harness.step(60)
+    harness.restart()
+    jam.problems.clear()  # nothing polled yet after the restart
+    assert harness.step(10) == []
+    assert harness.engine.next_due == T0 + 70 + 300  # the end of the grace
+    assert harness.step(200) == []
+    sent = harness.step(100)  # 300 s after the first evaluation: resolves
+    assert statuses(sent) == [("resolved:jam:lib/printer-1",)]
+
+
 def test_a_failing_rule_keeps_its_alerts_as_they_are(harness: Harness, jam: ScriptedRule) -> None:
     jam.problems["lib/printer-1"] = LIB_PRINTER
     harness.step()

@@ -44,6 +44,10 @@ from ocrfleet.store.database import StoreError
 
 log = logging.getLogger(__name__)
 
+# Evaluations run a few milliseconds after the moment they were due; without
+# this slack a tolerance of exactly N intervals would often take N + 1.
+SCHEDULING_SLACK = 0.05
+
 
 @dataclass
 class EngineStats:
@@ -83,6 +87,10 @@ class AlertEngine:
         self._log = RateLimitedLog(log, interval=300.0)
         self.stats = EngineStats()
         self._records: dict[str, AlertRecord] = store.load()
+        # Alerts from before a restart, not found again yet (startup_grace).
+        self._carried: set[str] = set(self._records)
+        self._first_evaluation: float | None = None
+        self.next_due: float | None = None
         # Firing alerts whose notifications a silence or window holds back.
         self.suppressed: dict[str, str] = {}
         self.reconfigure(settings, alerting)
@@ -114,7 +122,11 @@ class AlertEngine:
     def evaluate(self, context: RuleContext) -> list[Notification]:
         """Run every rule once; returns the notifications it queued."""
         now = context.now
+        if self._first_evaluation is None:
+            self._first_evaluation = now
+        in_grace = now < self._first_evaluation + self._alerting.startup_grace
         found, failed = self._run_rules(context)
+        self._carried.difference_update(found)
         changed: dict[str, AlertRecord] = {}
         removed: list[str] = []
         events: list[AlertEvent] = []
@@ -134,7 +146,7 @@ class AlertEngine:
             if (
                 record.state == "pending"
                 and not quiet
-                and now - record.active_since >= settings.for_
+                and now - record.active_since + SCHEDULING_SLACK >= settings.for_
             ):
                 record.state = "firing"
                 record.firing_since = now
@@ -142,6 +154,8 @@ class AlertEngine:
 
         for key, record in list(self._records.items()):
             if key in found or record.rule in failed:
+                continue
+            if key in self._carried and in_grace:
                 continue
             rule_settings = self._settings.get(record.rule)
             gone = rule_settings is None or not rule_settings.enabled
@@ -151,7 +165,7 @@ class AlertEngine:
                     continue
                 if (
                     record.state == "firing"
-                    and now - record.last_active < rule_settings.resolve_after
+                    and now - record.last_active + SCHEDULING_SLACK < rule_settings.resolve_after
                 ):
                     continue
             del self._records[key]
@@ -176,7 +190,7 @@ class AlertEngine:
             every = settings.repeat_interval or self._alerting.repeat_interval
             if record.last_notified is None:
                 transitions.append(_Transition(record, "firing", False, now))
-            elif now - record.last_notified >= every:
+            elif now - record.last_notified + SCHEDULING_SLACK >= every:
                 transitions.append(_Transition(record, "firing", True, now))
             else:
                 continue
@@ -185,6 +199,7 @@ class AlertEngine:
 
         notifications = self._notifications(transitions, now)
         self.stats.evaluations += 1
+        self.next_due = self._next_due(now)
         if not (changed or removed or events or notifications):
             return []
         try:
@@ -203,6 +218,33 @@ class AlertEngine:
             self.stats.notifications_queued += len(notifications)
             self._on_enqueued()
         return notifications
+
+    def _next_due(self, now: float) -> float | None:
+        """The earliest moment an alert may change without any new finding.
+
+        A pending alert fires when its tolerance has passed, a firing one
+        that was not found resolves when its hysteresis has, and a notified
+        one repeats: the service evaluates again then instead of waiting for
+        the next interval.
+        """
+        due: list[float] = []
+        for record in self._records.values():
+            settings = self._settings.get(record.rule)
+            if settings is None:
+                continue
+            if record.state == "pending":
+                due.append(record.active_since + settings.for_)
+                continue
+            if record.last_active < now:
+                resolves = record.last_active + settings.resolve_after
+                if record.key in self._carried and self._first_evaluation is not None:
+                    grace_ends = self._first_evaluation + self._alerting.startup_grace
+                    resolves = max(resolves, grace_ends)
+                due.append(resolves)
+            if record.last_notified is not None:
+                every = settings.repeat_interval or self._alerting.repeat_interval
+                due.append(record.last_notified + every)
+        return min(due) if due else None
 
     def _run_rules(
         self, context: RuleContext

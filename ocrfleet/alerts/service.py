@@ -7,8 +7,10 @@ job), to deliver (a background task) and for its metrics collectors.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from prometheus_client.registry import Collector
 
@@ -75,10 +77,20 @@ class AlertingService:
             record_evidence=self._record_evidence,
         )
         self._ledger_view = LedgerView()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
 
     @property
     def evaluation_interval(self) -> float:
         return self._loaded.config.alerting.evaluation_interval
+
+    def request_evaluation(self) -> None:
+        """Evaluate soon; safe from any thread (the MQTT thread, a poll, a job)."""
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            # RuntimeError: the loop closed meanwhile, the daemon is stopping.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(self._wake.set)
 
     def ledger_view(self) -> LedgerView:
         return self._ledger_view
@@ -111,7 +123,50 @@ class AlertingService:
             )
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.dispatcher.run(stop)
+        """Evaluate and deliver until `stop` is set."""
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._evaluate_until(stop), name="alert-evaluation")
+            group.create_task(self.dispatcher.run(stop), name="notification-delivery")
+
+    async def _evaluate_until(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        stopping: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                started = self._clock.now()
+                try:
+                    # In a worker thread: rules are plugin code, and a slow
+                    # one must not hold up polls and deliveries on the loop.
+                    await asyncio.to_thread(self.evaluate)
+                except Exception:
+                    log.exception("alert evaluation failed; the next one tries again")
+                await self._wait_for_next(stop, stopping, started)
+        finally:
+            stopping.cancel()
+
+    async def _wait_for_next(
+        self, stop: asyncio.Event, stopping: asyncio.Future[Any], started: float
+    ) -> None:
+        config = self._loaded.config.alerting
+        now = self._clock.now()
+        wait = config.evaluation_interval
+        due = self.engine.next_due
+        if due is not None:
+            wait = min(wait, due - now)
+        wait = max(wait, config.min_evaluation_gap - (now - started), 0.0)
+        woken: asyncio.Future[Any] = asyncio.ensure_future(self._wake.wait())
+        try:
+            await asyncio.wait({woken, stopping}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+        if self._wake.is_set() and not stop.is_set():
+            self._wake.clear()
+            # Woken early by a change: still keep the minimum gap, which also
+            # gathers a burst of polls into one evaluation.
+            rest = config.min_evaluation_gap - (self._clock.now() - started)
+            if rest > 0:
+                await asyncio.wait({stopping}, timeout=rest)
 
     def collectors(self) -> list[Collector]:
         return [

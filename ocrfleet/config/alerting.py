@@ -74,7 +74,16 @@ class MaintenanceWindowConfig(_Strict):
 
 
 class AlertingConfig(_Strict):
+    # Rules are evaluated at least this often, and also soon after a poll, an
+    # availability message or a missed heartbeat, and when a tolerance ends.
     evaluation_interval: Duration = Field(default=15.0, gt=0)
+    # ... but never more often than this, however busy the fleet.
+    min_evaluation_gap: Duration = Field(default=1.0, ge=0)
+    # After a restart the daemon knows nothing of its devices until they
+    # report or are polled: alerts it had fired do not resolve for this long
+    # unless found again, so a restart does not announce "resolved" and then
+    # "firing" again for a problem that never went away.
+    startup_grace: Duration = Field(default=300.0, ge=0)
     repeat_interval: Duration = Field(default=4 * 3600.0, gt=0)
     # Where alerts go that no route matches.
     default_channels: list[str] = Field(default_factory=lambda: [LOG_CHANNEL], min_length=1)

@@ -55,6 +55,9 @@ class Ingest:
         self.stats = IngestStats()
         self._plugin_of_kind = plugin_of_kind
         self._log = RateLimitedLog(log)
+        # Called (on the MQTT thread) after an availability message: alerts
+        # about a PC going offline need not wait for the next timed evaluation.
+        self.on_availability: Callable[[], None] = lambda: None
 
     def handle(self, topic: str, payload: bytes, ack: Ack | None) -> bool:
         """Apply one message. Returns True when `ack` was taken over (called later)."""
@@ -70,6 +73,7 @@ class Ingest:
                 return False
             self.state.record_availability(route.key, availability, now)
             self.stats.count_accepted(AVAILABILITY)
+            self.on_availability()
             return False
         try:
             result = route.kind.parse_mqtt(route.channel, payload)

@@ -78,6 +78,9 @@ class SnmpPoller:
         self._kinds = kinds
         self._service = service
         self._clock = clock
+        # Called after every poll, answered or not, so alert rules see a new
+        # condition soon rather than at the next timed evaluation.
+        self.on_polled: Callable[[], None] = lambda: None
         self._plugin_of_kind = plugin_of_kind
         self._clients: dict[DeviceKey, tuple[SnmpDeviceOptions, SnmpClient]] = {}
         self._log = RateLimitedLog(log, interval=60.0)
@@ -174,3 +177,4 @@ class SnmpPoller:
             finally:
                 if error != "cancelled":
                     self.stats.observe(device.kind, time.perf_counter() - started, error)
+                    self.on_polled()

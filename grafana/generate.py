@@ -1,0 +1,1356 @@
+"""Writes the Grafana dashboards in grafana/dashboards/ from the definitions below.
+
+    python grafana/generate.py           # rewrite the JSON files
+    python grafana/generate.py --check   # exit 1 if a JSON file differs from what this writes
+
+The JSON files are committed, so Grafana can provision them without Python;
+edit this file rather than the JSON, then run it. Every query uses only the
+metrics in docs/metrics.md; tests/test_dashboards.py runs each one against a
+real Prometheus scraping the demo fleet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OUT = Path(__file__).resolve().parent / "dashboards"
+DS = {"type": "prometheus", "uid": "${datasource}"}
+DATASOURCE_UID = "ocrfleet-prometheus"
+DATASOURCE_NAME = "Prometheus (ocrfleet)"
+S = 'site=~"$site"'
+SEATS = 'kind=~"pc|laptop"'
+TAGS = ["ocrfleet"]
+# The conditions the printer_condition alert rule fires on by default: a
+# printer showing one of these needs someone; lowToner and lowPaper do not yet.
+PRINTER_PROBLEMS = "jammed|noPaper|doorOpen|noToner|serviceRequested|offline"
+
+Json = dict[str, Any]
+
+
+# -- Building blocks ---------------------------------------------------------------
+
+
+@dataclass
+class Target:
+    expr: str
+    legend: str = ""
+    instant: bool = False
+    fmt: str = "time_series"
+    interval: str = ""
+
+    def json(self, ref: str) -> Json:
+        out: Json = {
+            "datasource": DS,
+            "refId": ref,
+            "expr": self.expr,
+            "legendFormat": self.legend or "__auto",
+            "instant": self.instant,
+            "range": not self.instant,
+            "format": self.fmt,
+        }
+        if self.interval:
+            out["interval"] = self.interval
+        return out
+
+
+def instant(expr: str, legend: str = "") -> Target:
+    return Target(expr, legend, instant=True)
+
+
+def table_query(expr: str) -> Target:
+    return Target(expr, instant=True, fmt="table")
+
+
+@dataclass
+class Panel:
+    kind: str
+    title: str
+    description: str
+    targets: list[Target]
+    width: int = 12
+    height: int = 8
+    unit: str = ""
+    min: float | None = None
+    max: float | None = None
+    thresholds: list[tuple[float | None, str]] = field(default_factory=list)
+    mappings: list[Json] = field(default_factory=list)
+    options: Json = field(default_factory=dict)
+    custom: Json = field(default_factory=dict)
+    overrides: list[Json] = field(default_factory=list)
+    transformations: list[Json] = field(default_factory=list)
+    links: list[Json] = field(default_factory=list)
+    decimals: int | None = None
+
+    def json(self, panel_id: int, x: int, y: int) -> Json:
+        defaults: Json = {"custom": self.custom, "mappings": self.mappings}
+        if self.unit:
+            defaults["unit"] = self.unit
+        if self.min is not None:
+            defaults["min"] = self.min
+        if self.max is not None:
+            defaults["max"] = self.max
+        if self.decimals is not None:
+            defaults["decimals"] = self.decimals
+        if self.links:
+            defaults["links"] = self.links
+        steps = self.thresholds or [(None, "green")]
+        defaults["thresholds"] = {
+            "mode": "absolute",
+            "steps": [{"value": value, "color": colour} for value, colour in steps],
+        }
+        return {
+            "id": panel_id,
+            "type": self.kind,
+            "title": self.title,
+            "description": self.description,
+            "datasource": DS,
+            "gridPos": {"x": x, "y": y, "w": self.width, "h": self.height},
+            "targets": [target.json(chr(ord("A") + n)) for n, target in enumerate(self.targets)],
+            "fieldConfig": {"defaults": defaults, "overrides": self.overrides},
+            "options": self.options,
+            "transformations": self.transformations,
+        }
+
+
+def stat(title: str, description: str, target: Target, **kw: Any) -> Panel:
+    kw.setdefault("width", 4)
+    kw.setdefault("height", 4)
+    kw.setdefault(
+        "options",
+        {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "colorMode": "background",
+            "graphMode": "none",
+            "textMode": "auto",
+            "justifyMode": "auto",
+            "orientation": "auto",
+        },
+    )
+    return Panel("stat", title, description, [target], **kw)
+
+
+def timeseries(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    bars = kw.pop("bars", False)
+    stack = kw.pop("stack", False)
+    kw.setdefault(
+        "custom",
+        {
+            "drawStyle": "bars" if bars else "line",
+            "lineWidth": 1,
+            "fillOpacity": 80 if bars else 10,
+            "showPoints": "never",
+            "spanNulls": False,
+            "stacking": {"mode": "normal" if stack else "none", "group": "A"},
+        },
+    )
+    kw.setdefault(
+        "options",
+        {
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "multi", "sort": "desc"},
+        },
+    )
+    return Panel("timeseries", title, description, list(targets), **kw)
+
+
+# Keeps the rows whose value is 1. For 0/1 series that are all present, such as
+# printer conditions: filtered here rather than with `== 1` in the query, the
+# query has data even when nothing is reported, and "nothing" is visibly so.
+ONLY_ONES: Json = {
+    "id": "filterByValue",
+    "options": {
+        "type": "include",
+        "match": "any",
+        "filters": [{"fieldName": "Value", "config": {"id": "equal", "options": {"value": 1}}}],
+    },
+}
+
+
+def table(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    hide = kw.pop("hide", [])
+    rename = kw.pop("rename", {})
+    only_ones = kw.pop("only_ones", False)
+    kw.setdefault("width", 24)
+    kw.setdefault("options", {"showHeader": True, "cellHeight": "sm", "footer": {"show": False}})
+    # Instant table queries come back one frame per query with Prometheus'
+    # own columns; merge them on their labels and keep what people read.
+    excluded = {"Time": True, "__name__": True, "instance": True, "job": True}
+    excluded.update({name: True for name in hide})
+    kw.setdefault(
+        "transformations",
+        [
+            {"id": "merge", "options": {}},
+            *([ONLY_ONES] if only_ones else []),
+            {
+                "id": "organize",
+                "options": {"excludeByName": excluded, "renameByName": rename},
+            },
+        ],
+    )
+    return Panel("table", title, description, list(targets), **kw)
+
+
+def bargauge(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    kw.setdefault(
+        "options",
+        {
+            "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+            "orientation": "horizontal",
+            "displayMode": "gradient",
+            "showUnfilled": True,
+            "minVizHeight": 10,
+        },
+    )
+    return Panel("bargauge", title, description, list(targets), **kw)
+
+
+def state_timeline(title: str, description: str, *targets: Target, **kw: Any) -> Panel:
+    kw.setdefault(
+        "options",
+        {
+            "mergeValues": True,
+            "showValue": "never",
+            "alignValue": "left",
+            "rowHeight": 0.9,
+            "legend": {"displayMode": "list", "placement": "bottom", "showLegend": True},
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
+    )
+    kw.setdefault("custom", {"lineWidth": 0, "fillOpacity": 70})
+    return Panel("state-timeline", title, description, list(targets), **kw)
+
+
+def heatmap(title: str, description: str, target: Target, **kw: Any) -> Panel:
+    y_unit = kw.pop("y_unit", "")
+    kw.setdefault(
+        "options",
+        {
+            # The data are buckets already (per site, or `le`): drawn as they are.
+            "calculate": False,
+            "yAxis": {"axisPlacement": "left", "unit": y_unit},
+            "rowsFrame": {"layout": "auto"},
+            "color": {"mode": "scheme", "scheme": "Oranges", "fill": "dark-orange", "steps": 64},
+            "cellGap": 1,
+            "tooltip": {"show": True, "yHistogram": False},
+            "legend": {"show": True},
+            "exemplars": {"color": "rgba(255,0,255,0.7)"},
+        },
+    )
+    return Panel("heatmap", title, description, [target], **kw)
+
+
+def value_map(colours: dict[str, tuple[str, str]]) -> list[Json]:
+    """Value mappings from a label value to (text, colour)."""
+    return [
+        {
+            "type": "value",
+            "options": {
+                value: {"text": text, "color": colour, "index": n}
+                for n, (value, (text, colour)) in enumerate(colours.items())
+            },
+        }
+    ]
+
+
+def colour_column(name: str, mappings: list[Json]) -> Json:
+    return {
+        "matcher": {"id": "byName", "options": name},
+        "properties": [
+            {"id": "mappings", "value": mappings},
+            {"id": "custom.cellOptions", "value": {"type": "color-background"}},
+        ],
+    }
+
+
+def column(name: str, **properties: Any) -> Json:
+    return {
+        "matcher": {"id": "byName", "options": name},
+        "properties": [{"id": key, "value": value} for key, value in properties.items()],
+    }
+
+
+def value_column(n: int, title: str, **properties: Any) -> Json:
+    """The merged table's `Value #X` column of the n-th query (A = 0)."""
+    return column(f"Value #{chr(ord('A') + n)}", displayName=title, **properties)
+
+
+def link_to(uid: str, title: str, with_site: str = "") -> Json:
+    """A data link to another dashboard, keeping the time range."""
+    site = f"var-site={with_site}" if with_site else "${site:queryparam}"
+    return {"title": title, "url": f"/d/{uid}?{site}&${{__url_time_range}}"}
+
+
+@dataclass
+class Dashboard:
+    uid: str
+    title: str
+    description: str
+    panels: list[Panel]
+    time_from: str = "now-6h"
+    refresh: str = "1m"
+
+
+def layout(panels: Iterable[Panel]) -> list[Json]:
+    """Places panels left to right, wrapping at Grafana's 24 columns."""
+    out: list[Json] = []
+    x = y = row_height = 0
+    for n, panel in enumerate(panels, start=1):
+        if x + panel.width > 24:
+            x, y, row_height = 0, y + row_height, 0
+        out.append(panel.json(n, x, y))
+        x += panel.width
+        row_height = max(row_height, panel.height)
+    return out
+
+
+def templating() -> Json:
+    return {
+        "list": [
+            {
+                "name": "datasource",
+                "label": "Data source",
+                "type": "datasource",
+                "query": "prometheus",
+                # The provisioned data source (grafana/provisioning/datasources);
+                # where it does not exist Grafana takes the default Prometheus.
+                "current": {"text": DATASOURCE_NAME, "value": DATASOURCE_UID},
+                "hide": 0,
+                "refresh": 1,
+                "regex": "",
+                "options": [],
+            },
+            {
+                "name": "site",
+                "label": "Site",
+                "type": "query",
+                "datasource": DS,
+                "definition": "label_values(ocrfleet_device_info, site)",
+                "query": {
+                    "query": "label_values(ocrfleet_device_info, site)",
+                    "refId": "PrometheusVariableQueryEditor-VariableQuery",
+                },
+                "multi": True,
+                "includeAll": True,
+                # ".*" rather than a list of every site: it also matches the
+                # empty site of alerts that belong to no site.
+                "allValue": ".*",
+                "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+                "refresh": 2,
+                "sort": 1,
+                "hide": 0,
+                "regex": "",
+                "options": [],
+            },
+        ]
+    }
+
+
+def render(board: Dashboard, everything: list[Dashboard]) -> Json:
+    links = [
+        {
+            "type": "link",
+            "title": other.title.removeprefix("ocrfleet: "),
+            "url": f"/d/{other.uid}",
+            "icon": "dashboard",
+            "includeVars": True,
+            "keepTime": True,
+            "targetBlank": False,
+            "asDropdown": False,
+            "tags": [],
+            "tooltip": other.description,
+        }
+        for other in everything
+        if other.uid != board.uid
+    ]
+    return {
+        "id": None,
+        "uid": board.uid,
+        "title": board.title,
+        "description": board.description,
+        "tags": TAGS,
+        "editable": True,
+        "graphTooltip": 1,
+        "schemaVersion": 39,
+        "version": 1,
+        "time": {"from": board.time_from, "to": "now"},
+        "timepicker": {},
+        "timezone": "browser",
+        "refresh": board.refresh,
+        "liveNow": False,
+        "fiscalYearStartMonth": 0,
+        "annotations": {"list": []},
+        "links": links,
+        "templating": templating(),
+        "panels": layout(board.panels),
+    }
+
+
+# -- The dashboards ----------------------------------------------------------------
+
+OVERVIEW = "ocrfleet-overview"
+SITE = "ocrfleet-site"
+PRINTERS = "ocrfleet-printers"
+NETWORK = "ocrfleet-network"
+OCCUPANCY = "ocrfleet-occupancy"
+MAINTENANCE = "ocrfleet-maintenance"
+DAEMON = "ocrfleet-daemon"
+
+
+def per_site_or_zero(expr: str, kinds: str = "") -> str:
+    """`expr` summed by site, with 0 for every site that has devices (of `kinds`) but no match.
+
+    Without it a site with nothing wrong would have no row at all.
+    """
+    selector = f"{S}, {kinds}" if kinds else S
+    return f"sum by (site) ({expr}) or sum by (site) (ocrfleet_device_info{{{selector}}}) * 0"
+
+
+USABLE_SEATS = f"sum by (site) (ocrfleet_device_up{{{SEATS}, {S}}})"
+SEATS_CONFIGURED = f"count by (site) (ocrfleet_device_info{{{SEATS}, {S}}})"
+SEATS_BELOW_MINIMUM = per_site_or_zero(
+    f'ocrfleet_alert_firing{{alertname="site_seats_below_minimum", {S}}}', SEATS
+)
+PRINTERS_WITH_PROBLEM = (
+    "sum by (site) (max by (site, device) ("
+    f'ocrfleet_printer_condition{{{S}, condition=~"{PRINTER_PROBLEMS}"}}'
+    f' or ocrfleet_printer_status{{{S}, status="unreachable"}}'
+    f' or ocrfleet_printer_supply_state{{{S}, state=~"empty|full"}}'
+    "))"
+)
+HOTSPOTS_DOWN = per_site_or_zero(
+    f'ocrfleet_device_state{{kind="hotspot", state="down", {S}}}', 'kind="hotspot"'
+)
+ALERTS_FIRING = per_site_or_zero(f'ocrfleet_alert_firing{{type="alert", {S}, site!=""}}')
+MAINTENANCE_DUE = f"sum by (site) (ocrfleet_maintenance_due{{{S}}})"
+PCS_IN_USE = f"sum by (site) (ocrfleet_site_pcs_in_use{{{S}}})"
+
+SUPPLY_STATES = value_map(
+    {
+        "ok": ("ok", "green"),
+        "low": ("low", "orange"),
+        "empty": ("empty", "red"),
+        "nearly_full": ("nearly full", "orange"),
+        "full": ("full", "red"),
+        "some_remaining": ("some remaining (no exact level)", "blue"),
+        "unknown": ("unknown (no exact level)", "text"),
+        "other": ("other (no exact level)", "text"),
+    }
+)
+DEVICE_STATES = value_map(
+    {
+        "up": ("up", "green"),
+        "down": ("down", "red"),
+        "scheduled_off": ("off, site closed", "blue"),
+        "unknown": ("never seen", "text"),
+    }
+)
+PRINTER_STATUS = value_map(
+    {
+        "idle": ("idle", "green"),
+        "printing": ("printing", "green"),
+        "warmup": ("warming up", "green"),
+        "other": ("other", "orange"),
+        "unknown": ("unknown", "text"),
+        "asleep": ("asleep", "blue"),
+        "unreachable": ("unreachable", "red"),
+    }
+)
+RED_ABOVE_0 = [(None, "green"), (1, "red")]
+UP_DOWN = value_map({"1": ("up", "green"), "0": ("down", "red")})
+
+
+def overview() -> Dashboard:
+    return Dashboard(
+        OVERVIEW,
+        "ocrfleet: Fleet overview",
+        "Every site at a glance: usable seats, PCs in use, printers and hotspots that "
+        "need someone, firing alerts and maintenance due.",
+        [
+            stat(
+                "Usable seats",
+                "PCs and laptops up now, over the selected sites.",
+                instant(f"sum(ocrfleet_device_up{{{SEATS}, {S}}})"),
+                thresholds=[(None, "blue")],
+            ),
+            stat(
+                "PCs in use",
+                "Seats with an open visitor session now.",
+                instant(f"sum(ocrfleet_site_pcs_in_use{{{S}}})"),
+                thresholds=[(None, "blue")],
+            ),
+            stat(
+                "Printers with a problem",
+                f"Printers unreachable, with an empty supply or full waste box, or reporting "
+                f"one of {PRINTER_PROBLEMS.replace('|', ', ')}.",
+                instant(f"sum({PRINTERS_WITH_PROBLEM})"),
+                thresholds=RED_ABOVE_0,
+                links=[link_to(PRINTERS, "Printers")],
+            ),
+            stat(
+                "Hotspots down",
+                "Hotspots not answering while their site is open (a hotspot off while "
+                "the site is closed is not down).",
+                instant(
+                    f'count(ocrfleet_device_state{{kind="hotspot", state="down", {S}}}) '
+                    "or vector(0)"
+                ),
+                thresholds=RED_ABOVE_0,
+                links=[link_to(NETWORK, "Hotspots & network")],
+            ),
+            stat(
+                "Alerts firing",
+                "Alerts firing now (reminders not counted), including silenced ones.",
+                instant(f'count(ocrfleet_alert_firing{{type="alert", {S}}}) or vector(0)'),
+                thresholds=[(None, "green"), (1, "orange")],
+            ),
+            stat(
+                "Maintenance due",
+                "Maintenance tasks due now: monthly maintenance and renewals.",
+                instant(f"sum(ocrfleet_maintenance_due{{{S}}})"),
+                thresholds=[(None, "green"), (1, "blue")],
+                links=[link_to(MAINTENANCE, "Maintenance & lifecycle")],
+            ),
+            table(
+                "Sites",
+                "One row per site. 'Below minimum' is 1 while the site_seats_below_minimum "
+                "alert fires (fewer seats up than the site's min_usable_seats). Click a "
+                "site for its own dashboard.",
+                table_query(USABLE_SEATS),
+                table_query(SEATS_CONFIGURED),
+                table_query(SEATS_BELOW_MINIMUM),
+                table_query(PCS_IN_USE),
+                table_query(PRINTERS_WITH_PROBLEM),
+                table_query(HOTSPOTS_DOWN),
+                table_query(ALERTS_FIRING),
+                table_query(MAINTENANCE_DUE),
+                height=9,
+                overrides=[
+                    column(
+                        "site",
+                        displayName="Site",
+                        links=[link_to(SITE, "Open ${__value.raw}", "${__value.raw}")],
+                    ),
+                    value_column(0, "Usable seats"),
+                    value_column(1, "Seats configured"),
+                    value_column(
+                        2,
+                        "Below minimum",
+                        mappings=value_map({"0": ("no", "green"), "1": ("YES", "red")}),
+                        **{"custom.cellOptions": {"type": "color-background"}},
+                    ),
+                    value_column(3, "PCs in use"),
+                    value_column(
+                        4,
+                        "Printers with a problem",
+                        **{"custom.cellOptions": {"type": "color-text"}},
+                    ),
+                    value_column(
+                        5, "Hotspots down", **{"custom.cellOptions": {"type": "color-text"}}
+                    ),
+                    value_column(6, "Alerts firing"),
+                    value_column(7, "Maintenance due"),
+                ],
+                thresholds=RED_ABOVE_0,
+            ),
+            timeseries(
+                "Usable seats per site",
+                "PCs and laptops up, per site.",
+                Target(USABLE_SEATS, "{{site}}"),
+                decimals=0,
+            ),
+            timeseries(
+                "PCs in use per site",
+                "Seats with an open visitor session, per site.",
+                Target(PCS_IN_USE, "{{site}}"),
+                stack=True,
+                decimals=0,
+                links=[link_to(OCCUPANCY, "Occupancy & usage")],
+            ),
+            table(
+                "Firing alerts and reminders",
+                "Everything firing now. suppressed = true: a silence or maintenance window "
+                "holds its notifications back.",
+                table_query(f"ocrfleet_alert_firing{{{S}}} == 1"),
+                hide=["Value"],
+                height=9,
+            ),
+        ],
+    )
+
+
+def site() -> Dashboard:
+    return Dashboard(
+        SITE,
+        "ocrfleet: Site",
+        "One location in depth: its devices and their state, visitors, PC health, printers "
+        "and wifi. Pick the site at the top.",
+        [
+            stat(
+                "Usable seats",
+                "PCs and laptops up now.",
+                instant(f"sum(ocrfleet_device_up{{{SEATS}, {S}}})"),
+                thresholds=[(None, "blue")],
+            ),
+            stat(
+                "PCs in use",
+                "Seats with an open visitor session now.",
+                instant(f"sum(ocrfleet_site_pcs_in_use{{{S}}})"),
+                thresholds=[(None, "blue")],
+            ),
+            stat(
+                "Sessions, last 24 h",
+                "Visitor sessions begun over the last day.",
+                instant(f"sum(increase(ocrfleet_sessions_total{{{S}}}[1d]))"),
+                thresholds=[(None, "blue")],
+                decimals=0,
+            ),
+            stat(
+                "Wifi clients",
+                "Wifi clients on the site's hotspots now (vendors that give no count left out).",
+                instant(f"sum(ocrfleet_hotspot_clients{{{S}}})"),
+                thresholds=[(None, "blue")],
+            ),
+            stat(
+                "Devices down",
+                "Devices not answering while the site is open.",
+                instant(f'count(ocrfleet_device_state{{state="down", {S}}}) or vector(0)'),
+                thresholds=RED_ABOVE_0,
+            ),
+            stat(
+                "Alerts firing",
+                "Alerts firing now for this site (reminders not counted).",
+                instant(f'count(ocrfleet_alert_firing{{type="alert", {S}}}) or vector(0)'),
+                thresholds=[(None, "green"), (1, "orange")],
+            ),
+            table(
+                "Devices",
+                "Every configured device with its state now: up, down (with the reason), "
+                "off because the site is closed, or never seen since the daemon started.",
+                table_query(f"ocrfleet_device_state{{{S}}}"),
+                table_query(f"time() - ocrfleet_device_last_seen_timestamp_seconds{{{S}}}"),
+                hide=["Value #A"],
+                overrides=[
+                    colour_column("state", DEVICE_STATES),
+                    value_column(1, "Silent for", unit="s", decimals=0),
+                ],
+                height=10,
+            ),
+            timeseries(
+                "PCs in use",
+                "Seats with an open visitor session.",
+                Target(PCS_IN_USE, "{{site}}"),
+                decimals=0,
+            ),
+            timeseries(
+                "Devices up, by kind",
+                "Devices answering, per kind.",
+                Target(f"sum by (site, kind) (ocrfleet_device_up{{{S}}})", "{{site}} {{kind}}"),
+                decimals=0,
+            ),
+            table(
+                "PC health",
+                "The last health report of each PC and laptop; kept while the device is "
+                "down. Restore software off (Frozen = no) means visitors' files survive.",
+                table_query(f"ocrfleet_pc_cpu_ratio{{{S}}}"),
+                table_query(f"ocrfleet_pc_memory_used_ratio{{{S}}}"),
+                table_query(f"ocrfleet_pc_disk_free_bytes{{{S}}}"),
+                table_query(f"ocrfleet_pc_uptime_seconds{{{S}}}"),
+                table_query(f"ocrfleet_pc_frozen{{{S}}}"),
+                table_query(f"ocrfleet_pc_eid_reader_present{{{S}}}"),
+                overrides=[
+                    value_column(0, "CPU", unit="percentunit"),
+                    value_column(1, "Memory", unit="percentunit"),
+                    value_column(2, "Disk free", unit="bytes"),
+                    value_column(3, "Uptime", unit="s"),
+                    value_column(
+                        4,
+                        "Frozen",
+                        mappings=value_map({"1": ("yes", "green"), "0": ("no", "orange")}),
+                        **{"custom.cellOptions": {"type": "color-text"}},
+                    ),
+                    value_column(
+                        5,
+                        "eID reader",
+                        mappings=value_map({"1": ("yes", "green"), "0": ("no", "orange")}),
+                        **{"custom.cellOptions": {"type": "color-text"}},
+                    ),
+                ],
+                height=10,
+            ),
+            table(
+                "Printers",
+                "Each printer's status now.",
+                table_query(f"ocrfleet_printer_status{{{S}}} == 1"),
+                hide=["Value"],
+                overrides=[colour_column("status", PRINTER_STATUS)],
+                width=12,
+                links=[link_to(PRINTERS, "Printers")],
+            ),
+            timeseries(
+                "Wifi clients",
+                "Wifi clients associated, per hotspot.",
+                Target(f"ocrfleet_hotspot_clients{{{S}}}", "{{site}} {{device}}"),
+                decimals=0,
+                links=[link_to(NETWORK, "Hotspots & network")],
+            ),
+            table(
+                "Firing alerts and reminders",
+                "Everything firing now for this site.",
+                table_query(f"ocrfleet_alert_firing{{{S}}} == 1"),
+                hide=["Value"],
+            ),
+        ],
+    )
+
+
+def printers() -> Dashboard:
+    return Dashboard(
+        PRINTERS,
+        "ocrfleet: Printers",
+        "Printer status, supplies (levels, and states for supplies without an exact level), "
+        "error conditions, paper trays, pages printed and when supplies run out.",
+        [
+            table(
+                "Status",
+                "Each printer's status now: asleep (no answer inside its expected sleep) "
+                "differs from unreachable.",
+                table_query(f"ocrfleet_printer_status{{{S}}} == 1"),
+                table_query(f"ocrfleet_printer_uptime_seconds{{{S}}}"),
+                hide=["Value #A"],
+                overrides=[
+                    colour_column("status", PRINTER_STATUS),
+                    value_column(1, "Uptime", unit="s"),
+                ],
+                width=12,
+            ),
+            table(
+                "Conditions reported now",
+                "Conditions the printer reports in hrPrinterDetectedErrorState.",
+                table_query(f"ocrfleet_printer_condition{{{S}}}"),
+                only_ones=True,
+                hide=["Value", "kind"],
+                width=12,
+            ),
+            bargauge(
+                "Supply levels",
+                "Fraction left to use; for a waste toner box, room left (5 % = 95 % full). "
+                "Supplies the printer gives no exact level for are in 'Supply states'.",
+                instant(
+                    f"ocrfleet_printer_supply_level_ratio{{{S}}}",
+                    "{{site}} {{device}}: {{supply}}",
+                ),
+                unit="percentunit",
+                min=0,
+                max=1,
+                thresholds=[(None, "red"), (0.1, "orange"), (0.25, "green")],
+                height=10,
+            ),
+            table(
+                "Supply states",
+                "Every supply's state, also those without an exact level: some remaining "
+                "(level -3), unknown (-2 or no capacity), other (-1).",
+                table_query(f"ocrfleet_printer_supply_state{{{S}}} == 1"),
+                hide=["Value", "kind"],
+                overrides=[colour_column("state", SUPPLY_STATES)],
+                width=12,
+                height=10,
+            ),
+            timeseries(
+                "Supply levels over time",
+                "Fraction left of each supply with an exact level.",
+                Target(
+                    f"ocrfleet_printer_supply_level_ratio{{{S}}}",
+                    "{{site}} {{device}}: {{supply}}",
+                ),
+                unit="percentunit",
+                min=0,
+                max=1,
+            ),
+            table(
+                "Forecast to empty",
+                "Days of wall time until a supply is forecast empty (a receptacle: full), "
+                "from the trend of its level over opening time. Needs at least 2 days and "
+                "5 readings after a daemon start or a cartridge change.",
+                table_query(f"ocrfleet_printer_supply_empty_forecast_seconds{{{S}}} / 86400"),
+                overrides=[column("Value", displayName="Days to empty", decimals=1)],
+                thresholds=[(None, "red"), (3, "orange"), (10, "green")],
+                width=12,
+            ),
+            timeseries(
+                "Pages per day",
+                "Pages printed per day, per printer.",
+                Target(
+                    f"sum by (site, device) (increase(ocrfleet_printer_pages_total{{{S}}}[1d]))",
+                    "{{site}} {{device}}",
+                    interval="1d",
+                ),
+                bars=True,
+                decimals=0,
+            ),
+            stat(
+                "Pages in the time range",
+                "Pages printed over the dashboard's time range.",
+                instant(f"sum(increase(ocrfleet_printer_pages_total{{{S}}}[$__range]))"),
+                thresholds=[(None, "blue")],
+                decimals=0,
+                width=6,
+                height=8,
+            ),
+            bargauge(
+                "Paper trays",
+                "Fraction of each tray's capacity loaded.",
+                instant(
+                    f"ocrfleet_printer_tray_level_ratio{{{S}}}",
+                    "{{site}} {{device}}: {{tray}}",
+                ),
+                unit="percentunit",
+                min=0,
+                max=1,
+                thresholds=[(None, "red"), (0.1, "orange"), (0.3, "green")],
+                width=6,
+            ),
+            state_timeline(
+                "Conditions over time",
+                "When each condition was reported.",
+                Target(
+                    f"ocrfleet_printer_condition{{{S}}} == 1",
+                    "{{site}} {{device}}: {{condition}}",
+                ),
+                mappings=value_map({"1": ("reported", "orange")}),
+                width=24,
+            ),
+            table(
+                "Covers and printer alerts",
+                "Covers or interlocks open, and the standing alerts in each printer's "
+                "alert table by severity.",
+                table_query(f"ocrfleet_printer_cover_open{{{S}}}"),
+                table_query(
+                    f'sum by (site, device) (ocrfleet_printer_alerts{{{S}, severity="critical"}})'
+                ),
+                table_query(
+                    f'sum by (site, device) (ocrfleet_printer_alerts{{{S}, severity="warning"}})'
+                ),
+                hide=["kind"],
+                overrides=[
+                    value_column(
+                        0,
+                        "Cover open",
+                        mappings=value_map({"1": ("open", "red"), "0": ("closed", "green")}),
+                        **{"custom.cellOptions": {"type": "color-text"}},
+                    ),
+                    value_column(1, "Critical printer alerts"),
+                    value_column(2, "Warning printer alerts"),
+                ],
+            ),
+        ],
+        time_from="now-7d",
+    )
+
+
+HOTSPOT_UP = f'ocrfleet_device_state{{kind="hotspot", state="up", {S}}}'
+HOTSPOT_COUNTED = f'ocrfleet_device_state{{kind="hotspot", state=~"up|down", {S}}}'
+# Samples up over samples up or down: time a hotspot was off while its site
+# was closed (scheduled_off) counts neither way. The `or ... * 0` keeps
+# hotspots that were never up, at 0 %.
+HOTSPOT_AVAILABILITY = (
+    f"(sum by (site, device) (count_over_time({HOTSPOT_UP}[$__range]))"
+    f" or sum by (site, device) (count_over_time({HOTSPOT_COUNTED}[$__range])) * 0)"
+    f" / sum by (site, device) (count_over_time({HOTSPOT_COUNTED}[$__range]))"
+)
+
+# One number per state, since a state timeline draws values, not label values.
+HOTSPOT_STATE = (
+    "max by (site, device) ("
+    + " or ".join(
+        f'ocrfleet_device_state{{kind="hotspot", state="{state}", {S}}} * {n}'
+        for state, n in (("up", 3), ("scheduled_off", 2), ("down", 1), ("unknown", 0))
+    )
+    + ")"
+)
+
+
+def network() -> Dashboard:
+    return Dashboard(
+        NETWORK,
+        "ocrfleet: Hotspots & network",
+        "Public wifi: uptime and restarts, clients over time, radios and uplinks, and "
+        "availability over opening hours.",
+        [
+            bargauge(
+                "Availability over opening hours",
+                "Share of the time range each hotspot answered, counting only time it "
+                "answered or was down: time it was off while its site was closed is left "
+                "out. A hotspot that answers while the site is closed counts as available "
+                "then too.",
+                Target(HOTSPOT_AVAILABILITY, "{{site}} {{device}}", instant=True),
+                unit="percentunit",
+                min=0,
+                max=1,
+                decimals=1,
+                thresholds=[(None, "red"), (0.95, "orange"), (0.99, "green")],
+            ),
+            table(
+                "Hotspots",
+                "Vendor module and model, uptime, and restarts over the time range.",
+                table_query(f"ocrfleet_hotspot_info{{{S}}}"),
+                table_query(f"ocrfleet_hotspot_uptime_seconds{{{S}}}"),
+                table_query(f"increase(ocrfleet_hotspot_restarts_total{{{S}}}[$__range])"),
+                hide=["Value #A", "kind"],
+                overrides=[
+                    value_column(1, "Uptime", unit="s"),
+                    value_column(2, "Restarts", decimals=0),
+                ],
+                width=12,
+            ),
+            timeseries(
+                "Wifi clients",
+                "Clients associated, per hotspot (vendors that give no count left out).",
+                Target(f"ocrfleet_hotspot_clients{{{S}}}", "{{site}} {{device}}"),
+                stack=True,
+                decimals=0,
+            ),
+            timeseries(
+                "Restarts",
+                "Restarts seen (uptime that went back between two polls).",
+                Target(
+                    f"sum by (site, device) "
+                    f"(increase(ocrfleet_hotspot_restarts_total{{{S}}}[$__rate_interval]))",
+                    "{{site}} {{device}}",
+                ),
+                bars=True,
+                decimals=0,
+            ),
+            timeseries(
+                "Uptime",
+                "Seconds since each hotspot booted; a drop is a restart.",
+                Target(f"ocrfleet_hotspot_uptime_seconds{{{S}}}", "{{site}} {{device}}"),
+                unit="s",
+            ),
+            state_timeline(
+                "State",
+                "Each hotspot's state: up, down, or off while its site is closed.",
+                Target(HOTSPOT_STATE, "{{site}} {{device}}"),
+                mappings=value_map(
+                    {
+                        "3": ("up", "green"),
+                        "2": ("off, site closed", "blue"),
+                        "1": ("down", "red"),
+                        "0": ("never seen", "text"),
+                    }
+                ),
+                width=12,
+            ),
+            state_timeline(
+                "Radios and uplinks",
+                "Radio and uplink interfaces operationally up (interfaces set down by an "
+                "administrator are left out).",
+                Target(
+                    f"ocrfleet_hotspot_interface_up{{{S}}}",
+                    "{{site}} {{device}} {{interface}} ({{role}})",
+                ),
+                mappings=UP_DOWN,
+                width=12,
+            ),
+        ],
+        time_from="now-24h",
+    )
+
+
+def occupancy() -> Dashboard:
+    bucket = f"ocrfleet_session_duration_seconds_bucket{{{S}}}"
+    return Dashboard(
+        OCCUPANCY,
+        "ocrfleet: Occupancy & usage",
+        "How busy the rooms are: PCs in use hour by hour, sessions per day, how long "
+        "sessions last and the share of opening hours the PCs are in use.",
+        [
+            heatmap(
+                "PCs in use by hour of the week",
+                "Average PCs and laptops in use per hour, one row per site; over the "
+                "default 7 days each column is one hour of the week.",
+                Target(
+                    f"sum by (site) (avg_over_time(ocrfleet_site_pcs_in_use{{{S}}}[1h]))",
+                    "{{site}}",
+                    interval="1h",
+                ),
+                width=24,
+                height=9,
+            ),
+            bargauge(
+                "Utilisation during opening hours",
+                "Share of the time a session was open, per site, counting only time the "
+                "seat was up or down: time it was off while its site was closed is left "
+                "out. A PC left on while its site is closed counts then too.",
+                Target(
+                    f"avg by (site) (avg_over_time((ocrfleet_pc_in_use{{{S}}}"
+                    " and on (site, device, kind)"
+                    f' ocrfleet_device_state{{{S}, state!="scheduled_off"}})'
+                    "[$__range:$__interval]))",
+                    "{{site}}",
+                    instant=True,
+                ),
+                unit="percentunit",
+                min=0,
+                max=1,
+                thresholds=[(None, "blue")],
+            ),
+            timeseries(
+                "Sessions per day",
+                "Visitor sessions begun per day, per site.",
+                Target(
+                    f"sum by (site) (increase(ocrfleet_sessions_total{{{S}}}[1d]))",
+                    "{{site}}",
+                    interval="1d",
+                ),
+                bars=True,
+                stack=True,
+                decimals=0,
+            ),
+            heatmap(
+                "Session durations",
+                "Finished sessions by length (the histogram's buckets, 1 minute to 8 hours).",
+                Target(
+                    f"sum by (le) (increase({bucket}[$__rate_interval]))",
+                    "{{le}}",
+                    fmt="heatmap",
+                ),
+                y_unit="s",
+            ),
+            timeseries(
+                "Session length, median and 90th percentile",
+                "From the duration histogram, over all selected sites.",
+                Target(
+                    f"histogram_quantile(0.5, sum by (le) (rate({bucket}[$__rate_interval])))",
+                    "median",
+                ),
+                Target(
+                    f"histogram_quantile(0.9, sum by (le) (rate({bucket}[$__rate_interval])))",
+                    "90th percentile",
+                ),
+                unit="s",
+            ),
+            table(
+                "Per site over the time range",
+                "Sessions begun, and the average length of the sessions that ended.",
+                table_query(f"sum by (site) (increase(ocrfleet_sessions_total{{{S}}}[$__range]))"),
+                table_query(
+                    f"sum by (site) (increase(ocrfleet_session_duration_seconds_sum{{{S}}}"
+                    "[$__range]))"
+                    f" / sum by (site) (increase(ocrfleet_session_duration_seconds_count{{{S}}}"
+                    "[$__range]))"
+                ),
+                table_query(f"avg by (site) (ocrfleet_pc_in_use{{{S}}})"),
+                overrides=[
+                    value_column(0, "Sessions", decimals=0),
+                    value_column(1, "Average length", unit="s"),
+                    value_column(2, "In use now", unit="percentunit"),
+                ],
+            ),
+            timeseries(
+                "PCs in use, by kind",
+                "Public PCs and lesson laptops in use.",
+                Target(f"sum by (kind) (ocrfleet_pc_in_use{{{S}}})", "{{kind}}"),
+                stack=True,
+                decimals=0,
+                width=24,
+            ),
+        ],
+        time_from="now-7d",
+        refresh="5m",
+    )
+
+
+YEAR = 365.25 * 86400
+
+
+def maintenance() -> Dashboard:
+    return Dashboard(
+        MAINTENANCE,
+        "ocrfleet: Maintenance & lifecycle",
+        "The guide's hour of maintenance per device per month and renewal every 5 years: "
+        "what is due, when it was last done, how old the devices are and which renewals "
+        "are coming.",
+        [
+            stat(
+                "Monthly maintenance due",
+                "Devices whose monthly maintenance is due now.",
+                instant(f'sum(ocrfleet_maintenance_due{{task="monthly", {S}}})'),
+                thresholds=[(None, "green"), (1, "orange")],
+                width=6,
+            ),
+            stat(
+                "Renewal due",
+                "Devices within the renewal notice of their renewal date, or past it.",
+                instant(f'sum(ocrfleet_maintenance_due{{task="renewal", {S}}})'),
+                thresholds=[(None, "green"), (1, "orange")],
+                width=6,
+            ),
+            stat(
+                "Past renewal date",
+                "Devices older than their renewal date (purchase + 5 years, or the last "
+                "logged renewal + 5 years).",
+                instant(
+                    f"count(ocrfleet_device_renewal_due_timestamp_seconds{{{S}}} < time())"
+                    " or vector(0)"
+                ),
+                thresholds=[(None, "green"), (1, "red")],
+                width=6,
+            ),
+            stat(
+                "Reminders firing",
+                "Maintenance and supply reminders firing now.",
+                instant(f'count(ocrfleet_alert_firing{{type="reminder", {S}}}) or vector(0)'),
+                thresholds=[(None, "blue")],
+                width=6,
+            ),
+            table(
+                "Due now",
+                "Maintenance tasks due: monthly maintenance, or a renewal within notice "
+                "or overdue. Log the work with `ocrfleet maintenance done`.",
+                table_query(f"ocrfleet_maintenance_due{{{S}}} == 1"),
+                hide=["Value"],
+                width=12,
+                height=10,
+            ),
+            table(
+                "Last maintenance logged",
+                "Days since each task was last logged in the maintenance ledger "
+                "(monthly more than 30 days ago is overdue).",
+                table_query(
+                    f"(time() - ocrfleet_maintenance_last_timestamp_seconds{{{S}}}) / 86400"
+                ),
+                overrides=[column("Value", displayName="Days ago", decimals=0)],
+                thresholds=[(None, "green"), (30, "red")],
+                width=12,
+                height=10,
+            ),
+            table(
+                "Renewals coming",
+                "Days until each device's renewal date; negative: overdue. Sort by the "
+                "column to see the next ones.",
+                table_query(
+                    f"(ocrfleet_device_renewal_due_timestamp_seconds{{{S}}} - time()) / 86400"
+                ),
+                table_query(f"ocrfleet_device_age_seconds{{{S}}} / {YEAR}"),
+                overrides=[
+                    value_column(
+                        0,
+                        "Days to renewal",
+                        decimals=0,
+                        **{"custom.cellOptions": {"type": "color-text"}},
+                    ),
+                    value_column(1, "Age (years)", decimals=1),
+                ],
+                thresholds=[(None, "red"), (0, "orange"), (90, "green")],
+                height=10,
+            ),
+            bargauge(
+                "Device age",
+                "Years since purchase; the guide replaces devices after 5.",
+                instant(f"ocrfleet_device_age_seconds{{{S}}} / {YEAR}", "{{site}} {{device}}"),
+                unit="none",
+                decimals=1,
+                min=0,
+                max=6,
+                thresholds=[(None, "green"), (4, "orange"), (5, "red")],
+                width=24,
+                height=14,
+            ),
+        ],
+        time_from="now-30d",
+        refresh="15m",
+    )
+
+
+def daemon() -> Dashboard:
+    return Dashboard(
+        DAEMON,
+        "ocrfleet: ocrfleet itself",
+        "The daemon's own health: the MQTT link and messages, SNMP polling, alert "
+        "evaluation, the outbox and the store queue. The site selection does not apply.",
+        [
+            stat(
+                "MQTT broker",
+                "Connected to the MQTT broker.",
+                instant("max(ocrfleet_mqtt_connected)"),
+                mappings=value_map({"1": ("connected", "green"), "0": ("disconnected", "red")}),
+            ),
+            stat(
+                "Broker connections",
+                "Connections since the daemon started; more than 1 means reconnects.",
+                instant("sum(ocrfleet_mqtt_connects_total)"),
+                thresholds=[(None, "green"), (2, "orange")],
+            ),
+            stat(
+                "Outbox pending",
+                "Notifications stored and not yet delivered, failed or expired.",
+                instant("sum(ocrfleet_outbox_pending)"),
+                thresholds=[(None, "green"), (10, "orange")],
+            ),
+            stat(
+                "Store queue",
+                "Writes waiting for the SQLite writer; a growing queue means the disk "
+                "cannot keep up.",
+                instant("sum(ocrfleet_store_queue_length)"),
+                thresholds=[(None, "green"), (100, "orange")],
+            ),
+            stat(
+                "Alerts pending",
+                "Problems found that have not lasted their rule's tolerance yet.",
+                instant("sum(ocrfleet_alerts_pending)"),
+                thresholds=[(None, "blue")],
+            ),
+            stat(
+                "Version",
+                "The ocrfleet and Python versions running.",
+                instant("ocrfleet_build_info", "{{version}} (Python {{python}})"),
+                options={
+                    "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
+                    "colorMode": "none",
+                    "graphMode": "none",
+                    "textMode": "name",
+                    "justifyMode": "auto",
+                    "orientation": "auto",
+                },
+            ),
+            timeseries(
+                "MQTT messages accepted",
+                "Messages per second, per channel.",
+                Target(
+                    "sum by (channel) (rate(ocrfleet_mqtt_messages_total[$__rate_interval]))",
+                    "{{channel}}",
+                ),
+                unit="reqps",
+            ),
+            timeseries(
+                "MQTT messages rejected",
+                "Messages dropped, per reason; unknown_device often means an agent "
+                "configured with a wrong --site or --device.",
+                Target(
+                    "sum by (reason) "
+                    "(increase(ocrfleet_mqtt_messages_rejected_total[$__rate_interval]))",
+                    "{{reason}}",
+                ),
+                bars=True,
+                decimals=0,
+            ),
+            timeseries(
+                "SNMP polls",
+                "Polls finished per second, per device kind.",
+                Target(
+                    "sum by (kind) (rate(ocrfleet_snmp_polls_total[$__rate_interval]))",
+                    "{{kind}}",
+                ),
+                unit="reqps",
+            ),
+            timeseries(
+                "SNMP poll errors",
+                "Polls that got no usable answer, per kind and reason.",
+                Target(
+                    "sum by (kind, reason) "
+                    "(increase(ocrfleet_snmp_poll_errors_total[$__rate_interval]))",
+                    "{{kind}}: {{reason}}",
+                ),
+                bars=True,
+                decimals=0,
+            ),
+            timeseries(
+                "SNMP poll duration",
+                "Median and 90th percentile of one device's poll.",
+                Target(
+                    "histogram_quantile(0.5, sum by (kind, le) "
+                    "(rate(ocrfleet_snmp_poll_duration_seconds_bucket[$__rate_interval])))",
+                    "{{kind}} median",
+                ),
+                Target(
+                    "histogram_quantile(0.9, sum by (kind, le) "
+                    "(rate(ocrfleet_snmp_poll_duration_seconds_bucket[$__rate_interval])))",
+                    "{{kind}} 90th percentile",
+                ),
+                unit="s",
+            ),
+            timeseries(
+                "Notifications",
+                "Delivery attempts per channel and outcome.",
+                Target(
+                    "sum by (channel, outcome) "
+                    "(increase(ocrfleet_notifications_total[$__rate_interval]))",
+                    "{{channel}}: {{outcome}}",
+                ),
+                bars=True,
+                decimals=0,
+            ),
+            timeseries(
+                "Outbox and store queue",
+                "Notifications waiting for delivery, and writes waiting for the store.",
+                Target("sum(ocrfleet_outbox_pending)", "outbox pending"),
+                Target("sum(ocrfleet_store_queue_length)", "store queue"),
+                decimals=0,
+            ),
+            timeseries(
+                "Alert evaluation",
+                "Rule evaluations per second, and evaluations in which a rule raised an "
+                "error (its alerts then stay as they were).",
+                Target(
+                    "sum(rate(ocrfleet_alert_evaluations_total[$__rate_interval]))",
+                    "evaluations",
+                ),
+                Target(
+                    "sum by (rule) (rate(ocrfleet_alert_rule_errors_total[$__rate_interval]))",
+                    "errors: {{rule}}",
+                ),
+                unit="ops",
+            ),
+        ],
+        time_from="now-6h",
+    )
+
+
+def dashboards() -> list[Dashboard]:
+    return [overview(), site(), printers(), network(), occupancy(), maintenance(), daemon()]
+
+
+def rendered() -> dict[Path, str]:
+    boards = dashboards()
+    return {
+        OUT / f"{board.uid.removeprefix('ocrfleet-')}.json": json.dumps(
+            render(board, boards), indent=2, ensure_ascii=False
+        )
+        + "\n"
+        for board in boards
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    files = rendered()
+    stale = sorted(
+        str(path.name)
+        for path, text in files.items()
+        if not path.exists() or path.read_text() != text
+    )
+    extra = sorted(p.name for p in OUT.glob("*.json") if p not in files) if OUT.exists() else []
+    if args.check:
+        for name in stale:
+            print(f"{name}: differs from grafana/generate.py; run it", file=sys.stderr)
+        for name in extra:
+            print(f"{name}: not written by grafana/generate.py", file=sys.stderr)
+        return 1 if stale or extra else 0
+    OUT.mkdir(exist_ok=True)
+    for path, text in files.items():
+        path.write_text(text)
+    for name in extra:
+        print(f"{name}: not written by grafana/generate.py, left alone", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
