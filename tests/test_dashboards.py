@@ -8,7 +8,6 @@ variables filled in.
 from __future__ import annotations
 
 import contextlib
-import importlib
 import json
 import math
 import re
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.support.daemon import wait_for
 from tests.support.mosquitto import free_port
@@ -104,7 +104,7 @@ def panels() -> list[PanelRef]:
 def yaml_load(path: Path) -> Any:
     # PyYAML comes with amqtt, without type stubs: reached through
     # import_module so mypy needs none.
-    return importlib.import_module("yaml").safe_load(path.read_text())
+    return yaml.safe_load(path.read_text())
 
 
 # -- Structure ------------------------------------------------------------------------
