@@ -416,6 +416,7 @@ SEATS_CONFIGURED = f"count by (site) (ocrfleet_device_info{{{SEATS}, {S}}})"
 SEATS_BELOW_MINIMUM = per_site_or_zero(
     f'ocrfleet_alert_firing{{alertname="site_seats_below_minimum", {S}}}', SEATS
 )
+SEATS_MINIMUM = f"max by (site) (ocrfleet_site_min_usable_seats{{{S}}})"
 PRINTERS_WITH_PROBLEM = (
     "sum by (site) (max by (site, device) ("
     f'ocrfleet_printer_condition{{{S}, condition=~"{PRINTER_PROBLEMS}"}}'
@@ -529,6 +530,7 @@ def overview() -> Dashboard:
                 table_query(HOTSPOTS_DOWN),
                 table_query(ALERTS_FIRING),
                 table_query(MAINTENANCE_DUE),
+                table_query(SEATS_MINIMUM),
                 height=9,
                 overrides=[
                     column(
@@ -544,6 +546,7 @@ def overview() -> Dashboard:
                         mappings=value_map({"0": ("no", "green"), "1": ("YES", "red")}),
                         **{"custom.cellOptions": {"type": "color-background"}},
                     ),
+                    value_column(8, "Minimum seats"),
                     value_column(3, "PCs in use"),
                     value_column(
                         4,

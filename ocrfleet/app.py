@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -19,9 +20,13 @@ from ocrfleet.alerts.service import AlertingService
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
+from ocrfleet.history.purge import purge_history
+from ocrfleet.history.recorder import SAMPLE_INTERVAL, HistoryRecorder
 from ocrfleet.metrics.daemon import DaemonCollector
-from ocrfleet.metrics.fleet import FleetCollector
+from ocrfleet.metrics.exposition import Exposition
+from ocrfleet.metrics.fleetrender import FleetRenderer
 from ocrfleet.metrics.http import MetricsServer
+from ocrfleet.metrics.sites import SiteCollector
 from ocrfleet.metrics.snmp import SnmpCollector
 from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.routes import RouteTable
@@ -32,7 +37,7 @@ from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.sessions import SessionEvent
 from ocrfleet.snmp.poller import SnmpPoller, uses_snmp_v3
 from ocrfleet.state import FleetState
-from ocrfleet.store.database import SessionOutcome, Store
+from ocrfleet.store.database import SessionOutcome, Store, StoreError
 from ocrfleet.store.writer import StoreWriter
 
 if TYPE_CHECKING:
@@ -74,10 +79,12 @@ class App:
         self.subscriber = MqttSubscriber(
             MqttSettings.from_config(config.mqtt, config.mqtt_password()), self.ingest
         )
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(
-            FleetCollector(lambda: self.state, catalog.kinds, self._plugin_of_kind, self.clock)
+        # The fleet's device series are rendered by their own cache-backed
+        # renderer (bench/README.md, scrape.py); the rest by prometheus_client.
+        self.fleet_metrics = FleetRenderer(
+            lambda: self.state, catalog.kinds, self._plugin_of_kind, self.clock
         )
+        self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(
             DaemonCollector(
                 stats=lambda: self.ingest.stats,
@@ -93,6 +100,9 @@ class App:
         )
         self.registry.register(SnmpCollector(lambda: self.poller.stats))
         self.registry.register(
+            SiteCollector(lambda: self.loaded.config, lambda: self.loaded.schedules, self.clock)
+        )
+        self.registry.register(
             NormsCollector(
                 lambda: self.loaded.config, lambda: self.state, catalog.kinds, self.clock
             )
@@ -103,7 +113,13 @@ class App:
         # State changes that alerts wait for trigger an evaluation at once.
         self.poller.on_polled = self.alerting.request_evaluation
         self.ingest.on_availability = self.alerting.request_evaluation
-        self.http = MetricsServer(config.http.listen, config.http.port, self.registry, self.health)
+        self.http = MetricsServer(
+            config.http.listen,
+            config.http.port,
+            Exposition(self.registry, self.fleet_metrics),
+            self.health,
+        )
+        self.history: HistoryRecorder | None = None
         self.scheduler = AsyncIOScheduler(timezone="UTC")
         self.started = asyncio.Event()
 
@@ -175,6 +191,24 @@ class App:
                 lambda store: store.close_stale_sessions(opened_before, longest)
             )
 
+    def record_history(self) -> None:
+        """A minute of the daily figures reports are made of."""
+        if self.history is None:
+            return
+        try:
+            self.history.sample(self.state.snapshot(self.clock.now()))
+        except StoreError as exc:
+            log.warning("history not recorded this minute: %s", exc)
+
+    def purge_history(self) -> None:
+        store = self.loaded.config.store
+        try:
+            result = purge_history(store.path, self.clock.now(), store.retention)
+        except StoreError as exc:
+            log.warning("history purge failed: %s", exc)
+            return
+        log.info("purged history older than store.retention: %s", result)
+
     def expire_heartbeats(self) -> None:
         expired = self.state.expire_heartbeats(self.clock.now())
         for key in expired:
@@ -184,6 +218,24 @@ class App:
 
     async def run(self, stop: asyncio.Event) -> None:
         await asyncio.to_thread(self._restore_usage)
+        self.history = await asyncio.to_thread(
+            HistoryRecorder, self.loaded.config.store.path, self.catalog.kinds
+        )
+        self.scheduler.add_job(
+            self.record_history,
+            "interval",
+            seconds=SAMPLE_INTERVAL,
+            id="history",
+            max_instances=1,
+            coalesce=True,
+        )
+        self.scheduler.add_job(
+            self.purge_history,
+            "interval",
+            hours=24,
+            id="purge-history",
+            next_run_time=datetime.now(UTC),
+        )
         self.writer.start()
         self.http.start()
         host, port = self.http.address
@@ -226,6 +278,8 @@ class App:
 
     async def _shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
+        if self.history is not None:
+            await asyncio.to_thread(self.history.close)
         if self._snmp is not None:
             self._snmp.close()
         await asyncio.to_thread(self.subscriber.stop)

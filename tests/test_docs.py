@@ -53,6 +53,7 @@ SOMETIMES: dict[str, str] = {
     "ocrfleet_device_age_seconds": "only for devices with a purchase date",
     "ocrfleet_device_renewal_due_timestamp_seconds": "only for devices with a purchase date",
     "ocrfleet_maintenance_due": "only for devices with a purchase date or a logged task",
+    "ocrfleet_site_min_usable_seats": "only for sites with min_usable_seats",
 }
 
 # The example configuration reads these secrets from the environment.

@@ -1,4 +1,8 @@
-"""The one collector that renders FleetState as Prometheus metrics.
+"""FleetState's metric families, and the collector giving them through prometheus_client.
+
+/metrics writes the same families directly (fleetrender.py, measured by
+bench/scrape.py); this collector is the reference it must match, and serves
+the formats that need metric names escaped.
 
 Only configured devices appear, so label values stay bounded; a device
 removed from the configuration disappears at the next scrape.
@@ -20,6 +24,7 @@ from prometheus_client.registry import Collector
 from ocrfleet.clock import Clock
 from ocrfleet.devicestate import device_status
 from ocrfleet.kinds import DeviceKind, MetricSpec
+from ocrfleet.metrics.exposition import Family
 from ocrfleet.ratelimit import RateLimitedLog
 from ocrfleet.sessions import SESSION_DURATION_BUCKETS
 from ocrfleet.state import DeviceView, FleetSnapshot, FleetState
@@ -27,6 +32,63 @@ from ocrfleet.state import DeviceView, FleetSnapshot, FleetState
 log = logging.getLogger(__name__)
 
 DEVICE_LABELS = ("site", "device", "kind")
+
+# The core's families, in the order of a scrape. Both the collector and the
+# direct renderer (fleetrender.py) take them from here, so they cannot differ.
+UP = Family(
+    "ocrfleet_device_up",
+    "1 when the device is reachable and alive, else 0.",
+    "gauge",
+    DEVICE_LABELS,
+)
+STATE = Family(
+    "ocrfleet_device_state",
+    "The device's state (up, down, scheduled_off, unknown) and why; the value is always 1.",
+    "gauge",
+    (*DEVICE_LABELS, "state", "reason"),
+)
+INFO = Family(
+    "ocrfleet_device_info",
+    "Configured facts about a device; the value is always 1.",
+    "gauge",
+    (*DEVICE_LABELS, "model", "reservable"),
+)
+LAST_SEEN = Family(
+    "ocrfleet_device_last_seen_timestamp_seconds",
+    "Unix time of the last message or successful poll from the device.",
+    "gauge",
+    DEVICE_LABELS,
+)
+SINCE = Family(
+    "ocrfleet_device_up_changed_timestamp_seconds",
+    "Unix time at which ocrfleet_device_up last changed.",
+    "gauge",
+    DEVICE_LABELS,
+)
+IN_USE = Family(
+    "ocrfleet_pc_in_use",
+    "1 while a visitor's session is open on a public PC or laptop.",
+    "gauge",
+    DEVICE_LABELS,
+)
+SESSIONS = Family(
+    "ocrfleet_sessions",
+    "Visitor sessions begun on the device.",
+    "counter",
+    DEVICE_LABELS,
+)
+SITE_IN_USE = Family(
+    "ocrfleet_site_pcs_in_use",
+    "Public PCs and laptops of the site in use now.",
+    "gauge",
+    ("site",),
+)
+DURATIONS = Family(
+    "ocrfleet_session_duration_seconds",
+    "Length of finished visitor sessions.",
+    "histogram",
+    ("site", "kind"),
+)
 
 
 class FleetCollector(Collector):
@@ -54,45 +116,9 @@ class FleetCollector(Collector):
         yield from self._kind_families(snapshot)
 
     def _core_families(self, snapshot: FleetSnapshot) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "ocrfleet_device_up",
-            "1 when the device is reachable and alive, else 0.",
-            labels=DEVICE_LABELS,
-        )
-        info = GaugeMetricFamily(
-            "ocrfleet_device_info",
-            "Configured facts about a device; the value is always 1.",
-            labels=(*DEVICE_LABELS, "model", "reservable"),
-        )
-        last_seen = GaugeMetricFamily(
-            "ocrfleet_device_last_seen_timestamp_seconds",
-            "Unix time of the last message or successful poll from the device.",
-            labels=DEVICE_LABELS,
-        )
-        since = GaugeMetricFamily(
-            "ocrfleet_device_up_changed_timestamp_seconds",
-            "Unix time at which ocrfleet_device_up last changed.",
-            labels=DEVICE_LABELS,
-        )
-        in_use = GaugeMetricFamily(
-            "ocrfleet_pc_in_use",
-            "1 while a visitor's session is open on a public PC or laptop.",
-            labels=DEVICE_LABELS,
-        )
-        sessions = CounterMetricFamily(
-            "ocrfleet_sessions",
-            "Visitor sessions begun on the device.",
-            labels=DEVICE_LABELS,
-        )
-        state = GaugeMetricFamily(
-            "ocrfleet_device_state",
-            "The device's state (up, down, scheduled_off, unknown) and why; the value is always 1.",
-            labels=(*DEVICE_LABELS, "state", "reason"),
-        )
-        site_in_use = GaugeMetricFamily(
-            "ocrfleet_site_pcs_in_use",
-            "Public PCs and laptops of the site in use now.",
-            labels=("site",),
+        up, info, last_seen, since, in_use, sessions, state, site_in_use = (
+            _metric_family(f)
+            for f in (UP, INFO, LAST_SEEN, SINCE, IN_USE, SESSIONS, STATE, SITE_IN_USE)
         )
         per_site: dict[str, int] = {}
         for view in snapshot.devices:
@@ -113,11 +139,7 @@ class FleetCollector(Collector):
                 per_site[device.site] = per_site.get(device.site, 0) + int(view.usage.in_use)
         for site, count in sorted(per_site.items()):
             site_in_use.add_metric([site], float(count))
-        durations = HistogramMetricFamily(
-            "ocrfleet_session_duration_seconds",
-            "Length of finished visitor sessions.",
-            labels=("site", "kind"),
-        )
+        durations = HistogramMetricFamily(DURATIONS.name, DURATIONS.help, labels=DURATIONS.labels)
         for (site, kind_name), histogram in sorted(snapshot.session_durations.items()):
             buckets = [
                 (str(float(b)), float(c))
@@ -159,7 +181,15 @@ class FleetCollector(Collector):
 
 
 def _family(spec: MetricSpec) -> Metric:
-    labels = (*DEVICE_LABELS, *spec.labels)
-    if spec.type == "counter":
-        return CounterMetricFamily(spec.name.removesuffix("_total"), spec.help, labels=labels)
-    return GaugeMetricFamily(spec.name, spec.help, labels=labels)
+    return _metric_family(kind_family(spec))
+
+
+def kind_family(spec: MetricSpec) -> Family:
+    name = spec.name.removesuffix("_total") if spec.type == "counter" else spec.name
+    return Family(name, spec.help, spec.type, (*DEVICE_LABELS, *spec.labels))
+
+
+def _metric_family(family: Family) -> GaugeMetricFamily | CounterMetricFamily:
+    if family.type == "counter":
+        return CounterMetricFamily(family.name, family.help, labels=family.labels)
+    return GaugeMetricFamily(family.name, family.help, labels=family.labels)

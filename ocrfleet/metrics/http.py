@@ -11,7 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from prometheus_client import CollectorRegistry
-from prometheus_client.exposition import choose_encoder
+
+from ocrfleet.metrics.exposition import Exposition, MetricsSource
 
 log = logging.getLogger(__name__)
 
@@ -20,9 +21,14 @@ HealthCheck = Callable[[], dict[str, Any]]
 
 class MetricsServer:
     def __init__(
-        self, host: str, port: int, registry: CollectorRegistry, health: HealthCheck
+        self,
+        host: str,
+        port: int,
+        metrics: MetricsSource | CollectorRegistry,
+        health: HealthCheck,
     ) -> None:
-        handler = _handler(registry, health)
+        source = Exposition(metrics) if isinstance(metrics, CollectorRegistry) else metrics
+        handler = _handler(source, health)
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
@@ -42,13 +48,13 @@ class MetricsServer:
         self._server.server_close()
 
 
-def _handler(registry: CollectorRegistry, health: HealthCheck) -> type[BaseHTTPRequestHandler]:
+def _handler(metrics: MetricsSource, health: HealthCheck) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = urlsplit(self.path).path
             if path == "/metrics":
-                encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-                self._send(200, content_type, encoder(registry))
+                body, content_type = metrics.render(self.headers.get("Accept", ""))
+                self._send(200, content_type, body)
             elif path == "/healthz":
                 status = health()
                 code = 200 if status.get("ok") else 503

@@ -94,4 +94,48 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX maintenance_by_device ON maintenance_log (site, device, task, done_at);
     """,
+    # 4: per-day figures the daemon samples every minute for the monthly
+    # report (ocrfleet.history). Days are dates in the site's own time zone;
+    # minutes are REAL because a sample counts the time since the one before.
+    """
+    CREATE TABLE site_daily (
+        site TEXT NOT NULL,
+        day TEXT NOT NULL,
+        sampled_minutes REAL NOT NULL DEFAULT 0,
+        open_minutes REAL NOT NULL DEFAULT 0,
+        seat_minutes REAL NOT NULL DEFAULT 0,
+        seat_minutes_usable REAL NOT NULL DEFAULT 0,
+        seat_minutes_in_use REAL NOT NULL DEFAULT 0,
+        minutes_with_usable_seat REAL NOT NULL DEFAULT 0,
+        minutes_with_unreserved_seat REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (site, day)
+    );
+    CREATE TABLE kind_daily (
+        site TEXT NOT NULL,
+        day TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        device_minutes REAL NOT NULL DEFAULT 0,
+        device_minutes_up REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (site, day, kind)
+    );
+    CREATE TABLE device_daily (
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        day TEXT NOT NULL,
+        figure TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        first_value REAL NOT NULL,
+        last_value REAL NOT NULL,
+        increase REAL NOT NULL DEFAULT 0,
+        PRIMARY KEY (site, device, day, figure)
+    );
+    CREATE TABLE site_figure_daily (
+        site TEXT NOT NULL,
+        day TEXT NOT NULL,
+        figure TEXT NOT NULL,
+        peak REAL NOT NULL,
+        PRIMARY KEY (site, day, figure)
+    );
+    CREATE INDEX sessions_by_end ON sessions (ended_at);
+    """,
 )

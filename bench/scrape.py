@@ -1,0 +1,714 @@
+"""Scrape at scale: /metrics of a 1,000-device fleet, written directly against prometheus_client.
+
+One process, one FleetState, both renderers, one run:
+
+* new: Exposition(FleetRenderer + the daemon's other collectors), which
+  re-renders only the devices whose state changed since the last scrape.
+* old: prometheus_client's encoder over a registry holding FleetCollector and
+  the same other collectors: what the daemon served before.
+
+Between scrapes a fraction of the devices get a new reading (10 % by default,
+then all of them). Each repetition times both on the same state and checks
+that their bodies are byte for byte the same. Then both are served by a real
+MetricsServer and fetched over HTTP. Last, MQTT-like ingest (Ingest.handle with
+the agent's JSON, as paho's network thread calls it) runs at a steady rate on
+its own thread, alone and then with back-to-back scrapes of each server, and
+the longest gap between two ingested messages is recorded.
+
+Run: .venv/bin/python bench/scrape.py [--pcs 600 --printers 250 --hotspots 150] [--reps 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import http.client
+import itertools
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
+
+from ocrfleet.app import App
+from ocrfleet.clock import ManualClock
+from ocrfleet.config.loader import load_config
+from ocrfleet.devices import DeviceInfo
+from ocrfleet.metrics.daemon import DaemonCollector
+from ocrfleet.metrics.exposition import Exposition
+from ocrfleet.metrics.fleet import FleetCollector
+from ocrfleet.metrics.fleetrender import FleetRenderer
+from ocrfleet.metrics.http import MetricsServer
+from ocrfleet.metrics.snmp import SnmpCollector
+from ocrfleet.norms.collector import NormsCollector
+from ocrfleet.sessions import SessionEvent, SessionEventType
+from ocrfleet.state import Availability
+from ocrfleet_hotspot.kind import HotspotKind
+from ocrfleet_hotspot.parse import build_reading
+from ocrfleet_pc.payloads import HealthV1
+from ocrfleet_printer.parse import parse_reading
+
+ROOT = Path(__file__).resolve().parent.parent
+# Run as a script, only bench/ is on sys.path; the recordings' reader lives in tests/.
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.daemon import catalog  # noqa: E402
+from tests.support.snmprec import read_snmprec  # noqa: E402
+
+TARGET_MS = 60.0
+TARGET_RATIO = 0.25
+FIXTURES = ROOT / "tests" / "fixtures" / "snmp"
+PRINTER_RECORDINGS = ("colour_mfp", "mono_laser", "brother_style", "jammed", "low_paper")
+HOTSPOT_RECORDINGS = ("cisco-wlc", "generic-ap", "mikrotik-wap", "radios-as-ethernet", "unifi-ap")
+DEVICES_PER_SITE = 50
+# What Prometheus 3 sends; choose_encoder picks OpenMetrics for it.
+PROMETHEUS_ACCEPT = (
+    "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,"
+    "text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+)
+TEXT_ACCEPT = "text/plain;version=0.0.4"
+# A Monday, 10:00 in Brussels: every site open.
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=ZoneInfo("Europe/Brussels")).timestamp()
+
+
+# -- the fleet ----------------------------------------------------------------
+
+
+def fleet_config(pcs: int, printers: int, hotspots: int, store: Path) -> dict[str, Any]:
+    kinds = ["pc"] * pcs + ["printer"] * printers + ["hotspot"] * hotspots
+    # Spread every kind over every site, as computer rooms have them.
+    random.Random(7).shuffle(kinds)
+    snmp = {"host": "127.0.0.1", "snmp": {"version": "2c", "community": "public"}}
+    sites = []
+    for first in range(0, len(kinds), DEVICES_PER_SITE):
+        number = first // DEVICES_PER_SITE
+        devices = []
+        for i in range(first, min(first + DEVICES_PER_SITE, len(kinds))):
+            device: dict[str, Any] = {"id": f"{kinds[i]}-{i:04d}", "kind": kinds[i]}
+            if kinds[i] != "pc":
+                device["options"] = snmp
+            else:
+                device["model"] = "OptiPlex 7010" if i % 3 else "ThinkCentre M70q"
+            devices.append(device)
+        sites.append(
+            {
+                "id": f"site-{number:03d}",
+                "name": f"Computer room {number}",
+                "village_core": f"Village {number % 7}",
+                "opening_hours": {d: ["09:00-20:00"] for d in ("mon", "tue", "wed", "thu", "fri")},
+                "devices": devices,
+            }
+        )
+    return {
+        "municipality": {"name": "Benchdorp", "adult_population": 100_000},
+        "sites": sites,
+        "mqtt": {"host": "127.0.0.1"},
+        "http": {"listen": "127.0.0.1", "port": 0},
+        "store": {"path": str(store)},
+    }
+
+
+def health(rng: random.Random, ts: float) -> HealthV1:
+    busy = rng.random() < 0.4
+    return HealthV1(
+        v=1,
+        ts=ts,
+        cpu_ratio=round(rng.uniform(0.15, 0.7) if busy else rng.uniform(0.01, 0.08), 3),
+        memory_used_ratio=round(rng.uniform(0.45, 0.85) if busy else rng.uniform(0.25, 0.4), 3),
+        disk_free_bytes=rng.randrange(5 * 1024**3, 180 * 1024**3),
+        uptime_seconds=round(rng.uniform(600, 36_000), 1),
+        os=rng.choice(("Windows 11 Pro 23H2", "Windows 10 Pro 22H2", "Ubuntu 24.04 LTS")),
+        agent_version="0.1.0",
+        frozen=rng.choice((True, False, None)),
+        eid_reader_present=rng.choice((True, False, None)),
+    )
+
+
+class Readings:
+    """New reading objects for any device: what a poll or a health message would record.
+
+    Printers and hotspots alternate between two parses of their recording, so
+    a "new" reading is always another object, as after a real poll.
+    """
+
+    def __init__(self, hotspot: HotspotKind, rng: random.Random) -> None:
+        self._rng = rng
+        self._printers: dict[str, list[object]] = {}
+        for name in PRINTER_RECORDINGS:
+            values = read_snmprec(FIXTURES / "printers" / f"{name}.snmprec")
+            self._printers[name] = [parse_reading(values) for _ in range(2)]
+        self._hotspots: dict[str, list[object]] = {}
+        for name in HOTSPOT_RECORDINGS:
+            values = read_snmprec(FIXTURES / "hotspots" / f"{name}.snmprec")
+            descr = values.get("1.3.6.1.2.1.1.1.0")
+            vendor = hotspot.select_vendor(
+                "auto",
+                str(values.get("1.3.6.1.2.1.1.2.0") or ""),
+                descr.decode("latin-1") if isinstance(descr, bytes) else str(descr or ""),
+            )
+            self._hotspots[name] = [
+                build_reading(values, vendor, previous=None, now=1000.0) for _ in range(2)
+            ]
+        self._turn: dict[object, int] = {}
+
+    def new(self, device: DeviceInfo, index: int, ts: float) -> object:
+        if device.kind == "pc":
+            return health(self._rng, ts)
+        turn = self._turn[device.key] = 1 - self._turn.get(device.key, 0)
+        if device.kind == "printer":
+            return self._printers[PRINTER_RECORDINGS[index % len(PRINTER_RECORDINGS)]][turn]
+        return self._hotspots[HOTSPOT_RECORDINGS[index % len(HOTSPOT_RECORDINGS)]][turn]
+
+
+class Bench:
+    """An App (never started: only its state, ingest and collectors are used) and both paths."""
+
+    def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
+        plugins = catalog()
+        config = fleet_config(args.pcs, args.printers, args.hotspots, tmp / "ocrfleet.sqlite")
+        loaded = load_config(config, plugins.kinds, plugins.rules, plugins.channel_types)
+        self.clock = ManualClock(NOW)
+        self.app = app = App(loaded, plugins, clock=self.clock)
+        self.devices = list(loaded.devices)
+        hotspot = plugins.kinds["hotspot"]
+        assert isinstance(hotspot, HotspotKind)
+        self.rng = random.Random(args.seed)
+        self.readings = Readings(hotspot, self.rng)
+        self._fill()
+        # The daemon's other collectors, wired as App wires them.
+        others = [
+            DaemonCollector(
+                stats=lambda: app.ingest.stats,
+                mqtt_connected=lambda: app.subscriber.connected,
+                mqtt_connects=lambda: app.subscriber.connects,
+                store_queue=lambda: app.writer.pending,
+                channels=lambda: app.ingest.routes.channels,
+            ),
+            SnmpCollector(lambda: app.poller.stats),
+            NormsCollector(lambda: app.loaded.config, lambda: app.state, plugins.kinds, self.clock),
+            *app.alerting.collectors(),
+        ]
+        self.rest = CollectorRegistry(auto_describe=False)
+        self.old = CollectorRegistry(auto_describe=False)
+        self.old.register(
+            FleetCollector(lambda: app.state, plugins.kinds, app._plugin_of_kind, self.clock)
+        )
+        for collector in others:
+            self.rest.register(collector)
+            self.old.register(collector)
+        self.renderer = FleetRenderer(
+            lambda: app.state, plugins.kinds, app._plugin_of_kind, self.clock
+        )
+        self.new = Exposition(self.rest, self.renderer)
+
+    def _fill(self) -> None:
+        state = self.app.state
+        t = NOW - 900
+        for i, device in enumerate(self.devices):
+            key = device.key
+            if i % 97 == 5:
+                continue  # a few never seen
+            state.record_reading(key, self.readings.new(device, i, t), t)
+            if device.kind == "pc":
+                open_session = None
+                if i % 3 == 0:
+                    open_session = SessionEvent(SessionEventType.START, f"s{i}", NOW - 1200)
+                state.restore_usage(key, open_session, 40 + i % 50)
+                if i % 5 == 0:
+                    state.record_session(
+                        key,
+                        SessionEvent(SessionEventType.END, f"e{i}", NOW - 5000, NOW - 950),
+                        True,
+                    )
+                if i % 41 == 0:
+                    state.record_availability(key, Availability.OFFLINE, NOW - 300)
+            elif i % 31 == 0:
+                state.record_poll_failure(key, "timeout", NOW - 60)
+
+    def change(self, fraction: float, ts: float) -> int:
+        """New readings for `fraction` of the devices (all of them for 1.0)."""
+        count = round(len(self.devices) * fraction)
+        chosen = self.rng.sample(range(len(self.devices)), count)
+        for i in chosen:
+            device = self.devices[i]
+            self.app.state.record_reading(device.key, self.readings.new(device, i, ts), ts)
+        return count
+
+    def render_new(self, accept: str) -> bytes:
+        return self.new.render(accept)[0]
+
+    def render_old(self, accept: str) -> bytes:
+        encoder, _ = choose_encoder(accept)
+        return encoder(self.old)
+
+
+# -- timing ---------------------------------------------------------------------
+
+
+@dataclass
+class Timed:
+    wall_ms: float
+    cpu_ms: float  # this thread's CPU
+
+
+def timed(fn: Callable[[], bytes]) -> tuple[Timed, bytes]:
+    c0, t0 = time.thread_time(), time.perf_counter()
+    body = fn()
+    t1, c1 = time.perf_counter(), time.thread_time()
+    return Timed((t1 - t0) * 1000, (c1 - c0) * 1000), body
+
+
+@dataclass
+class RenderRun:
+    label: str
+    fraction: float
+    accept: str
+    new: list[Timed]
+    old: list[Timed]
+    rendered: list[int]
+    identical: bool
+    series: int
+    body_bytes: int
+
+    def median(self, side: str, field: str = "wall_ms") -> float:
+        times: list[Timed] = getattr(self, side)
+        return statistics.median(t.cpu_ms if field == "cpu_ms" else t.wall_ms for t in times)
+
+    @property
+    def ratio(self) -> float:
+        return self.median("new") / self.median("old")
+
+
+def count_series(body: bytes) -> int:
+    return sum(1 for line in body.splitlines() if line and not line.startswith(b"#"))
+
+
+def render_run(bench: Bench, label: str, fraction: float, accept: str, reps: int) -> RenderRun:
+    # One untimed scrape first: the cache starts warm, as in a running daemon.
+    bench.render_new(accept)
+    new: list[Timed] = []
+    old: list[Timed] = []
+    rendered: list[int] = []
+    identical = True
+    body = b""
+    for rep in range(reps):
+        bench.clock.advance(15.0)
+        bench.change(fraction, bench.clock.now())
+        pairs: dict[str, tuple[Timed, bytes]] = {}
+        # Alternate who goes first, in case going second (a warmer cache) helps.
+        for side in ("new", "old") if rep % 2 == 0 else ("old", "new"):
+            fn = bench.render_new if side == "new" else bench.render_old
+            pairs[side] = timed(lambda fn=fn: fn(accept))  # type: ignore[misc]
+            if side == "new":
+                rendered.append(bench.renderer.rendered)
+        new.append(pairs["new"][0])
+        old.append(pairs["old"][0])
+        identical = identical and pairs["new"][1] == pairs["old"][1]
+        body = pairs["new"][1]
+    return RenderRun(
+        label, fraction, accept, new, old, rendered, identical, count_series(body), len(body)
+    )
+
+
+def fetch(port: int, accept: str) -> bytes:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("GET", "/metrics", headers={"Accept": accept})
+        answer = conn.getresponse()
+        body = answer.read()
+        if answer.status != 200:
+            raise RuntimeError(f"/metrics answered {answer.status}")
+        return body
+    finally:
+        conn.close()
+
+
+@dataclass
+class HttpRun:
+    fraction: float
+    new: list[Timed]
+    old: list[Timed]
+    identical: bool
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(t.wall_ms for t in self.new) / statistics.median(
+            t.wall_ms for t in self.old
+        )
+
+
+def http_run(bench: Bench, servers: dict[str, int], fraction: float, reps: int) -> HttpRun:
+    fetch(servers["new"], PROMETHEUS_ACCEPT)
+    new: list[Timed] = []
+    old: list[Timed] = []
+    identical = True
+    for rep in range(reps):
+        bench.clock.advance(15.0)
+        bench.change(fraction, bench.clock.now())
+        bodies = {}
+        for side in ("new", "old") if rep % 2 == 0 else ("old", "new"):
+            t, bodies[side] = timed(lambda side=side: fetch(servers[side], PROMETHEUS_ACCEPT))  # type: ignore[misc]
+            (new if side == "new" else old).append(t)
+        identical = identical and bodies["new"] == bodies["old"]
+    return HttpRun(fraction, new, old, identical)
+
+
+# -- ingest while scraping -----------------------------------------------------
+
+
+@dataclass
+class IngestRun:
+    label: str
+    seconds: float
+    messages: int
+    accepted: int
+    scrapes: int
+    scrape_ms_median: float | None
+    max_gap_ms: float
+    p999_gap_ms: float
+    max_lag_ms: float
+    late_messages: int  # handled more than 10 ms after their time
+    # Garbage collections during the phase: they stop every thread.
+    gc_collections: int
+    gc_max_ms: float
+
+    @property
+    def rate(self) -> float:
+        return self.messages / self.seconds
+
+
+class Ingester:
+    """Health messages through Ingest.handle at a steady rate, on its own thread."""
+
+    def __init__(self, bench: Bench, rate: float) -> None:
+        self._ingest = bench.app.ingest
+        root = bench.app.loaded.config.mqtt.topic_root
+        pcs = [d for d in bench.devices if d.kind == "pc"]
+        rng = random.Random(3)
+        self._messages = [
+            (f"{root}/{d.site}/{d.id}/health", health(rng, NOW).model_dump_json().encode())
+            for d in pcs
+        ]
+        self._interval = 1.0 / rate
+
+    def run(self, seconds: float, scraper: Callable[[threading.Event], list[float]] | None,
+            label: str) -> IngestRun:  # fmt: skip
+        done_at: list[float] = []
+        lags: list[float] = []
+        stop = threading.Event()
+        accepted0 = self._ingest.stats.accepted.get("health", 0)
+
+        def ingest() -> None:
+            messages, n = self._messages, len(self._messages)
+            start = time.perf_counter()
+            i = 0
+            while True:
+                due = start + i * self._interval
+                now = time.perf_counter()
+                if now >= start + seconds:
+                    break
+                if due > now:
+                    time.sleep(due - now)
+                topic, payload = messages[i % n]
+                self._ingest.handle(topic, payload, None)
+                finished = time.perf_counter()
+                done_at.append(finished)
+                lags.append(finished - due)
+                i += 1
+            stop.set()
+
+        pauses: list[float] = []
+        started: list[float] = []
+
+        def on_gc(phase: str, info: dict[str, int]) -> None:
+            if phase == "start":
+                started.append(time.perf_counter())
+            elif started:
+                pauses.append(time.perf_counter() - started.pop())
+
+        thread = threading.Thread(target=ingest, name="bench-ingest")
+        scrape_ms: list[float] = []
+        gc.callbacks.append(on_gc)
+        try:
+            thread.start()
+            if scraper is not None:
+                scrape_ms = scraper(stop)
+            thread.join()
+        finally:
+            gc.callbacks.remove(on_gc)
+        gaps = sorted(b - a for a, b in itertools.pairwise(done_at))
+        return IngestRun(
+            label=label,
+            seconds=seconds,
+            messages=len(done_at),
+            accepted=self._ingest.stats.accepted.get("health", 0) - accepted0,
+            scrapes=len(scrape_ms),
+            scrape_ms_median=statistics.median(scrape_ms) if scrape_ms else None,
+            max_gap_ms=gaps[-1] * 1000,
+            p999_gap_ms=gaps[int(len(gaps) * 0.999)] * 1000,
+            max_lag_ms=max(lags) * 1000,
+            late_messages=sum(1 for lag in lags if lag > 0.010),
+            gc_collections=len(pauses),
+            gc_max_ms=max(pauses, default=0.0) * 1000,
+        )
+
+
+def scraping(port: int) -> Callable[[threading.Event], list[float]]:
+    def scrape(stop: threading.Event) -> list[float]:
+        took: list[float] = []
+        while not stop.is_set():
+            t0 = time.perf_counter()
+            fetch(port, PROMETHEUS_ACCEPT)
+            took.append((time.perf_counter() - t0) * 1000)
+        return took
+
+    return scrape
+
+
+# -- the run ---------------------------------------------------------------------
+
+
+def _code_version() -> str:
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+        ).stdout.strip()
+        changes = subprocess.run(
+            ["git", "status", "--porcelain", "--", "ocrfleet", "plugins", "pyproject.toml"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except OSError:
+        return "?"
+    return f"{commit or '?'}{'+dirty' if changes else ''}"
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="ocrfleet-bench-") as tmp:
+        bench = Bench(args, Path(tmp))
+        renders: list[RenderRun] = []
+        for fraction, reps in ((args.changed, args.reps), (1.0, args.worst_reps)):
+            for accept in (PROMETHEUS_ACCEPT, TEXT_ACCEPT):
+                format_name = "text 0.0.4" if accept == TEXT_ACCEPT else "OpenMetrics"
+                label = f"{fraction:.0%} changed, {format_name}"
+                run_ = render_run(bench, label, fraction, accept, reps)
+                renders.append(run_)
+                print(
+                    f"{label}: new {run_.median('new'):.1f} ms, old {run_.median('old'):.1f} ms,"
+                    f" ratio {run_.ratio:.3f}, {run_.series:,} series,"
+                    f" identical {run_.identical}",
+                    flush=True,
+                )
+
+        servers = {
+            "new": MetricsServer("127.0.0.1", 0, bench.new, lambda: {"ok": True}),
+            "old": MetricsServer("127.0.0.1", 0, bench.old, lambda: {"ok": True}),
+        }
+        for server in servers.values():
+            server.start()
+        ports = {name: server.address[1] for name, server in servers.items()}
+        try:
+            https = []
+            for fraction, reps in ((args.changed, args.reps), (1.0, args.worst_reps)):
+                h = http_run(bench, ports, fraction, reps)
+                https.append(h)
+                print(
+                    f"HTTP, {fraction:.0%} changed: new"
+                    f" {statistics.median(t.wall_ms for t in h.new):.1f} ms, old"
+                    f" {statistics.median(t.wall_ms for t in h.old):.1f} ms,"
+                    f" ratio {h.ratio:.3f}, identical {h.identical}",
+                    flush=True,
+                )
+            ingester = Ingester(bench, args.ingest_rate)
+            ingests = []
+            for label, scraper in (
+                ("no scrapes", None),
+                ("new /metrics back to back", scraping(ports["new"])),
+                ("old /metrics back to back", scraping(ports["old"])),
+                ("no scrapes (again)", None),
+            ):
+                r = ingester.run(args.ingest_seconds, scraper, label)
+                ingests.append(r)
+                print(
+                    f"ingest, {label}: {r.rate:,.0f} msg/s, max gap {r.max_gap_ms:.1f} ms,"
+                    f" 99.9th pct gap {r.p999_gap_ms:.2f} ms, max lag {r.max_lag_ms:.1f} ms,"
+                    f" {r.scrapes} scrapes, {r.gc_collections} GCs (longest"
+                    f" {r.gc_max_ms:.1f} ms)",
+                    flush=True,
+                )
+        finally:
+            for server in servers.values():
+                server.stop()
+        devices = len(bench.devices)
+    return {
+        "renders": renders,
+        "http": https,
+        "ingest": ingests,
+        "devices": devices,
+    }
+
+
+def summarise(
+    args: argparse.Namespace, outcome: dict[str, Any], load: float, code: str
+) -> dict[str, Any]:
+    renders: list[RenderRun] = outcome["renders"]
+    ingests: list[IngestRun] = outcome["ingest"]
+    https: list[HttpRun] = outcome["http"]
+    checks = {
+        "new and old bodies identical in every render": all(r.identical for r in renders),
+        "new and old bodies identical over HTTP": all(h.identical for h in https),
+        "ingest accepted every message": all(i.accepted == i.messages for i in ingests),
+    }
+    return {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "code": code,
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "prometheus_client": version("prometheus-client"),
+            "loadavg_1min_start": load,
+            "loadavg_1min_end": os.getloadavg()[0],
+        },
+        "fleet": {
+            "devices": outcome["devices"],
+            "pcs": args.pcs,
+            "printers": args.printers,
+            "hotspots": args.hotspots,
+        },
+        "args": vars(args) | {"json": str(args.json) if args.json else None},
+        "renders": [
+            asdict(r)
+            | {
+                "new_median_ms": r.median("new"),
+                "old_median_ms": r.median("old"),
+                "new_cpu_median_ms": r.median("new", "cpu_ms"),
+                "old_cpu_median_ms": r.median("old", "cpu_ms"),
+                "ratio": r.ratio,
+            }
+            for r in renders
+        ],
+        "http": [asdict(h) | {"ratio": h.ratio} for h in https],
+        "ingest": [asdict(i) | {"rate": i.rate} for i in ingests],
+        "checks": checks,
+    }
+
+
+def report(result: dict[str, Any]) -> str:
+    m = result["machine"]
+    lines = [
+        f"code {result['code']}, {result['date']}; {m['cpus']} CPUs, 1-min load average"
+        f" {m['loadavg_1min_start']:.2f} at start, {m['loadavg_1min_end']:.2f} at end",
+        f"{result['fleet']['devices']:,} devices ({result['fleet']['pcs']} pc,"
+        f" {result['fleet']['printers']} printer, {result['fleet']['hotspots']} hotspot)",
+        "",
+        "| render (in process) | series | new ms (CPU) | old ms (CPU) | ratio new/old"
+        " | devices re-rendered | identical |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for r in result["renders"]:
+        lines.append(
+            f"| {r['label']} | {r['series']:,} | {r['new_median_ms']:.1f}"
+            f" ({r['new_cpu_median_ms']:.1f}) | {r['old_median_ms']:.1f}"
+            f" ({r['old_cpu_median_ms']:.1f}) | {r['ratio']:.3f}"
+            f" | {statistics.median(r['rendered']):.0f} | {r['identical']} |"
+        )
+    lines += [
+        "",
+        "| GET /metrics over HTTP (Prometheus's Accept) | new ms | old ms | ratio | identical |",
+        "|---|---:|---:|---:|---|",
+    ]
+    for h in result["http"]:
+        new = statistics.median(t["wall_ms"] for t in h["new"])
+        old = statistics.median(t["wall_ms"] for t in h["old"])
+        lines.append(
+            f"| {h['fraction']:.0%} changed | {new:.1f} | {old:.1f} | {h['ratio']:.3f}"
+            f" | {h['identical']} |"
+        )
+    lines += [
+        "",
+        "| ingest while | msg/s | scrapes (median ms) | max gap ms | 99.9th pct gap ms"
+        " | max lag ms | messages > 10 ms late | GCs (longest ms) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i in result["ingest"]:
+        scrapes = f"{i['scrapes']} ({i['scrape_ms_median']:.1f})" if i["scrape_ms_median"] else "0"
+        lines.append(
+            f"| {i['label']} | {i['rate']:,.0f} | {scrapes} | {i['max_gap_ms']:.1f}"
+            f" | {i['p999_gap_ms']:.2f} | {i['max_lag_ms']:.1f} | {i['late_messages']:,}"
+            f" | {i['gc_collections']} ({i['gc_max_ms']:.1f}) |"
+        )
+    headline = result["renders"][0]
+    lines += [
+        "",
+        f"Headline ({headline['label']}): new {headline['new_median_ms']:.1f} ms"
+        f" ({'meets' if headline['new_median_ms'] <= TARGET_MS else 'MISSES'}"
+        f" <= {TARGET_MS:.0f} ms), {headline['ratio']:.3f}x generate_latest"
+        f" ({'meets' if headline['ratio'] <= TARGET_RATIO else 'MISSES'} <= {TARGET_RATIO}x).",
+    ]
+    for check, ok in result["checks"].items():
+        lines.append(f"{'ok  ' if ok else 'FAIL'} {check}")
+    return "\n".join(lines)
+
+
+def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
+    parser.add_argument("--pcs", type=int, default=600)
+    parser.add_argument("--printers", type=int, default=250)
+    parser.add_argument("--hotspots", type=int, default=150)
+    add = parser.add_argument
+    add("--changed", type=float, default=0.1, help="devices with a new reading per scrape (0.1)")
+    add("--reps", type=int, default=20, help="scrapes per side at --changed (20)")
+    add("--worst-reps", type=int, default=8, help="scrapes per side, every device changed (8)")
+    add("--ingest-rate", type=float, default=2000.0, help="health messages/s in the stall test")
+    add("--ingest-seconds", type=float, default=10.0, help="length of each ingest phase (10)")
+    add("--seed", type=int, default=1)
+    add("--json", type=Path, default=None, help="default: bench/results/scrape-<time>.json")
+    add("--no-json", action="store_true", help="write no JSON file")
+    args = parser.parse_args(argv)
+    if not 0 <= args.changed <= 1:
+        parser.error("--changed must be between 0 and 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parse(argv)
+    load = os.getloadavg()[0]
+    code = _code_version()
+    print(f"code {code}; load average {load:.2f}", flush=True)
+    result = summarise(args, run(args), load, code)
+    print()
+    print(report(result))
+    if not args.no_json:
+        path = args.json or (
+            ROOT / "bench" / "results" / f"scrape-{time.strftime('%Y%m%d-%H%M%S')}.json"
+        )
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(result, indent=2) + "\n")
+        print(f"\nresults written to {path}")
+    return 0 if all(result["checks"].values()) else 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

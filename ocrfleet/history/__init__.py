@@ -1,0 +1,1 @@
+"""The daemon's history for reports: daily figures sampled every minute, and their purge."""
