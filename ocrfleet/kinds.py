@@ -160,7 +160,11 @@ class DeviceKind(ABC):
 
     @abstractmethod
     def samples(self, device: DeviceView) -> Iterable[Sample]:
-        """Samples for the kind's metric_specs, from one device's current state."""
+        """Samples for the kind's metric_specs, from one device's current state.
+
+        They must depend on `device` alone (not on the time or other state):
+        /metrics caches them until one of the device's aspects changes.
+        """
 
     def demo_recording(self, device: DeviceInfo, context: SimulationContext) -> str | None:
         """For SNMP kinds in the demo: the device's agent as .snmprec text.
