@@ -35,14 +35,16 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(PLUGINS)
 	$(BIN)/pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $@
 
-# Real peers for the tests, each started by the tests on a free port: Mosquitto
-# and Prometheus Alertmanager (a system service the package may start is not
-# used: the tests run their own instance).
+# Real peers for the tests, each started by the tests on a free port: Mosquitto,
+# Prometheus (and its promtool) and Prometheus Alertmanager (a system service a
+# package may start is not used: the tests run their own instances).
 system-test-deps:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y mosquitto mosquitto-clients)
 	@[ -x /usr/bin/prometheus-alertmanager ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager)
+	@[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
