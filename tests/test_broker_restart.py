@@ -83,7 +83,10 @@ def test_every_session_event_counted_once_across_broker_restart(
                 value(samples, "ocrfleet_sessions_total", site="lib", device=d, kind="pc") or 0
                 for d in devices
             ]
-            return sum(counts) >= total
+            # Ends are applied after their starts: wait for both, or a busy
+            # machine may scrape between a session's start and its end.
+            ended = value(samples, "ocrfleet_session_duration_seconds_count", site="lib", kind="pc")
+            return sum(counts) >= total and (ended or 0) >= total
 
         wait_for(all_counted, timeout=30, what="every session counted")
         time.sleep(1.0)  # any late duplicate would arrive now
