@@ -37,7 +37,9 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml $(PLUGINS)
 
 # Real peers for the tests, each started by the tests on a free port: Mosquitto,
 # Prometheus (and its promtool) and Prometheus Alertmanager (a system service a
-# package may start is not used: the tests run their own instances).
+# package may start is not used: the tests run their own instances); and
+# systemd-analyze, which checks deploy/systemd/ocrfleet.service (minimal images
+# have no systemd).
 system-test-deps:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y mosquitto mosquitto-clients)
@@ -45,6 +47,8 @@ system-test-deps:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager)
 	@[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus)
+	@command -v systemd-analyze >/dev/null 2>&1 || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y systemd)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
