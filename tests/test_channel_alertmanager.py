@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 
 from ocrfleet.config.errors import ConfigError
-from ocrfleet.config.loader import load_config
 from ocrfleet.notify.channels import Channel, DeliveryError
 from ocrfleet.notify.notification import AlertItem, Notification, Status
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.pluginhost.manager import build_plugin_manager
 from ocrfleet_alertmanager.channel import AlertmanagerChannelType
 from ocrfleet_alertmanager.options import AlertmanagerOptions
+from tests.support.channels import load_with_channel
 from tests.support.http_receiver import HttpReceiver
 from tests.support.mosquitto import free_port
 
@@ -181,21 +181,7 @@ def ours(alerts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _load(channel: dict[str, Any]) -> None:
-    catalog = PluginCatalog.from_manager(build_plugin_manager())
-    config = {
-        "municipality": {"name": "Testdorp", "adult_population": 5000},
-        "sites": [
-            {
-                "id": "lib",
-                "name": "Library",
-                "village_core": "Testdorp",
-                "opening_hours": {"mon": ["09:00-17:00"]},
-                "devices": [],
-            }
-        ],
-        "alerting": {"channels": {"am": channel}, "default_channels": ["am"]},
-    }
-    load_config(config, catalog.kinds, catalog.rules, catalog.channel_types)
+    load_with_channel("am", channel)
 
 
 def test_the_alertmanager_type_is_registered_by_its_entry_point() -> None:

@@ -24,13 +24,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from ocrfleet.config.errors import ConfigError
-from ocrfleet.config.loader import load_config
 from ocrfleet.notify.channels import Channel, DeliveryError
 from ocrfleet.notify.notification import AlertItem, Notification, Status
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.pluginhost.manager import build_plugin_manager
 from ocrfleet_email.channel import EmailChannelType
 from ocrfleet_email.options import EmailOptions
+from tests.support.channels import load_with_channel
 from tests.support.mosquitto import free_port
 
 STARTED = 1_714_557_600.0  # 2024-05-01 10:00 UTC, 12:00 in Brussels
@@ -245,21 +245,7 @@ def delivery_error(channel: Channel, note: Notification) -> DeliveryError:
 
 
 def _load(channel: dict[str, Any]) -> None:
-    catalog = PluginCatalog.from_manager(build_plugin_manager())
-    config = {
-        "municipality": {"name": "Testdorp", "adult_population": 5000},
-        "sites": [
-            {
-                "id": "lib",
-                "name": "Library",
-                "village_core": "Testdorp",
-                "opening_hours": {"mon": ["09:00-17:00"]},
-                "devices": [],
-            }
-        ],
-        "alerting": {"channels": {"mail": channel}, "default_channels": ["mail"]},
-    }
-    load_config(config, catalog.kinds, catalog.rules, catalog.channel_types)
+    load_with_channel("mail", channel)
 
 
 GOOD = {"type": "email", "host": "smtp.example", "from": "a@example.org", "to": ["b@example.org"]}

@@ -16,7 +16,6 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from ocrfleet.config.errors import ConfigError
-from ocrfleet.config.loader import load_config
 from ocrfleet.notify.channels import Channel, DeliveryError
 from ocrfleet.notify.notification import AlertItem, Notification, Status
 from ocrfleet.pluginhost.catalog import PluginCatalog
@@ -24,6 +23,7 @@ from ocrfleet.pluginhost.manager import build_plugin_manager
 from ocrfleet_alertmanager.options import AlertmanagerOptions
 from ocrfleet_email.options import EmailOptions
 from ocrfleet_webhook.channel import WebhookChannelType, WebhookOptions
+from tests.support.channels import load_with_channel
 from tests.support.http_receiver import HttpReceiver
 from tests.support.mosquitto import free_port
 
@@ -119,21 +119,7 @@ def test_the_webhook_type_is_registered_by_its_entry_point() -> None:
 
 def _load(channel: dict[str, Any]) -> None:
     """Load a configuration with this channel as `hook`, as the daemon does."""
-    catalog = PluginCatalog.from_manager(build_plugin_manager())
-    config = {
-        "municipality": {"name": "Testdorp", "adult_population": 5000},
-        "sites": [
-            {
-                "id": "lib",
-                "name": "Library",
-                "village_core": "Testdorp",
-                "opening_hours": {"mon": ["09:00-17:00"]},
-                "devices": [],
-            }
-        ],
-        "alerting": {"channels": {"hook": channel}, "default_channels": ["hook"]},
-    }
-    load_config(config, catalog.kinds, catalog.rules, catalog.channel_types)
+    load_with_channel("hook", channel)
 
 
 def test_the_config_loader_accepts_a_webhook_channel() -> None:

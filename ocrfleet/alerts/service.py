@@ -37,6 +37,9 @@ from ocrfleet.store.database import StoreError
 
 log = logging.getLogger(__name__)
 
+# Seconds between reads of the maintenance ledger for the rules.
+LEDGER_REFRESH = 10.0
+
 
 def build_channels(loaded: LoadedConfig) -> dict[str, Channel]:
     """Every configured channel, plus the built-in `log`."""
@@ -77,6 +80,7 @@ class AlertingService:
             record_evidence=self._record_evidence,
         )
         self._ledger_view = LedgerView()
+        self._ledger_read_at: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
 
@@ -96,12 +100,17 @@ class AlertingService:
         return self._ledger_view
 
     def evaluate(self) -> None:
-        """One evaluation of every rule; the scheduler calls this on the event loop."""
+        """One evaluation of every rule (in a worker thread, one at a time)."""
         now = self._clock.now()
-        try:
-            self._ledger_view = self.ledger.view()
-        except StoreError as exc:
-            log.warning("maintenance ledger not readable, using the last view: %s", exc)
+        # Evaluations follow every poll; the ledger changes a few times a
+        # month (`ocrfleet maintenance done` in another process, evidence
+        # logged here), so it is read again only now and then.
+        if self._ledger_read_at is None or now - self._ledger_read_at >= LEDGER_REFRESH:
+            try:
+                self._ledger_view = self.ledger.view()
+                self._ledger_read_at = now
+            except StoreError as exc:
+                log.warning("maintenance ledger not readable, using the last view: %s", exc)
         context = build_context(self._state(), self._loaded, self._kinds, self._ledger_view, now)
         self.engine.evaluate(context)
 
@@ -115,6 +124,7 @@ class AlertingService:
             source=f"evidence:{rule}",
             evidence_id=evidence.evidence_id,
         ):
+            self._ledger_read_at = None  # the next evaluation sees it
             log.info(
                 "maintenance logged from evidence: %s %s: %s",
                 evidence.device,

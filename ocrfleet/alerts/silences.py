@@ -18,7 +18,7 @@ from typing import Any
 
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.store.database import Store, StoreError
+from ocrfleet.store.database import open_connection
 
 log = logging.getLogger(__name__)
 
@@ -91,12 +91,7 @@ class SilenceStore:
 
     def __init__(self, path: Path, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
-        # Store brings the schema up to date (and refuses a newer one).
-        Store(path).close()
-        try:
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: {exc}") from exc
+        self._db = open_connection(path)
 
     def close(self) -> None:
         self._db.close()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ocrfleet.notify.notification import Notification
 from ocrfleet.notify.outbox import insert_notifications
-from ocrfleet.store.database import Store, StoreError
+from ocrfleet.store.database import StoreError, open_connection
 
 
 @dataclass(slots=True)
@@ -49,17 +49,8 @@ class AlertEvent:
 
 class AlertStore:
     def __init__(self, path: Path) -> None:
-        Store(path).close()  # applies the migrations
-        try:
-            # Built on one thread, then used by the event loop's thread only
-            # (the daemon is constructed before its loop runs).
-            self._db = sqlite3.connect(
-                path, isolation_level=None, timeout=10.0, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: {exc}") from exc
+        # Built on one thread, then used by one evaluation at a time.
+        self._db = open_connection(path, any_thread=True)
 
     def load(self) -> dict[str, AlertRecord]:
         rows = self._db.execute(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ocrfleet.notify.outbox import FINISHED_STATES
-from ocrfleet.store.database import Store, StoreError
+from ocrfleet.store.database import StoreError, open_connection
 
 _DAILY_TABLES = ("site_daily", "kind_daily", "device_daily", "site_figure_daily")
 
@@ -34,11 +34,7 @@ def purge_history(path: Path, now: float, retention: float) -> PurgeResult:
     """
     cutoff = now - retention
     cutoff_day = datetime.fromtimestamp(cutoff, UTC).date().isoformat()
-    Store(path).close()  # creates the tables on a store that has none yet
-    try:
-        db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-    except sqlite3.Error as exc:
-        raise StoreError(f"{path}: {exc}") from exc
+    db = open_connection(path)  # creates the tables on a store that has none yet
     try:
         db.execute("BEGIN IMMEDIATE")
         try:

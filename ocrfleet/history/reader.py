@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ocrfleet.store.database import Store, StoreError
+from ocrfleet.store.database import open_connection, store_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,24 +39,15 @@ class HistoryReader:
     """Queries over one store. Days are 'YYYY-MM-DD' strings, ranges are [first, end)."""
 
     def __init__(self, path: Path) -> None:
-        # A store from before the history existed gets its tables here.
-        Store(path).close()
         self.path = path
-        with self._errors():
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+        # A store from before the history existed gets its tables here.
+        self._db = open_connection(path)
 
     def close(self) -> None:
         self._db.close()
 
     def session_starts(self, site: str, start: float, end: float) -> list[float]:
-        with self._errors():
+        with store_errors(self.path):
             rows = self._db.execute(
                 "SELECT started_at FROM sessions WHERE site = ? AND started_at >= ? "
                 "AND started_at < ? ORDER BY started_at",
@@ -69,7 +57,7 @@ class HistoryReader:
 
     def usage_seconds(self, site: str, start: float, end: float, now: float) -> float:
         """Session time inside [start, end); a session still open runs until `now`."""
-        with self._errors():
+        with store_errors(self.path):
             row = self._db.execute(
                 """
                 SELECT sum(max(0, min(coalesce(ended_at, ?), ?) - max(started_at, ?)))
@@ -81,7 +69,7 @@ class HistoryReader:
         return float(row[0] or 0.0)
 
     def site_minutes(self, site: str, first_day: str, end_day: str) -> SiteMinutes:
-        with self._errors():
+        with store_errors(self.path):
             row = self._db.execute(
                 """
                 SELECT count(*), sum(sampled_minutes), sum(open_minutes), sum(seat_minutes),
@@ -97,7 +85,7 @@ class HistoryReader:
         self, site: str, first_day: str, end_day: str
     ) -> dict[str, tuple[float, float]]:
         """Kind -> (device minutes while open, of which up)."""
-        with self._errors():
+        with store_errors(self.path):
             rows = self._db.execute(
                 "SELECT kind, sum(device_minutes), sum(device_minutes_up) FROM kind_daily "
                 "WHERE site = ? AND day >= ? AND day < ? GROUP BY kind ORDER BY kind",
@@ -106,7 +94,7 @@ class HistoryReader:
         return {kind: (float(total), float(up)) for kind, total, up in rows}
 
     def increases(self, site: str, first_day: str, end_day: str) -> dict[str, float]:
-        with self._errors():
+        with store_errors(self.path):
             rows = self._db.execute(
                 "SELECT figure, sum(increase) FROM device_daily "
                 "WHERE site = ? AND day >= ? AND day < ? GROUP BY figure",
@@ -115,7 +103,7 @@ class HistoryReader:
         return {figure: float(total) for figure, total in rows}
 
     def peaks(self, site: str, first_day: str, end_day: str) -> dict[str, float]:
-        with self._errors():
+        with store_errors(self.path):
             rows = self._db.execute(
                 "SELECT figure, max(peak) FROM site_figure_daily "
                 "WHERE site = ? AND day >= ? AND day < ? GROUP BY figure",
@@ -127,7 +115,7 @@ class HistoryReader:
         """Alerts that started firing in [start, end); site None: those of no site."""
         where = "site IS NULL" if site is None else "site = ?"
         parameters: tuple[object, ...] = (start, end) if site is None else (site, start, end)
-        with self._errors():
+        with store_errors(self.path):
             rows = self._db.execute(
                 f"SELECT rule, severity, count(*) FROM alert_events WHERE {where} "
                 "AND status = 'firing' AND at >= ? AND at < ? "
@@ -137,7 +125,7 @@ class HistoryReader:
         return [AlertCount(rule, severity, int(count)) for rule, severity, count in rows]
 
     def maintenance_done(self, site: str, start: float, end: float) -> MaintenanceDone:
-        with self._errors():
+        with store_errors(self.path):
             row = self._db.execute(
                 "SELECT count(*), sum(minutes) FROM maintenance_log "
                 "WHERE site = ? AND done_at >= ? AND done_at < ?",

@@ -8,11 +8,9 @@ availability are about the hours visitors can come.
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,7 +20,7 @@ from ocrfleet.history.figures import DEFAULT_FIGURES, Aggregation, FigureSpec, d
 from ocrfleet.kinds import KindRegistry
 from ocrfleet.schedule import SiteSchedule
 from ocrfleet.state import DeviceView, FleetSnapshot
-from ocrfleet.store.database import Store, StoreError
+from ocrfleet.store.database import open_connection, store_errors
 
 SAMPLE_INTERVAL = 60.0
 # A longer gap between samples means the daemon was stopped or stalled: what
@@ -66,8 +64,6 @@ class HistoryRecorder:
         interval: float = SAMPLE_INTERVAL,
         max_gap: float = MAX_GAP,
     ) -> None:
-        # Store creates the file and applies the migrations.
-        Store(path).close()
         self.path = path
         self._kinds = kinds
         self._figures = tuple(figures)
@@ -75,21 +71,10 @@ class HistoryRecorder:
         self._max_gap = max_gap
         # Jobs may run on any worker thread; the lock keeps them one at a time.
         self._lock = threading.Lock()
-        with self._errors():
-            self._db = sqlite3.connect(
-                path, isolation_level=None, timeout=10.0, check_same_thread=False
-            )
-            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db = open_connection(path, any_thread=True)
         self._previous: float | None = None
         # (site, device, figure) -> the counter's last value seen
         self._counters: dict[tuple[str, str, str], float] = {}
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
 
     def close(self) -> None:
         with self._lock:
@@ -110,7 +95,7 @@ class HistoryRecorder:
                     by_site[view.info.site].append(view)
             sites: dict[tuple[str, str], _SiteMinutes] = {}
             counters: list[_CounterRow] = []
-            with self._errors():
+            with store_errors(self.path):
                 for site, views in by_site.items():
                     schedule = _schedule_of(views)
                     day = local_day(now, schedule)

@@ -6,14 +6,12 @@ cartridge swap); read by reminder rules through a LedgerView.
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ocrfleet.devices import DeviceKey
-from ocrfleet.store.database import Store, StoreError
+from ocrfleet.store.database import open_connection, store_errors
 
 # Task names the core's reminder rules use.
 MONTHLY_TASK = "monthly"
@@ -56,26 +54,10 @@ class MaintenanceLedger:
     """Access to `maintenance_log`; one object per thread that uses it."""
 
     def __init__(self, path: Path) -> None:
-        # Store creates the file and applies the schema migrations; it keeps
-        # its connection to itself, so the ledger opens its own next to it.
-        Store(path).close()
         self.path = path
-        with self._errors():
-            # Built on one thread, then used by the event loop's thread only
-            # (the daemon is constructed before its loop runs).
-            self._db = sqlite3.connect(
-                path, isolation_level=None, timeout=10.0, check_same_thread=False
-            )
-            self._db.execute("PRAGMA synchronous=NORMAL")
-
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        # Callers handle one exception for every store problem (locked,
-        # read-only, corrupt), as they do for Store.
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: {exc}") from exc
+        # Built on one thread, then used by the event loop's thread only
+        # (the daemon is constructed before its loop runs).
+        self._db = open_connection(path, any_thread=True)
 
     def record(
         self,
@@ -90,7 +72,7 @@ class MaintenanceLedger:
         """Add an entry; False if `evidence_id` was already logged (nothing added)."""
         # The UNIQUE constraint on evidence_id makes a replayed piece of
         # evidence (the same swap seen again after a restart) a no-op.
-        with self._errors():
+        with store_errors(self.path):
             cursor = self._db.execute(
                 "INSERT OR IGNORE INTO maintenance_log "
                 "(site, device, task, done_at, minutes, note, source, evidence_id) "
@@ -100,7 +82,7 @@ class MaintenanceLedger:
         return cursor.rowcount == 1
 
     def view(self) -> LedgerView:
-        with self._errors():
+        with store_errors(self.path):
             rows = self._db.execute(
                 "SELECT site, device, task, max(done_at) FROM maintenance_log "
                 "GROUP BY site, device, task"
@@ -124,7 +106,7 @@ class MaintenanceLedger:
             conditions.append("done_at >= ?")
             parameters.append(since)
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
-        with self._errors():
+        with store_errors(self.path):
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM maintenance_log{where} ORDER BY done_at, id", parameters
             ).fetchall()

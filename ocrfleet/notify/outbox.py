@@ -30,7 +30,7 @@ from ocrfleet.config.alerting import OutboxConfig
 from ocrfleet.notify.channels import Channel, DeliveryError
 from ocrfleet.notify.notification import Notification
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.store.database import Store, StoreError
+from ocrfleet.store.database import StoreError, open_connection
 
 log = logging.getLogger(__name__)
 
@@ -127,17 +127,8 @@ class Outbox:
         self._config = config
         self._clock = clock
         self._lock = threading.Lock()
-        # Store brings the schema up to date; this connection may then be used
-        # from the dispatcher's worker threads, hence check_same_thread=False.
-        Store(path).close()
-        try:
-            self._db = sqlite3.connect(
-                path, isolation_level=None, timeout=5.0, check_same_thread=False
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{path}: {exc}") from exc
+        # Used from the dispatcher's worker threads, under the lock.
+        self._db = open_connection(path, any_thread=True, timeout=5.0)
 
     def enqueue(self, notifications: Sequence[Notification]) -> int:
         """Store notifications (each for its own `channel`); returns how many were new."""

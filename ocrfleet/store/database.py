@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
@@ -40,6 +41,36 @@ class SeenRecord:
 class UsageSummary:
     open_session: SessionEvent | None
     sessions_total: int
+
+
+def open_connection(
+    path: Path, *, any_thread: bool = False, timeout: float = 10.0
+) -> sqlite3.Connection:
+    """A connection of its own to the store at `path`, its schema brought up to date first.
+
+    The parts that own tables (alerts, outbox, maintenance ledger, silences,
+    history) each keep one next to Store's; WAL lets them coexist.
+    `any_thread`: the connection is handed between threads, one at a time
+    (the caller's lock, or one user after another).
+    """
+    Store(path).close()
+    with store_errors(path):
+        db = sqlite3.connect(
+            path, isolation_level=None, timeout=timeout, check_same_thread=not any_thread
+        )
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+    return db
+
+
+@contextmanager
+def store_errors(path: Path) -> Iterator[None]:
+    """sqlite3 errors as StoreError naming the file: callers handle one exception
+    for every store problem (locked, read-only, corrupt)."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: {exc}") from exc
 
 
 class Store:
