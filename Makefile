@@ -30,9 +30,9 @@ $(BIN)/python:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv)
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml $(PLUGINS)
+$(VENV)/.installed: $(BIN)/python pyproject.toml agent/pyproject.toml $(PLUGINS)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]' $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/pip install --quiet -e '.[test]' -e agent/ $(foreach p,$(PLUGINS),-e $(dir $(p)))
 	touch $@
 
 # Real peers for the tests, each started by the tests on a free port: Mosquitto,

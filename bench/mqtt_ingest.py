@@ -3,7 +3,7 @@
 One Mosquitto, two subscriber processes, one run:
 
 * daemon: a real ocrfleet App (1,000 pc devices by default); every message goes
-  through MqttSubscriber -> Ingest -> RouteTable -> PcKind/HealthV1 -> FleetState.
+  through MqttSubscriber -> Ingest -> RouteTable -> PcKind/Health -> FleetState.
 * bare: a paho client built like the daemon's, whose on_message only counts.
 
 Both hold persistent sessions (fixed client id, clean_session=False) and the
@@ -48,7 +48,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from ocrfleet.config.loader import load_config
 from ocrfleet.mqtt.routes import RouteTable
-from ocrfleet_pc.payloads import HealthV1
+from ocrfleet_agent.payloads import Health
 
 ROOT = Path(__file__).resolve().parent.parent
 # Run as a script, only bench/ is on sys.path; the broker and App helpers live
@@ -212,7 +212,7 @@ def daemon_contender(conn: Connection, config: dict[str, Any]) -> None:
             missing = 0
             for key in app.state.devices:
                 view = app.state.view(key)
-                if view is not None and isinstance(view.reading, HealthV1):
+                if view is not None and isinstance(view.reading, Health):
                     stamps.add(view.reading.ts)
                 else:
                     missing += 1
@@ -312,13 +312,12 @@ def _recv_exactly(sock: socket.socket, n: int) -> bytes:
 def health_payloads(
     topics: Sequence[bytes], per_device: int, round_index: int, rng: random.Random
 ) -> Iterator[tuple[bytes, bytes]]:
-    """Payloads as the agent sends them (HealthV1.model_dump_json), every device in turn."""
+    """Payloads as the agent sends them (Health.to_json), every device in turn."""
     for seq in range(per_device):
         ts = FIRST_TS + (round_index * per_device + seq) * REPORT_INTERVAL
         for topic in topics:
             busy = rng.random() < 0.4
-            health = HealthV1(
-                v=1,
+            health = Health(
                 ts=ts,
                 cpu_ratio=round(rng.uniform(0.15, 0.7) if busy else rng.uniform(0.01, 0.08), 3),
                 memory_used_ratio=round(
@@ -331,7 +330,7 @@ def health_payloads(
                 frozen=rng.choice((True, False, None)),
                 eid_reader_present=rng.choice((True, False, None)),
             )
-            yield topic, health.model_dump_json().encode()
+            yield topic, health.to_json()
 
 
 def publish(port: int, messages: Iterator[tuple[bytes, bytes]]) -> int:

@@ -58,9 +58,9 @@ from ocrfleet.metrics.snmp import SnmpCollector
 from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import Availability
+from ocrfleet_agent.payloads import Health
 from ocrfleet_hotspot.kind import HotspotKind
 from ocrfleet_hotspot.parse import build_reading
-from ocrfleet_pc.payloads import HealthV1
 from ocrfleet_printer.parse import parse_reading
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,10 +124,9 @@ def fleet_config(pcs: int, printers: int, hotspots: int, store: Path) -> dict[st
     }
 
 
-def health(rng: random.Random, ts: float) -> HealthV1:
+def health(rng: random.Random, ts: float) -> Health:
     busy = rng.random() < 0.4
-    return HealthV1(
-        v=1,
+    return Health(
         ts=ts,
         cpu_ratio=round(rng.uniform(0.15, 0.7) if busy else rng.uniform(0.01, 0.08), 3),
         memory_used_ratio=round(rng.uniform(0.45, 0.85) if busy else rng.uniform(0.25, 0.4), 3),
@@ -402,8 +401,7 @@ class Ingester:
         pcs = [d for d in bench.devices if d.kind == "pc"]
         rng = random.Random(3)
         self._messages = [
-            (f"{root}/{d.site}/{d.id}/health", health(rng, NOW).model_dump_json().encode())
-            for d in pcs
+            (f"{root}/{d.site}/{d.id}/health", health(rng, NOW).to_json()) for d in pcs
         ]
         self._interval = 1.0 / rate
 

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -23,6 +23,7 @@ from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.history.purge import purge_history
 from ocrfleet.history.recorder import SAMPLE_INTERVAL, HistoryRecorder
 from ocrfleet.metrics.daemon import DaemonCollector
+from ocrfleet.metrics.delivery import SessionDeliveryCollector
 from ocrfleet.metrics.exposition import Exposition
 from ocrfleet.metrics.fleetrender import FleetRenderer
 from ocrfleet.metrics.http import MetricsServer
@@ -34,10 +35,12 @@ from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.mqtt.subscriber import MqttSubscriber
 from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.pluginhost.catalog import PluginCatalog
-from ocrfleet.sessions import SessionEvent
+from ocrfleet.sessions import SessionEvent, implausible_times
 from ocrfleet.snmp.poller import SnmpPoller, uses_snmp_v3
 from ocrfleet.state import FleetState
-from ocrfleet.store.database import SessionOutcome, Store, StoreError
+from ocrfleet.store.database import SessionOutcome, Store, StoreError, store_errors
+from ocrfleet.store.health import StoreHealth
+from ocrfleet.store.keeper import StoreKeeper
 from ocrfleet.store.writer import StoreWriter
 
 if TYPE_CHECKING:
@@ -70,15 +73,25 @@ class App:
         self.clock = clock or SystemClock()
         self._background = list(background)
         config = loaded.config
+        # Before anything opens the store: damage is one clear error, not a traceback.
+        self.store_health = StoreHealth(config.store.path)
+        self.store_keeper = StoreKeeper(config.store, self.store_health)
+        self.store_keeper.check_at_start()
         self.state = FleetState(loaded.devices, self._timeouts(loaded.devices))
         self.writer = StoreWriter(
-            config.store.path, self._on_session, max_queue=config.mqtt.queue_size
+            config.store.path,
+            self._on_session,
+            max_queue=config.mqtt.queue_size,
+            health=self.store_health,
+            check_times=self._implausible_times,
+            clock=self.clock.now,
         )
         self.routes = RouteTable(config.mqtt.topic_root, loaded.devices, catalog.kinds)
         self.ingest = Ingest(self.state, self.routes, self.writer, self.clock, self._plugin_of_kind)
         self.subscriber = MqttSubscriber(
             MqttSettings.from_config(config.mqtt, config.mqtt_password()), self.ingest
         )
+        self.writer.on_committed = self.subscriber.acknowledge
         # The fleet's device series are rendered by their own cache-backed
         # renderer (bench/README.md, scrape.py); the rest by prometheus_client.
         self.fleet_metrics = FleetRenderer(
@@ -92,11 +105,16 @@ class App:
                 mqtt_connects=lambda: self.subscriber.connects,
                 store_queue=lambda: self.writer.pending,
                 channels=lambda: self.ingest.routes.channels,
+                store_errors=self.store_health.errors,
+                store_problem=lambda: self.store_health.problem,
             )
         )
         self._snmp: SnmpService | None = None
         self.poller = SnmpPoller(
             self.state, catalog.kinds, self.snmp_service, self.clock, self._plugin_of_kind
+        )
+        self.registry.register(
+            SessionDeliveryCollector(lambda: self.writer.stats, lambda: self.writer.held)
         )
         self.registry.register(SnmpCollector(lambda: self.poller.stats))
         self.registry.register(
@@ -139,15 +157,23 @@ class App:
     def _plugin_of_kind(self, kind: str) -> str:
         return self.catalog.kind_owner.get(kind, "?")
 
+    def _implausible_times(self, event: SessionEvent) -> str | None:
+        sessions = self.loaded.config.sessions
+        return implausible_times(
+            event, self.clock.now(), sessions.max_clock_skew, sessions.max_duration
+        )
+
     def _on_session(self, key: DeviceKey, event: SessionEvent, outcome: SessionOutcome) -> None:
         self.state.record_session(key, event, outcome.is_new_session)
 
     def health(self) -> dict[str, Any]:
         # A broker outage is reported but is not "unhealthy": restarting the
-        # daemon would not bring the broker back.
+        # daemon would not bring the broker back. A store that refuses writes is.
+        store_error = self.store_health.problem
         return {
-            "ok": self.writer.alive,
+            "ok": self.writer.alive and store_error is None,
             "store_writer_alive": self.writer.alive,
+            "store_error": store_error,
             "mqtt_connected": self.subscriber.connected,
             "devices": len(self.state.devices),
             "store_queue": self.writer.pending,
@@ -156,11 +182,13 @@ class App:
     # -- lifecycle ---------------------------------------------------------
 
     def _restore_usage(self) -> None:
-        store = Store(self.loaded.config.store.path)
+        path = self.loaded.config.store.path
+        store = Store(path)
         longest = self.loaded.config.sessions.max_duration
         try:
-            store.close_stale_sessions(self.clock.now() - longest, longest)
-            summary = store.usage_summary()
+            with store_errors(path):
+                store.close_stale_sessions(self.clock.now() - longest, longest)
+                summary = store.usage_summary()
         finally:
             store.close()
         for key in self.state.devices:
@@ -209,6 +237,10 @@ class App:
             return
         log.info("purged history older than store.retention: %s", result)
 
+    def backup_store(self) -> None:
+        """The daily backup of the store, when due; a failure is logged and counted."""
+        self.store_keeper.backup_if_due(self.clock.now())
+
     def expire_heartbeats(self) -> None:
         expired = self.state.expire_heartbeats(self.clock.now())
         for key in expired:
@@ -217,6 +249,8 @@ class App:
             self.alerting.request_evaluation()
 
     async def run(self, stop: asyncio.Event) -> None:
+        # Held until the shutdown: no second daemon, no restore under our feet.
+        self.store_keeper.lock.acquire()
         await asyncio.to_thread(self._restore_usage)
         self.history = await asyncio.to_thread(
             HistoryRecorder, self.loaded.config.store.path, self.catalog.kinds
@@ -235,6 +269,14 @@ class App:
             hours=24,
             id="purge-history",
             next_run_time=datetime.now(UTC),
+        )
+        # Hourly, to notice a day has passed; not at once, start-up is busy.
+        self.scheduler.add_job(
+            self.backup_store,
+            "interval",
+            hours=1,
+            id="backup-store",
+            next_run_time=datetime.now(UTC) + timedelta(minutes=10),
         )
         self.writer.start()
         self.http.start()
@@ -287,6 +329,7 @@ class App:
         await asyncio.to_thread(self.writer.stop)
         await self.alerting.close()
         self.http.stop()
+        self.store_keeper.lock.release()
         log.info("stopped")
 
     def reload(self, loaded: LoadedConfig) -> None:

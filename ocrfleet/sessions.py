@@ -17,10 +17,17 @@ class SessionEventType(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class SessionEvent:
+    """One start or end. `stream`, `seq` and `oldest` come with numbered delivery
+    (interface version 2): the source's journal, the event's number in it, and
+    the lowest number the source still holds."""
+
     type: SessionEventType
     session_id: str
     started_at: float
     ended_at: float | None = None
+    stream: str | None = None
+    seq: int | None = None
+    oldest: int | None = None
 
     @property
     def duration(self) -> float | None:
@@ -41,3 +48,22 @@ SESSION_DURATION_BUCKETS: tuple[float, ...] = (
     14400.0,
     28800.0,
 )
+
+
+def implausible_times(
+    event: SessionEvent, now: float, max_future: float, max_duration: float
+) -> str | None:
+    """Why an event's times cannot be true by the daemon's clock, or None.
+
+    A start dated in 2999 would keep a seat "in use" for good, and an end
+    that started in 1970 would add decades of usage to the report.
+    """
+    latest = event.ended_at if event.ended_at is not None else event.started_at
+    if latest > now + max_future:
+        return f"dated {latest - now:.0f} s in the future (sessions.max_clock_skew)"
+    if event.ended_at is None:
+        if event.started_at < now - max_duration:
+            return f"started {now - event.started_at:.0f} s ago (sessions.max_duration)"
+    elif event.ended_at - event.started_at > max_duration:
+        return f"lasted {event.ended_at - event.started_at:.0f} s (sessions.max_duration)"
+    return None

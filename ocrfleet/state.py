@@ -177,7 +177,12 @@ class FleetState:
         usage = self._usage.get(key, _IDLE)
         total = usage.sessions_total + (1 if new_session else 0)
         if event.type is SessionEventType.START:
-            self._usage[key] = Usage(True, event.session_id, event.started_at, total)
+            current = usage.session_started_at
+            if usage.in_use and current is not None and event.started_at < current:
+                # A start delivered late: the newer session is the one in use.
+                self._usage[key] = Usage(True, usage.session_id, current, total)
+            else:
+                self._usage[key] = Usage(True, event.session_id, event.started_at, total)
             return
         if usage.session_id in (None, event.session_id):
             self._usage[key] = Usage(False, None, None, total)

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from ocrfleet.devices import DeviceKey
-from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.store.database import Store
-from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
-from ocrfleet_pc.agent.probes import AGENT_VERSION, HealthProbe
-from ocrfleet_pc.agent.runner import AgentRunner
-from ocrfleet_pc.agent.sessions import SessionTracker
+from ocrfleet_agent.journal import Journal
+from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
+from ocrfleet_agent.payloads import Health, SessionMessage
+from ocrfleet_agent.probes import AGENT_VERSION, HealthProbe
+from ocrfleet_agent.runner import AgentRunner
+from ocrfleet_agent.sessions import SessionTracker, Usage
+from ocrfleet_agent.sources import LoggedInSource
 from ocrfleet_pc.kind import PcKind
-from ocrfleet_pc.payloads import HealthV1, SessionV1
 from tests.support.daemon import RunningApp, Samples, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.publisher import TestPublisher
@@ -25,65 +26,86 @@ from tests.support.retained import read_retained
 
 LABELS = {"site": "lib", "device": "pc-01", "kind": "pc"}
 AVAILABILITY = "ocrfleet/lib/pc-01/availability"
+IN_USE = Usage(True)
+FREE = Usage(False)
 
 
 # -- SessionTracker -------------------------------------------------------------
 
 
-def test_tracker_turns_counts_into_start_and_end() -> None:
-    tracker = SessionTracker()
-    assert tracker.update(0, 10.0) is None
-    started = tracker.update(1, 20.0)
+def test_tracker_turns_usage_into_start_and_end(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "journal.json")
+    tracker = SessionTracker(journal)
+    assert tracker.update(FREE, 10.0) is None
+    started = tracker.update(IN_USE, 20.0)
     assert started is not None
-    assert started.event == "start"
-    assert started.started_at == 20.0
-    assert started.ended_at is None
-    assert tracker.open_session == started
-    assert tracker.update(2, 30.0) is None, "a second login is not a second session"
-    assert tracker.update(1, 35.0) is None
-    ended = tracker.update(0, 40.0)
+    assert (started.event, started.started_at, started.ended_at) == ("start", 20.0, None)
+    assert (started.stream, started.seq) == (journal.stream, 1)
+    assert journal.open_session == started
+    assert tracker.update(IN_USE, 30.0) is None, "still in use is not a second session"
+    ended = tracker.update(FREE, 40.0)
     assert ended is not None
     assert ended.event == "end"
     assert ended.session_id == started.session_id
-    assert ended.started_at == 20.0
-    assert ended.ended_at == 40.0
-    assert tracker.open_session is None
-    assert tracker.update(0, 50.0) is None
-    again = tracker.update(3, 60.0)
+    assert (ended.started_at, ended.ended_at, ended.seq) == (20.0, 40.0, 2)
+    assert journal.open_session is None
+    assert tracker.update(FREE, 50.0) is None
+    again = tracker.update(IN_USE, 60.0)
     assert again is not None
     assert again.event == "start"
     assert again.session_id != started.session_id
+    assert again.seq == 3
+    assert [m.seq for m in journal.pending()] == [1, 2, 3], "all held until acknowledged"
 
 
-def test_tracker_end_never_before_start() -> None:
-    tracker = SessionTracker()
-    started = tracker.update(1, 100.0)
+def test_logged_in_source_counts_sessions() -> None:
+    counts = [0]
+    source = LoggedInSource(count=lambda: counts[0])
+    assert source.read(1.0) == FREE
+    counts[0] = 2
+    assert source.read(2.0) == IN_USE
+
+
+def test_tracker_dates_a_change_when_the_source_knows_it(tmp_path: Path) -> None:
+    tracker = SessionTracker(Journal(tmp_path / "journal.json"))
+    started = tracker.update(Usage(True, since=90.0), 100.0)
+    assert started is not None and started.started_at == 90.0
+    ended = tracker.update(Usage(False, since=150.0), 200.0)
+    assert ended is not None and ended.ended_at == 150.0, "ended at the last input"
+    # A `since` in the future (a clock step) is not believed.
+    later = tracker.update(Usage(True, since=500.0), 300.0)
+    assert later is not None and later.started_at == 300.0
+
+
+def test_tracker_end_never_before_start(tmp_path: Path) -> None:
+    tracker = SessionTracker(Journal(tmp_path / "journal.json"))
+    started = tracker.update(IN_USE, 100.0)
     assert started is not None
-    ended = tracker.update(0, 90.0)  # the clock was set back meanwhile
+    ended = tracker.update(FREE, 90.0)  # the clock was set back meanwhile
     assert ended is not None
     assert ended.ended_at == 100.0
     # The daemon accepts it.
-    PcKind().parse_mqtt("session", ended.model_dump_json().encode())
+    event = PcKind().parse_mqtt("session", ended.to_json())
+    assert getattr(event, "ended_at", None) == 100.0
 
 
-def test_tracker_state_file_survives_agent_restart(tmp_path: Path) -> None:
-    state = tmp_path / "session.json"
-    first = SessionTracker(state)
-    started = first.update(1, 100.0)
+def test_open_session_survives_agent_restart(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+    first = SessionTracker(Journal(path))
+    started = first.update(IN_USE, 100.0)
     assert started is not None
-    assert state.exists()
     del first  # the agent restarts mid-session
 
-    second = SessionTracker(state)
-    assert second.open_session == started
-    assert second.update(1, 150.0) is None, "the open session is not started again"
-    ended = second.update(0, 200.0)
+    journal = Journal(path)
+    assert journal.open_session == started
+    second = SessionTracker(journal)
+    assert second.update(IN_USE, 150.0) is None, "the open session is not started again"
+    ended = second.update(FREE, 200.0)
     assert ended is not None
     assert ended.session_id == started.session_id
-    assert ended.started_at == 100.0
-    assert ended.ended_at == 200.0
-    assert not state.exists(), "a closed session leaves no state behind"
-    assert SessionTracker(state).open_session is None
+    assert (ended.started_at, ended.ended_at) == (100.0, 200.0)
+    assert (ended.stream, ended.seq) == (started.stream, 2)
+    assert Journal(path).open_session is None, "a closed session is closed for good"
 
 
 @pytest.mark.parametrize(
@@ -91,34 +113,42 @@ def test_tracker_state_file_survives_agent_restart(tmp_path: Path) -> None:
     [b"", b"not json", b'{"v": 2, "event": "start"}', b"\xff\xfe\x00", b"[1, 2, 3]"],
     ids=["empty", "text", "wrong-schema", "binary", "list"],
 )
-def test_tracker_ignores_unreadable_state_file(tmp_path: Path, content: bytes) -> None:
-    state = tmp_path / "session.json"
-    state.write_bytes(content)
-    tracker = SessionTracker(state)
-    assert tracker.open_session is None
-    started = tracker.update(1, 100.0)
+def test_tracker_copes_with_an_unreadable_journal(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "journal.json"
+    path.write_bytes(content)
+    journal = Journal(path)
+    assert journal.open_session is None
+    started = SessionTracker(journal).update(IN_USE, 100.0)
     assert started is not None
-    assert SessionTracker(state).open_session == started, "the broken file was replaced"
+    assert Journal(path).open_session == started, "the broken file was replaced"
+    aside = [p for p in tmp_path.iterdir() if p.name.startswith("journal.json.corrupt-")]
+    assert len(aside) == 1
+    assert aside[0].read_bytes() == content
 
 
-def test_tracker_state_file_is_a_directory(tmp_path: Path) -> None:
-    state = tmp_path / "session.json"
-    state.mkdir()
-    tracker = SessionTracker(state)
-    assert tracker.open_session is None
+def test_tracker_journal_path_is_a_directory(tmp_path: Path) -> None:
+    path = tmp_path / "journal.json"
+    path.mkdir()
+    journal = Journal(path)
+    tracker = SessionTracker(journal)
+    assert journal.open_session is None
     # Saving fails, but tracking goes on.
-    started = tracker.update(1, 100.0)
+    started = tracker.update(IN_USE, 100.0)
     assert started is not None
-    ended = tracker.update(0, 110.0)
+    ended = tracker.update(FREE, 110.0)
     assert ended is not None
     assert ended.session_id == started.session_id
+    assert not journal.durable
+    assert journal.pending() == [started, ended]
 
 
-def test_tracker_state_file_in_missing_directory(tmp_path: Path) -> None:
-    tracker = SessionTracker(tmp_path / "absent" / "session.json")
-    started = tracker.update(1, 100.0)
+def test_tracker_journal_in_missing_directory(tmp_path: Path) -> None:
+    path = tmp_path / "absent" / "journal.json"
+    tracker = SessionTracker(Journal(path))
+    started = tracker.update(IN_USE, 100.0)
     assert started is not None
-    assert tracker.update(0, 110.0) is not None
+    assert tracker.update(FREE, 110.0) is not None
+    assert [m.seq for m in Journal(path).pending()] == [1, 2]
 
 
 # -- HealthProbe ----------------------------------------------------------------
@@ -128,7 +158,7 @@ def test_health_probe_reads_this_machine() -> None:
     probe = HealthProbe()
     for _ in range(2):
         health = probe.read()
-        assert isinstance(health, HealthV1)
+        assert isinstance(health, Health)
         assert health.v == 1
         assert 0.0 <= health.cpu_ratio <= 1.0
         assert 0.0 < health.memory_used_ratio <= 1.0
@@ -140,7 +170,7 @@ def test_health_probe_reads_this_machine() -> None:
         assert health.eid_reader_present is None or isinstance(health.eid_reader_present, bool)
         assert health.ts > 1_600_000_000
         # What the agent sends is what the daemon accepts (strict types).
-        assert PcKind().parse_mqtt("health", health.model_dump_json().encode()) == health
+        assert PcKind().parse_mqtt("health", health.to_json()) == health
 
 
 def test_health_probe_missing_disk_reports_zero(tmp_path: Path) -> None:
@@ -151,8 +181,8 @@ def test_health_probe_missing_disk_reports_zero(tmp_path: Path) -> None:
 # -- the agent against a real broker and daemon ---------------------------------
 
 
-def agent_settings(port: int, client_id: str = "ocrfleet-agent-lib-pc-01") -> MqttSettings:
-    return MqttSettings(
+def agent_settings(port: int, client_id: str = "ocrfleet-agent-lib-pc-01") -> BrokerSettings:
+    return BrokerSettings(
         host="127.0.0.1",
         port=port,
         client_id=client_id,
@@ -162,34 +192,37 @@ def agent_settings(port: int, client_id: str = "ocrfleet-agent-lib-pc-01") -> Mq
     )
 
 
+def connection(port: int) -> AgentConnection:
+    return AgentConnection(agent_settings(port), AgentIdentity("ocrfleet", "lib", "pc-01"))
+
+
 @pytest.fixture
 def agent(broker: Mosquitto) -> Iterator[AgentConnection]:
-    connection = AgentConnection(
-        agent_settings(broker.port), AgentIdentity("ocrfleet", "lib", "pc-01")
-    )
+    conn = connection(broker.port)
     try:
-        yield connection
+        yield conn
     finally:
-        connection.stop(announce_offline=False, timeout=1.0)
+        conn.stop(announce_offline=False, timeout=1.0)
 
 
 def up(samples: Samples) -> float | None:
     return value(samples, "ocrfleet_device_up", **LABELS)
 
 
-def session(event: str, session_id: str, started: float, ended: float | None = None) -> SessionV1:
-    return SessionV1(
+def session(
+    event: str, session_id: str, started: float, ended: float | None = None
+) -> SessionMessage:
+    return SessionMessage(
         v=1,
-        event=event,  # type: ignore[arg-type]
+        event="start" if event == "start" else "end",
         session_id=session_id,
         started_at=started,
         ended_at=ended,
     )
 
 
-def make_health(cpu: float) -> HealthV1:
-    return HealthV1(
-        v=1,
+def make_health(cpu: float) -> Health:
+    return Health(
         ts=1_800_000_000.0,
         cpu_ratio=cpu,
         memory_used_ratio=0.5,
@@ -234,7 +267,7 @@ def test_agent_online_health_and_offline(
 
 
 def test_agent_sessions_counted(broker: Mosquitto, agent: AgentConnection, tmp_path: Path) -> None:
-    t0 = time.time() - 3600  # recent: the daemon closes sessions open implausibly long
+    t0 = time.time() - 3600  # recent: the daemon refuses sessions implausibly old
     with RunningApp(site_config(broker.port, tmp_path / "s.sqlite")) as daemon:
         agent.start()
         assert agent.wait_connected(10)
@@ -249,9 +282,20 @@ def test_agent_sessions_counted(broker: Mosquitto, agent: AgentConnection, tmp_p
         wait_for(lambda: agent.unacknowledged() == 0, what="broker acknowledged both")
 
 
+def test_numbered_events_are_not_queued_while_disconnected(
+    broker: Mosquitto, agent: AgentConnection, tmp_path: Path
+) -> None:
+    journal = Journal(tmp_path / "journal.json")
+    message = journal.record("start", "abc", time.time())
+    assert not agent.connected
+    assert not agent.publish_session(message), "the journal sends it after connecting"
+    assert agent.unacknowledged() == 0
+
+
 def test_agent_survives_broker_outage(
     broker: Mosquitto, agent: AgentConnection, tmp_path: Path
 ) -> None:
+    """Version 1 events sent while the broker is away are queued by paho."""
     t0 = time.time() - 3600
     store = tmp_path / "s.sqlite"
     config = site_config(broker.port, store, reconnect_min_delay=1, reconnect_max_delay=2)
@@ -314,17 +358,20 @@ def test_agent_survives_broker_outage(
 
 def test_agent_runner_publishes_health_and_sessions(broker: Mosquitto, tmp_path: Path) -> None:
     counts = [0]
+    journal_path = tmp_path / "journal.json"
+    journal = Journal(journal_path)
     runner = AgentRunner(
-        AgentConnection(agent_settings(broker.port), AgentIdentity("ocrfleet", "lib", "pc-01")),
-        SessionTracker(tmp_path / "agent-state.json"),
-        HealthProbe(),
+        connection(broker.port),
+        journal,
+        LoggedInSource(count=lambda: counts[0]),
+        HealthProbe().read,
         interval=0.2,
         session_check_interval=0.05,
-        count_sessions=lambda: counts[0],
     )
     stop = threading.Event()
     thread = threading.Thread(target=runner.run, args=(stop,), daemon=True)
-    with RunningApp(site_config(broker.port, tmp_path / "s.sqlite")) as daemon:
+    store = tmp_path / "s.sqlite"
+    with RunningApp(site_config(broker.port, store)) as daemon:
         thread.start()
         try:
             wait_for(lambda: up(daemon.scrape()) == 1.0, what="runner's agent online")
@@ -349,9 +396,19 @@ def test_agent_runner_publishes_health_and_sessions(broker: Mosquitto, tmp_path:
             counts[0] = 0
             wait_for(lambda: value(daemon.scrape(), "ocrfleet_pc_in_use", **LABELS) == 0.0)
             assert value(daemon.scrape(), "ocrfleet_sessions_total", **LABELS) == 2.0
+            wait_for(lambda: journal.pending() == [], what="the daemon acknowledged all four")
         finally:
             stop.set()
+            runner.wake()
             thread.join(10)
         assert not thread.is_alive(), "runner did not stop"
         wait_for(lambda: up(daemon.scrape()) == 0.0, what="runner's stop says offline")
-    assert not (tmp_path / "agent-state.json").exists(), "no session left open"
+    reloaded = Journal(journal_path)
+    assert reloaded.open_session is None, "no session left open"
+    assert reloaded.pending() == []
+    db = Store(store)
+    try:
+        assert db.session_count() == 2
+        assert db.stream_position(DeviceKey("lib", "pc-01"), journal.stream) == 4
+    finally:
+        db.close()

@@ -6,10 +6,9 @@ import threading
 import time
 from pathlib import Path
 
-from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.store.database import Store
-from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
-from ocrfleet_pc.payloads import SessionV1
+from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
+from ocrfleet_agent.payloads import SessionMessage
 from tests.support.daemon import RunningApp, scrape, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
 
@@ -18,7 +17,7 @@ SESSIONS_PER_AGENT = 60
 
 
 def _agent(port: int, device: str) -> AgentConnection:
-    settings = MqttSettings(
+    settings = BrokerSettings(
         host="127.0.0.1",
         port=port,
         client_id=f"agent-{device}",
@@ -33,9 +32,13 @@ def _play_sessions(agent: AgentConnection, device: str) -> None:
     for n in range(SESSIONS_PER_AGENT):
         sid = f"{device}-{n}"
         started = 1_800_000_000.0 + n * 100
-        agent.publish_session(SessionV1(v=1, event="start", session_id=sid, started_at=started))
         agent.publish_session(
-            SessionV1(v=1, event="end", session_id=sid, started_at=started, ended_at=started + 60)
+            SessionMessage(v=1, event="start", session_id=sid, started_at=started)
+        )
+        agent.publish_session(
+            SessionMessage(
+                v=1, event="end", session_id=sid, started_at=started, ended_at=started + 60
+            )
         )
         time.sleep(0.02)
 

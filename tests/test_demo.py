@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import psutil
 import pytest
 
 from ocrfleet.config.loader import load_config
@@ -47,8 +48,11 @@ HOTSPOTS = {(site, "wifi-01") for site in DEMO_SITES}
 
 
 @contextlib.contextmanager
-def running_demo(tmp_path: Path, *args: str) -> Iterator[str]:
-    """`ocrfleet run` in demo mode; yields its metrics URL, then checks it stopped cleanly."""
+def running_demo(
+    tmp_path: Path, *args: str, stop_signal: signal.Signals = signal.SIGINT
+) -> Iterator[str]:
+    """`ocrfleet run` in demo mode; yields its metrics URL, then checks it stopped cleanly
+    and left no process of its own behind."""
     port = free_port()
     demo = subprocess.Popen(
         [
@@ -68,8 +72,12 @@ def running_demo(tmp_path: Path, *args: str) -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}/metrics"
 
+    children: list[psutil.Process] = []
+
     def stop() -> tuple[int, str]:
-        demo.send_signal(signal.SIGINT)
+        with contextlib.suppress(psutil.Error):
+            children.extend(psutil.Process(demo.pid).children(recursive=True))
+        demo.send_signal(stop_signal)
         try:
             code = demo.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -84,11 +92,31 @@ def running_demo(tmp_path: Path, *args: str) -> Iterator[str]:
         raise
     code, output = stop()
     assert code == 0, output
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert not alive, f"left running: {[p.pid for p in alive]}"
     assert url in output
     assert "Traceback" not in output
     # ocrfleet's own errors only: amqtt logs one for the start-up probe of its port.
     assert not re.search(r"ERROR\s+ocrfleet", output), output
     assert "SET failed" not in output, output
+
+
+@pytest.mark.parametrize("stop_signal", [signal.SIGHUP, signal.SIGTERM])
+def test_demo_cleans_up_after_hangup_and_terminate(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    with running_demo(tmp_path, "--demo-broker", "mosquitto", stop_signal=stop_signal) as url:
+        wait_for(lambda: _answers(url), timeout=30, what="the demo's metrics")
+    leftovers = [p for p in tmp_path.rglob("*") if "mosquitto" in p.name or "snmpsim" in p.name]
+    assert not leftovers, leftovers
+
+
+def _answers(url: str) -> bool:
+    try:
+        scrape(url)
+    except OSError:
+        return False
+    return True
 
 
 def _devices(samples: Samples, name: str) -> set[tuple[str, str]]:

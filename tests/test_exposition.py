@@ -34,9 +34,9 @@ from ocrfleet.metrics.fleetrender import FleetRenderer
 from ocrfleet.metrics.http import MetricsServer
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import Availability, DeviceView, FleetState
+from ocrfleet_agent.payloads import Health
 from ocrfleet_hotspot.kind import HotspotKind
 from ocrfleet_hotspot.parse import build_reading
-from ocrfleet_pc.payloads import HealthV1
 from ocrfleet_printer.parse import parse_reading
 from tests.support.daemon import catalog
 from tests.support.snmprec import read_snmprec
@@ -130,9 +130,8 @@ def _loaded(kinds: Any = None) -> LoadedConfig:
     )
 
 
-def _health(i: int, at: float) -> HealthV1:
-    return HealthV1(
-        v=1,
+def _health(i: int, at: float) -> Health:
+    return Health(
         ts=at,
         cpu_ratio=0.01 * i,
         memory_used_ratio=0.3 + 0.05 * i,

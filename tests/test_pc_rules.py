@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,8 +15,8 @@ from ocrfleet.devicestate import device_status
 from ocrfleet.maintenance.ledger import LedgerView
 from ocrfleet.schedule import SiteSchedule
 from ocrfleet.state import Availability, FleetState
+from ocrfleet_agent.payloads import Health
 from ocrfleet_pc import plugin
-from ocrfleet_pc.payloads import HealthV1
 from ocrfleet_pc.rules import PcNotFrozenRule
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -45,20 +46,22 @@ def _state() -> FleetState:
     )
 
 
-def _health(frozen: bool | None, **extra: Any) -> HealthV1:
-    return HealthV1.model_validate(
-        {
-            "v": 1,
-            "ts": OPEN,
-            "cpu_ratio": 0.1,
-            "memory_used_ratio": 0.4,
-            "disk_free_bytes": 10**10,
-            "uptime_seconds": 600.0,
-            "os": "Windows 11",
-            "agent_version": "1.0",
-            "frozen": frozen,
-            **extra,
-        }
+def _health(frozen: bool | None, **extra: Any) -> Health:
+    return Health.parse(
+        json.dumps(
+            {
+                "v": 1,
+                "ts": OPEN,
+                "cpu_ratio": 0.1,
+                "memory_used_ratio": 0.4,
+                "disk_free_bytes": 10**10,
+                "uptime_seconds": 600.0,
+                "os": "Windows 11",
+                "agent_version": "1.0",
+                "frozen": frozen,
+                **extra,
+            }
+        )
     )
 
 

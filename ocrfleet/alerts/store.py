@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ocrfleet.notify.notification import Notification
 from ocrfleet.notify.outbox import insert_notifications
-from ocrfleet.store.database import StoreError, open_connection
+from ocrfleet.store.database import StoreError, open_connection, store_errors
 
 
 @dataclass(slots=True)
@@ -50,13 +50,15 @@ class AlertEvent:
 class AlertStore:
     def __init__(self, path: Path) -> None:
         # Built on one thread, then used by one evaluation at a time.
+        self._path = path
         self._db = open_connection(path, any_thread=True)
 
     def load(self) -> dict[str, AlertRecord]:
-        rows = self._db.execute(
-            "SELECT key, rule, labels, severity, summary, description, state, active_since,"
-            " firing_since, last_active, last_notified FROM alerts"
-        ).fetchall()
+        with store_errors(self._path):
+            rows = self._db.execute(
+                "SELECT key, rule, labels, severity, summary, description, state, active_since,"
+                " firing_since, last_active, last_notified FROM alerts"
+            ).fetchall()
         return {
             row[0]: AlertRecord(
                 row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6], *row[7:]

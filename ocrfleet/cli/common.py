@@ -14,7 +14,17 @@ from ocrfleet.pluginhost.manager import build_plugin_manager
 
 # Subcommands of the core; a plugin may not take these names.
 BUILTIN_COMMANDS = frozenset(
-    {"run", "check-config", "plugins", "probe", "maintenance", "silence", "norms", "report"}
+    {
+        "run",
+        "check-config",
+        "plugins",
+        "probe",
+        "maintenance",
+        "silence",
+        "norms",
+        "report",
+        "store",
+    }
 )
 
 

@@ -16,6 +16,7 @@ from ocrfleet.cli import (
     report_cmd,
     run_cmd,
     silence_cmd,
+    store_cmd,
 )
 from ocrfleet.cli.common import load_catalog
 from ocrfleet.logs import setup_logging
@@ -49,6 +50,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
         silence_cmd,
         norms_cmd,
         report_cmd,
+        store_cmd,
     ):
         sp = sub.add_parser(
             module.NAME, help=module.HELP, description=module.HELP, parents=[common]

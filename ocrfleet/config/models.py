@@ -95,7 +95,9 @@ class MqttConfig(_Strict):
     tls: TlsConfig | None = None
     keepalive: int = Field(default=30, ge=5, le=3600)
     reconnect_min_delay: float = Field(default=1.0, gt=0)
-    reconnect_max_delay: float = Field(default=60.0, gt=0)
+    # Short, and shorter than the agents' (2-30 s): after a broker restart the
+    # daemon must be subscribed again before the agents send.
+    reconnect_max_delay: float = Field(default=2.0, gt=0)
     queue_size: int = Field(default=10_000, ge=10)
 
     @model_validator(mode="after")
@@ -118,6 +120,15 @@ class StoreConfig(_Strict):
     # History (sessions, daily figures, alert events, delivered notifications)
     # older than this is deleted; reports cannot reach further back.
     retention: Duration = Field(default=400 * 86400.0, gt=0)
+    # Daily online backups go here; None: a `backups` directory beside `path`.
+    backup_dir: Path | None = None
+    # Backups kept, newest first; 0 turns the daily backup off.
+    backups_kept: int = Field(default=7, ge=0)
+
+    @property
+    def backups(self) -> Path:
+        """The directory that holds the store's backups."""
+        return self.backup_dir if self.backup_dir is not None else self.path.parent / "backups"
 
 
 class SnmpConfig(_Strict):
@@ -129,6 +140,10 @@ class SessionsConfig(_Strict):
     # No visitor session on a public PC lasts a whole day; one open longer
     # lost its end event (a crash, restore software wiping the agent's state).
     max_duration: float = Field(default=12 * 3600.0, gt=0)
+    # How far in the future (by the daemon's clock) a session time may lie
+    # before the event is refused as `implausible_time`: PC clocks drift, and
+    # a PC without NTP may run minutes ahead.
+    max_clock_skew: float = Field(default=300.0, ge=0)
 
 
 class LoggingConfig(_Strict):

@@ -106,7 +106,9 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        # The demo has no file to reload: SIGHUP (a closed terminal) ends it
+        # like the others, so its broker, SNMP agents and temp dirs go too.
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, stop.set)
         async with embedded_broker(kind=args.demo_broker) as mqtt_port:
             data = demo_config(

@@ -1,15 +1,16 @@
-"""The daemon's own health: MQTT link, message counters, store queue, build."""
+"""The daemon's own health: MQTT link, message counters, store queue and errors, build."""
 
 from __future__ import annotations
 
 import platform
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from ocrfleet import __version__
 from ocrfleet.mqtt.ingest import IngestStats
+from ocrfleet.store.health import StoreOperation
 
 # Listed up front so every reason exists as a series from the start, which
 # lets rate() and alert rules see the first rejection.
@@ -33,12 +34,16 @@ class DaemonCollector(Collector):
         mqtt_connects: Callable[[], int],
         store_queue: Callable[[], int],
         channels: Callable[[], Iterable[str]],
+        store_errors: Callable[[], Mapping[StoreOperation, int]] = dict,
+        store_problem: Callable[[], str | None] = lambda: None,
     ) -> None:
         self._stats = stats
         self._connected = mqtt_connected
         self._connects = mqtt_connects
         self._store_queue = store_queue
         self._channels = channels
+        self._store_errors = store_errors
+        self._store_problem = store_problem
 
     def describe(self) -> Iterable[Metric]:
         return []
@@ -85,3 +90,18 @@ class DaemonCollector(Collector):
             "Writes waiting for the SQLite store.",
             value=float(self._store_queue()),
         )
+        yield GaugeMetricFamily(
+            "ocrfleet_store_healthy",
+            "1 while the SQLite store takes writes and shows no damage, else 0.",
+            value=0.0 if self._store_problem() else 1.0,
+        )
+        errors = CounterMetricFamily(
+            "ocrfleet_store_errors",
+            "Failed store operations, by operation.",
+            labels=("operation",),
+        )
+        failed = self._store_errors()
+        # Every operation from the start, as for the reject reasons.
+        for operation in StoreOperation:
+            errors.add_metric([operation.value], float(failed.get(operation, 0)))
+        yield errors

@@ -7,8 +7,11 @@ ingest itself at fleet-wide rates.
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -16,8 +19,14 @@ import paho.mqtt.client as paho
 from ocrfleet.mqtt.connection import MqttConnection
 from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.settings import MqttSettings
+from ocrfleet.store.sequencer import StreamKey
 
 log = logging.getLogger(__name__)
+
+ACK = "ack"
+# A flood of re-sent duplicates re-announces an unchanged position at most
+# this often per stream; a position that moved is announced at once.
+_REPEAT_ACK_AFTER = 5.0
 
 
 class MqttSubscriber(MqttConnection):
@@ -27,6 +36,8 @@ class MqttSubscriber(MqttConnection):
         self._ingest = ingest
         self.connects = 0
         self._subscribed: set[str] = set()
+        self._announced: dict[StreamKey, tuple[int, float]] = {}
+        self._announce_lock = threading.Lock()
         self._client.on_message = self._on_message
 
     def stop(self) -> None:
@@ -43,6 +54,26 @@ class MqttSubscriber(MqttConnection):
             self._settings.port,
             len(subscriptions),
         )
+
+    def acknowledge(self, positions: Mapping[StreamKey, int]) -> None:
+        """Tell each agent how far its stream is committed (interface version 2).
+
+        Retained, so an agent that connects later still learns it. Called on
+        the store writer's thread, after the commit.
+        """
+        root = self._ingest.routes.root
+        now = time.monotonic()
+        with self._announce_lock:
+            for stream_key, seq in positions.items():
+                last = self._announced.get(stream_key)
+                if last is not None and last[0] == seq and now - last[1] < _REPEAT_ACK_AFTER:
+                    continue
+                self._announced[stream_key] = (seq, now)
+                key, stream = stream_key
+                payload = json.dumps({"v": 2, "stream": stream, "seq": seq})
+                self._client.publish(
+                    f"{root}/{key.site}/{key.device}/{ACK}", payload, qos=1, retain=True
+                )
 
     def resubscribe(self) -> None:
         """Subscribe to the current routes' topics (after a configuration reload)."""

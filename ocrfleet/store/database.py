@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ocrfleet.devices import DeviceKey
 from ocrfleet.sessions import SessionEvent, SessionEventType
+from ocrfleet.store.health import damaged_message, is_corruption
 from ocrfleet.store.migrations import MIGRATIONS
 
 
@@ -70,7 +71,13 @@ def store_errors(path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: {exc}") from exc
+        raise StoreError(_message(path, exc)) from exc
+
+
+def _message(path: Path, exc: sqlite3.Error | OSError) -> str:
+    if is_corruption(exc):
+        return damaged_message(path, str(exc))
+    return f"{path}: {exc}"
 
 
 class Store:
@@ -86,7 +93,7 @@ class Store:
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
         except (sqlite3.Error, OSError) as exc:
-            raise StoreError(f"{path}: {exc}") from exc
+            raise StoreError(_message(path, exc)) from exc
 
     def _migrate(self) -> None:
         current = self.schema_version()
@@ -132,9 +139,12 @@ class Store:
     # -- sessions ----------------------------------------------------------
 
     def record_session_events(
-        self, events: Iterable[tuple[DeviceKey, SessionEvent]]
+        self,
+        events: Iterable[tuple[DeviceKey, SessionEvent]],
+        positions: Mapping[tuple[DeviceKey, str], int] | None = None,
+        now: float = 0.0,
     ) -> list[SessionOutcome]:
-        """Store session events in one transaction.
+        """Store session events, and where their streams now stand, in one transaction.
 
         Returns, per event, what it changed: a redelivered event (same device,
         session id and type) changes nothing and is DUPLICATE, which is what
@@ -144,7 +154,22 @@ class Store:
         with self._transaction():
             for key, event in events:
                 accepted.append(self._record_session_event(key, event))
+            if positions:
+                self._db.executemany(
+                    "INSERT INTO session_streams (site, device, stream, position, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (site, device, stream) DO UPDATE SET "
+                    "position = max(position, excluded.position), updated_at = excluded.updated_at",
+                    [(k.site, k.device, stream, n, now) for (k, stream), n in positions.items()],
+                )
         return accepted
+
+    def stream_position(self, key: DeviceKey, stream: str) -> int:
+        """The highest event number committed for a device's stream; 0 if none."""
+        row = self._db.execute(
+            "SELECT position FROM session_streams WHERE site = ? AND device = ? AND stream = ?",
+            (key.site, key.device, stream),
+        ).fetchone()
+        return int(row[0]) if row else 0
 
     def _record_session_event(self, key: DeviceKey, event: SessionEvent) -> SessionOutcome:
         if event.type is SessionEventType.START:
@@ -156,16 +181,21 @@ class Store:
             if cur.rowcount != 1:
                 return SessionOutcome.DUPLICATE
             # One visitor at a time: an older session still open lost its end
-            # (e.g. restore software wiped the agent's state at reboot).
+            # (e.g. restore software wiped the agent's state at reboot). Only
+            # older ones: a start delivered late must not close a newer session.
             self._db.execute(
                 "UPDATE sessions SET ended_at = max(started_at, ?), closed_by = 'superseded' "
-                "WHERE site = ? AND device = ? AND session_id != ? AND ended_at IS NULL",
-                (event.started_at, key.site, key.device, event.session_id),
+                "WHERE site = ? AND device = ? AND session_id != ? AND ended_at IS NULL "
+                "AND started_at <= ?",
+                (event.started_at, key.site, key.device, event.session_id, event.started_at),
             )
             return SessionOutcome.STARTED
+        # A session closed as superseded may still get its real end: a version
+        # 1 end delivered after the next session's start.
         cur = self._db.execute(
             "UPDATE sessions SET ended_at = ?, closed_by = 'agent' "
-            "WHERE site = ? AND device = ? AND session_id = ? AND ended_at IS NULL",
+            "WHERE site = ? AND device = ? AND session_id = ? "
+            "AND (ended_at IS NULL OR closed_by = 'superseded')",
             (event.ended_at, key.site, key.device, event.session_id),
         )
         if cur.rowcount == 1:
@@ -228,4 +258,9 @@ class _Transaction:
         self._db.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        if not exc_type:
+            self._db.execute("COMMIT")
+        elif self._db.in_transaction:
+            # SQLite rolls back by itself after some errors (a full disk, I/O):
+            # a second ROLLBACK would hide the error that caused it.
+            self._db.execute("ROLLBACK")

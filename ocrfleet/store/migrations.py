@@ -138,4 +138,16 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX sessions_by_end ON sessions (ended_at);
     """,
+    # 5: numbered session events (MQTT interface version 2): per device and
+    # stream (an agent's journal), the highest number committed.
+    """
+    CREATE TABLE session_streams (
+        site TEXT NOT NULL,
+        device TEXT NOT NULL,
+        stream TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (site, device, stream)
+    );
+    """,
 )

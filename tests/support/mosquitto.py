@@ -33,12 +33,14 @@ class Mosquitto:
         port: int | None = None,
         extra_config: str = "",
         preamble: str = "",
+        persistence: bool = True,
     ) -> None:
         self.workdir = workdir
         self.port = port or free_port()
         self.host = "127.0.0.1"
         self._extra = extra_config
         self._preamble = preamble
+        self._persistence = persistence
         self._process: subprocess.Popen[bytes] | None = None
         self.log_path = workdir / "mosquitto.log"
 
@@ -48,7 +50,7 @@ class Mosquitto:
         conf.write_text(
             self._preamble + f"listener {self.port} 127.0.0.1\n"
             "allow_anonymous true\n"
-            "persistence true\n"
+            f"persistence {'true' if self._persistence else 'false'}\n"
             f"persistence_location {self.workdir}/\n"
             # Bounded, so sessions left behind cannot grow the broker forever.
             "max_queued_messages 100000\n"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.kinds import (
@@ -20,9 +20,7 @@ from ocrfleet.kinds import (
 )
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import DeviceView
-from ocrfleet_pc.payloads import HealthV1, SessionV1
-
-M = TypeVar("M", bound=BaseModel)
+from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
 
 
 class PcOptions(BaseModel):
@@ -70,21 +68,27 @@ class PcKind(DeviceKind):
         return float(options.heartbeat_timeout) if options is not None else 180.0
 
     def parse_mqtt(self, channel: str, payload: bytes) -> MqttMessageResult:
-        if channel == "health":
-            return _validate(HealthV1, payload)
-        if channel == "session":
-            message = _validate(SessionV1, payload)
-            return SessionEvent(
-                SessionEventType(message.event),
-                message.session_id,
-                message.started_at,
-                message.ended_at,
-            )
+        try:
+            if channel == "health":
+                return Health.parse(payload)
+            if channel == "session":
+                message = SessionMessage.parse(payload)
+                return SessionEvent(
+                    SessionEventType(message.event),
+                    message.session_id,
+                    message.started_at,
+                    message.ended_at,
+                    stream=message.stream,
+                    seq=message.seq,
+                    oldest=message.oldest,
+                )
+        except InvalidPayload as exc:
+            raise PayloadError(exc.reason, exc.detail) from None
         return super().parse_mqtt(channel, payload)
 
     def samples(self, device: DeviceView) -> Iterable[Sample]:
         health = device.reading
-        if not isinstance(health, HealthV1):
+        if not isinstance(health, Health):
             return
         yield Sample("ocrfleet_pc_cpu_ratio", health.cpu_ratio)
         yield Sample("ocrfleet_pc_memory_used_ratio", health.memory_used_ratio)
@@ -109,22 +113,3 @@ class LaptopKind(PcKind):
     description: ClassVar[str] = (
         "laptop (e.g. from the lesson pool) reporting through the ocrfleet agent (MQTT)"
     )
-
-
-def _validate(model: type[M], payload: bytes) -> M:
-    try:
-        return model.model_validate_json(payload)
-    except ValidationError as exc:
-        raise _payload_error(exc) from None
-
-
-def _payload_error(exc: ValidationError) -> PayloadError:
-    errors = exc.errors(include_url=False, include_input=False)
-    first = errors[0]
-    if first["type"] in ("json_invalid", "json_type"):
-        return PayloadError("unparsable", first["msg"])
-    if first["loc"] == ("v",) and first["type"] != "missing":
-        return PayloadError("unsupported_version", "only schema version 1 is understood")
-    where = ".".join(str(part) for part in first["loc"]) or "payload"
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return PayloadError("invalid", f"{where}: {first['msg']}{more}")

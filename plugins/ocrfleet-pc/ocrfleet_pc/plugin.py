@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.kinds import DeviceKind
-from ocrfleet.pluginhost import CliCommand, hookimpl
+from ocrfleet.pluginhost import hookimpl
 
 
 @hookimpl
@@ -14,13 +14,6 @@ def ocrfleet_device_kinds() -> Sequence[DeviceKind]:
     from ocrfleet_pc.kind import LaptopKind, PcKind
 
     return [PcKind(), LaptopKind()]
-
-
-@hookimpl
-def ocrfleet_cli_commands() -> Sequence[CliCommand]:
-    from ocrfleet_pc.agent.command import AgentCommand
-
-    return [AgentCommand()]
 
 
 @hookimpl

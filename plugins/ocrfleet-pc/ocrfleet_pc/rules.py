@@ -13,7 +13,7 @@ from ocrfleet.alerts.rules import (
     Severity,
 )
 from ocrfleet.devicestate import DeviceState
-from ocrfleet_pc.payloads import HealthV1
+from ocrfleet_agent.payloads import Health
 
 # Laptops lent to visitors need their restore software as much as desktops do.
 SEAT_KINDS = ("pc", "laptop")
@@ -40,7 +40,7 @@ class PcNotFrozenRule(AlertRule):
             if info.kind not in SEAT_KINDS:
                 continue
             health = view.reading
-            if not isinstance(health, HealthV1) or health.frozen is not False:
+            if not isinstance(health, Health) or health.frozen is not False:
                 continue
             status = context.statuses.get(info.key)
             if status is None or status.state is not DeviceState.UP:

@@ -13,10 +13,10 @@ import zlib
 
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.kinds import SimulationContext
-from ocrfleet.mqtt.settings import MqttSettings
-from ocrfleet_pc.agent.connection import AgentConnection, AgentIdentity
-from ocrfleet_pc.agent.probes import AGENT_VERSION
-from ocrfleet_pc.payloads import HealthV1, SessionV1
+from ocrfleet_agent import __version__ as AGENT_VERSION
+from ocrfleet_agent.journal import Journal
+from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
+from ocrfleet_agent.payloads import Health
 
 TICK = 60.0  # simulated seconds between health reports
 GIB = 1024**3
@@ -30,20 +30,22 @@ class SimulatedPc:
         self._rng = random.Random(context.random_seed ^ zlib.crc32(str(device.key).encode()))
         self._booted = context.now() - self._rng.uniform(600, 36_000)
         self._disk_free = self._rng.uniform(40, 180) * GIB
-        self._session: SessionV1 | None = None
+        # In memory: the demo's PCs keep nothing across demo runs.
+        self._journal = Journal(None)
         self._session_ends = 0.0
         self._outage_until = 0.0
 
     def _connection(self) -> AgentConnection:
-        settings = MqttSettings(
+        settings = BrokerSettings(
             host=self._context.mqtt_host,
             port=self._context.mqtt_port,
             client_id=f"ocrfleet-demo-{self._device.site}-{self._device.id}",
-            reconnect_max_delay=10.0,
-            queue_size=1000,
+            reconnect_max_delay=10,
         )
         identity = AgentIdentity(self._context.topic_root, self._device.site, self._device.id)
-        return AgentConnection(settings, identity)
+        connection = AgentConnection(settings, identity)
+        connection.on_ack = self._journal.acknowledge
+        return connection
 
     async def run(self) -> None:
         connection = self._connection()
@@ -75,53 +77,43 @@ class SimulatedPc:
             return connection
         self._visitors(connection, now)
         if connection.connected:
+            # What the daemon has not acknowledged goes again, as a real agent does.
+            for message in self._journal.pending():
+                connection.publish_session(message)
             connection.publish_health(self._health(now))
         return connection
 
     def _visitors(self, connection: AgentConnection, now: float) -> None:
         open_now = self._context.site_open(now)
-        if self._session is not None and (now >= self._session_ends or not open_now):
+        if self._journal.open_session is not None and (now >= self._session_ends or not open_now):
             self._end_session(connection, now)
         elif (
-            self._session is None
+            self._journal.open_session is None
             and open_now
             and self._rng.random() < (0.04 if self._laptop else 0.12)
         ):
-            started = time.time()
-            self._session = SessionV1(
-                v=1,
-                event="start",
-                session_id=f"{self._rng.getrandbits(64):016x}",
-                started_at=started,
+            started = self._journal.record(
+                "start", f"{self._rng.getrandbits(64):016x}", time.time()
             )
             # Log-normal: most sessions 15-60 minutes, a few several hours.
             length = min(4 * 3600.0, max(180.0, self._rng.lognormvariate(7.7, 0.8)))
             self._session_ends = now + length
-            connection.publish_session(self._session)
+            connection.publish_session(started)
 
     def _end_session(self, connection: AgentConnection, now: float) -> None:
-        if self._session is None:
+        session = self._journal.open_session
+        if session is None:
             return
-        started = self._session.started_at
-        ended = max(started, time.time())
-        connection.publish_session(
-            SessionV1(
-                v=1,
-                event="end",
-                session_id=self._session.session_id,
-                started_at=started,
-                ended_at=ended,
-            )
-        )
-        self._session = None
+        started = session.started_at
+        ended = self._journal.record("end", session.session_id, started, max(started, time.time()))
+        connection.publish_session(ended)
 
-    def _health(self, now: float) -> HealthV1:
-        busy = self._session is not None
+    def _health(self, now: float) -> Health:
+        busy = self._journal.open_session is not None
         cpu = self._rng.uniform(0.15, 0.7) if busy else self._rng.uniform(0.01, 0.08)
         memory = self._rng.uniform(0.45, 0.85) if busy else self._rng.uniform(0.25, 0.4)
         self._disk_free = max(5 * GIB, self._disk_free - self._rng.uniform(0, 0.02) * GIB)
-        return HealthV1(
-            v=1,
+        return Health(
             ts=time.time(),
             cpu_ratio=round(cpu, 3),
             memory_used_ratio=round(memory, 3),

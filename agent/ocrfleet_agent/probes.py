@@ -13,11 +13,12 @@ from pathlib import Path
 
 import psutil
 
-from ocrfleet_pc.payloads import HealthV1
+from ocrfleet_agent import __version__
+from ocrfleet_agent.payloads import Health
 
 log = logging.getLogger(__name__)
 
-AGENT_VERSION = "0.1.0"
+AGENT_VERSION = __version__
 
 # Deep Freeze's command-line control: `DFC get /ISFROZEN` exits with 1 when
 # the machine is frozen and 0 when thawed.
@@ -111,14 +112,13 @@ class HealthProbe:
         self._disk = disk or system_disk()
         psutil.cpu_percent(interval=None)  # primes the counter; the first call returns 0
 
-    def read(self) -> HealthV1:
+    def read(self) -> Health:
         memory = psutil.virtual_memory()
         try:
             disk_free = shutil.disk_usage(self._disk).free
         except OSError:
             disk_free = 0
-        return HealthV1(
-            v=1,
+        return Health(
             ts=time.time(),
             cpu_ratio=min(1.0, psutil.cpu_percent(interval=None) / 100.0),
             memory_used_ratio=min(1.0, memory.percent / 100.0),

@@ -1,0 +1,3 @@
+from ocrfleet_agent.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,119 @@
+"""A real agent process for the fault tests: the agent's own runner, journal and
+connection, with a scripted session source that plays visitors quickly.
+
+Every event is also appended to a ledger file once its journal write is done,
+so the test knows what the agent committed to deliver even after `kill -9`. An
+event journaled but not yet in the ledger was never sent (sending comes
+after), so at start-up whatever the journal holds is added to the ledger too.
+
+Run: python -m tests.support.agent_process --port P --device D --dir DIR --sessions N
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+from ocrfleet_agent.journal import Journal
+from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
+from ocrfleet_agent.payloads import Health, SessionMessage
+from ocrfleet_agent.runner import AgentRunner
+from ocrfleet_agent.sessions import Usage
+
+
+class LedgeredJournal(Journal):
+    def __init__(self, path: Path, ledger: Path) -> None:
+        super().__init__(path)
+        self._ledger = ledger
+        known = set(read_ledger(ledger))
+        held = [*self.pending(), *([self.open_session] if self.open_session else [])]
+        for message in held:
+            if (message.session_id, message.event) not in known:
+                self._append(message)
+
+    def record(
+        self, event: str, session_id: str, started_at: float, ended_at: float | None = None
+    ) -> SessionMessage:
+        message = super().record(event, session_id, started_at, ended_at)
+        self._append(message)
+        return message
+
+    def _append(self, message: SessionMessage) -> None:
+        with open(self._ledger, "a", encoding="utf-8") as out:
+            out.write(message.to_json().decode() + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+
+
+def read_ledger(path: Path) -> dict[tuple[str, str], SessionMessage]:
+    if not path.exists():
+        return {}
+    messages = [SessionMessage.parse(line) for line in path.read_text().splitlines() if line]
+    return {(m.session_id, m.event): m for m in messages}
+
+
+class VisitorScript:
+    """In use and idle in turn, `period` seconds each, until `sessions` have ended."""
+
+    name = "scripted"
+
+    def __init__(self, journal: Journal, sessions: int, period: float) -> None:
+        self._journal = journal
+        self._left = sessions
+        self._period = period
+        self._switch_at = 0.0
+
+    def read(self, now: float) -> Usage:
+        in_use = self._journal.open_session is not None
+        if now >= self._switch_at:
+            self._switch_at = now + self._period
+            if in_use or self._left > 0:
+                if not in_use:
+                    self._left -= 1
+                return Usage(not in_use)
+        return Usage(in_use)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--device", required=True)
+    parser.add_argument("--dir", type=Path, required=True)
+    parser.add_argument("--sessions", type=int, required=True)
+    parser.add_argument("--period", type=float, default=0.05)
+    args = parser.parse_args()
+    ledger = args.dir / "ledger.jsonl"
+    journal = LedgeredJournal(args.dir / "journal.json", ledger)
+    # Counted by starts: a session open at a kill is ended after the restart.
+    done = sum(1 for (_, event) in read_ledger(ledger) if event == "start")
+    settings = BrokerSettings(
+        host="127.0.0.1", port=args.port, client_id=f"agent-{args.device}", queue_size=100_000
+    )
+    connection = AgentConnection(settings, AgentIdentity("ocrfleet", "lib", args.device))
+    runner = AgentRunner(
+        connection,
+        journal,
+        VisitorScript(journal, args.sessions - done, args.period),
+        lambda: Health(
+            ts=time.time(),
+            cpu_ratio=0.1,
+            memory_used_ratio=0.2,
+            disk_free_bytes=1,
+            uptime_seconds=1.0,
+            os="test",
+            agent_version="test",
+        ),
+        session_check_interval=args.period / 2,
+        resend_interval=2.0,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), runner.wake()))
+    runner.run(stop)
+
+
+if __name__ == "__main__":
+    main()
