@@ -14,7 +14,7 @@
 A subscriber counts the health reports, so a figure from an agent that never
 reported is not printed as a success.
 
-Run: .venv/bin/python bench/agent_footprint.py [--minutes 10] [--keep]
+Run: .venv/bin/python bench/agent_footprint.py [--minutes 10] [--sessions input] [--keep]
 """
 
 from __future__ import annotations
@@ -143,11 +143,12 @@ class HealthCounter:
 
 
 def cpu_seconds(process: psutil.Process) -> float:
+    """User + system time, with that of finished children (loginctl for --sessions input)."""
     times = process.cpu_times()
-    return float(times.user + times.system)
+    return float(times.user + times.system + times.children_user + times.children_system)
 
 
-def run_agent(agent: Path, workdir: Path, minutes: float) -> RunFigures:
+def run_agent(agent: Path, workdir: Path, minutes: float, sessions: str) -> RunFigures:
     broker = Mosquitto(workdir / "broker")
     broker.start()
     counter = HealthCounter(broker.host, broker.port, "bench/footprint/+/health")
@@ -168,6 +169,8 @@ def run_agent(agent: Path, workdir: Path, minutes: float) -> RunFigures:
         str(broker.port),
         "--journal",
         str(workdir / "journal.json"),
+        "--sessions",
+        sessions,
     ]
     started = time.monotonic()
     child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=sys.stderr)
@@ -262,12 +265,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--minutes", type=float, default=10.0, help="how long the agent runs")
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (venv, logs)")
+    parser.add_argument(
+        "--sessions",
+        default="logged-in",
+        choices=("logged-in", "input", "external"),
+        help="the agent's session source (default: logged-in, the agent's default)",
+    )
     args = parser.parse_args(argv)
     workdir = Path(tempfile.mkdtemp(prefix="ocrfleet-agent-footprint-"))
     try:
         agent = build_venv(workdir / "venv")
         sizes = measure_sizes(workdir / "venv")
-        figures = run_agent(agent, workdir, args.minutes)
+        figures = run_agent(agent, workdir, args.minutes, args.sessions)
+        print(f"`ocrfleet-agent run --sessions {args.sessions}`, default 60 s interval\n")
         print(report(sizes, figures, args.minutes))
     finally:
         if args.keep:

@@ -58,7 +58,7 @@ class Desk:
 
     def __init__(self, idle_minutes: float = 10.0, state_path: Path | None = None) -> None:
         self.reader = ScriptedReader()
-        self.source = InputSource(self.reader, idle_minutes, state_path)
+        self.source = InputSource(self.reader, idle_minutes, state_path, read_every=0)
         self.now = T0
         self.last_input = T0 - 3600
         self.locked = False
@@ -210,6 +210,17 @@ def test_a_damaged_state_file_is_ignored(tmp_path: Path) -> None:
     desk = Desk(state_path=state)
     desk.wait(10, typing=True)
     assert [u.in_use for u in desk.changes] == [True]
+
+
+def test_the_os_is_asked_at_most_every_read_interval() -> None:
+    reader = ScriptedReader()
+    reader.reading = IdleReading(0.0, False, True)
+    source = InputSource(reader, 10, read_every=15)
+    assert source.read(T0) == Usage(True, since=T0)
+    reader.reading = IdleReading(0.0, True, True)  # locked; not asked yet
+    assert source.read(T0 + 5) is None
+    assert source.read(T0 + 10) is None
+    assert source.read(T0 + 15) == Usage(False, since=T0)
 
 
 def test_registry_names_every_source_and_rejects_others() -> None:

@@ -14,6 +14,8 @@ from tests.support.mosquitto import Mosquitto
 
 AGENTS = 4
 SESSIONS_PER_AGENT = 60
+# In the past by the daemon's clock, or the events would be refused as implausible.
+BASE = time.time() - 2 * SESSIONS_PER_AGENT * 100
 
 
 def _agent(port: int, device: str) -> AgentConnection:
@@ -31,7 +33,7 @@ def _agent(port: int, device: str) -> AgentConnection:
 def _play_sessions(agent: AgentConnection, device: str) -> None:
     for n in range(SESSIONS_PER_AGENT):
         sid = f"{device}-{n}"
-        started = 1_800_000_000.0 + n * 100
+        started = BASE + n * 100
         agent.publish_session(
             SessionMessage(v=1, event="start", session_id=sid, started_at=started)
         )

@@ -505,7 +505,7 @@ def test_version() -> None:
     ("command", "options"),
     [
         ("run", ["--config", "--demo-http-port", "--log-level"]),
-        ("agent", ["--site", "--device", "--broker", "--state-file", "--password-file"]),
+        ("store", ["check", "backup", "restore"]),
     ],
 )
 def test_subcommand_help(command: str, options: list[str]) -> None:
@@ -521,7 +521,7 @@ def test_no_command_prints_help_and_exits_2() -> None:
     result = ocrfleet()
     assert result.returncode == 2
     assert "usage: ocrfleet" in result.stdout
-    for command in ("run", "check-config", "plugins", "agent"):
+    for command in ("run", "check-config", "plugins", "store"):
         assert command in result.stdout
 
 
@@ -531,7 +531,8 @@ def test_plugins_lists_pc_plugin() -> None:
     lines = result.stdout.splitlines()
     pc = lines.index(next(line for line in lines if line.split()[0] == "pc"))
     assert lines[pc + 1] == "  kinds: pc, laptop"
-    assert lines[pc + 2] == "  commands: agent"
+    # The agent is its own distribution (ocrfleet-agent): no `ocrfleet agent`.
+    assert not any(line.startswith("  commands:") for line in lines[pc + 1 : pc + 4])
     descriptions = {line.strip().split(":")[0] for line in lines if line.startswith("    ")}
     assert {"pc", "laptop"} <= descriptions
 
@@ -544,7 +545,7 @@ def test_plugins_json() -> None:
     pc = [row for row in rows if row["plugin"] == "pc"]
     assert len(pc) == 1
     assert pc[0]["kinds"] == ["pc", "laptop"]
-    assert pc[0]["commands"] == ["agent"]
+    assert pc[0]["commands"] == []
     assert isinstance(pc[0]["version"], str)
     assert pc[0]["version"]
 

@@ -386,7 +386,7 @@ def brokers(tmp_path: Path) -> Iterator[tuple[Broker, Broker, Path]]:
     )
     password_file(
         site_dir / "passwd",
-        {"pc-01": "pc-01-secret", "ocrfleet-daemon": "daemon-secret"},
+        {"pc-01": "pc-01-secret", "pc-02": "pc-02-secret", "ocrfleet-daemon": "daemon-secret"},
     )
     site = Broker(
         "site",
@@ -456,6 +456,20 @@ def test_mosquitto_site_bridge_and_acls(brokers: tuple[Broker, Broker, Path]) ->
         assert local.receive_until(own, b"real") == [(own, b"real")]
         assert daemon.receive_until(own, b"real") == [(own, b"real")]
 
+        # The daemon's acknowledgement comes back over the bridge to its agent
+        # only; the agent's own topics let it forge no acknowledgement.
+        neighbour = connect(site, "pc-02", "pc-02-secret")
+        assert neighbour.accepted()
+        for client in (agent, neighbour):
+            client.subscribe(f"ocrfleet/{SITE}/+/ack")
+        ack = f"ocrfleet/{SITE}/pc-01/ack"
+        agent.publish(ack, b"forged")
+        daemon.publish(f"ocrfleet/{SITE}/pc-02/ack", b"for pc-02")
+        daemon.publish(ack, b"for pc-01")
+        assert agent.receive_until(ack, b"for pc-01") == [(ack, b"for pc-01")]
+        pc02_ack = f"ocrfleet/{SITE}/pc-02/ack"
+        assert neighbour.receive_until(pc02_ack, b"for pc-02") == [(pc02_ack, b"for pc-02")]
+
         # The bridge's user cannot speak for another site on the central broker.
         bridge_user = connect(central, SITE, "bridge-secret")
         assert bridge_user.accepted()
@@ -463,7 +477,12 @@ def test_mosquitto_site_bridge_and_acls(brokers: tuple[Broker, Broker, Path]) ->
         bridge_user.publish(other, b"forged")
         mine = f"ocrfleet/{SITE}/pc-02/health"
         bridge_user.publish(mine, b"real")
-        assert daemon.receive_until(mine, b"real") == [(mine, b"real")]
+        # The daemon hears its own two acknowledgements first (it reads ocrfleet/#).
+        assert daemon.receive_until(mine, b"real") == [
+            (pc02_ack, b"for pc-02"),
+            (ack, b"for pc-01"),
+            (mine, b"real"),
+        ]
     finally:
         for client in clients:
             client.close()

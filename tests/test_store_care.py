@@ -104,7 +104,9 @@ def damage_table(path: Path, table: str) -> None:
     """Overwrite the root page of `table` with garbage."""
     db = sqlite3.connect(path)
     try:
-        (root,) = db.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)).fetchone()
+        (root,) = db.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = ?", (table,)
+        ).fetchone()
         (page_size,) = db.execute("PRAGMA page_size").fetchone()
     finally:
         db.close()
@@ -258,7 +260,7 @@ def test_backup_list_check_restore_through_the_cli(tmp_path: Path) -> None:
 
     damage_table(store, "sessions")
     check = ocrfleet("store", "check", "-c", str(config))
-    assert check.returncode == 1 and "problems" in check.stdout, check
+    assert check.returncode == 1 and "problems found" in check.stdout, check
 
     restored = ocrfleet("store", "restore", "latest", "-c", str(config))
     assert restored.returncode == 0, restored.stderr
@@ -275,7 +277,9 @@ def test_damaged_backup_is_not_restored(tmp_path: Path) -> None:
     backup = take_backup(store, tmp_path / "backups", T0)
     damage_table(backup.path, "sessions")
     before = store.read_bytes()
-    result = ocrfleet("store", "restore", str(backup.path), "-c", str(write_config(tmp_path, store)))
+    result = ocrfleet(
+        "store", "restore", str(backup.path), "-c", str(write_config(tmp_path, store))
+    )
     assert result.returncode == 1 and "fails its integrity check" in result.stderr
     assert store.read_bytes() == before
 

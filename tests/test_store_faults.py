@@ -92,7 +92,7 @@ def assert_failing(daemon: RunningApp, store: Path, cause: str) -> None:
 
     wait_for(unhealthy, timeout=20, what=f"/healthz 503 with {cause!r}")
     code, status = healthz(daemon)
-    assert status["ok"] is False and str(store) in status["store_error"]
+    assert code == 503 and status["ok"] is False and str(store) in status["store_error"]
     errors = session_errors(daemon.scrape())
     wait_for(
         lambda: session_errors(daemon.scrape()) >= errors + 2,
@@ -136,9 +136,7 @@ def test_full_disk_holds_events_back_and_recovers(broker: Mosquitto, tmp_path: P
     assert len(rows) == 31 and all(ended is not None for _, ended in rows)
 
 
-def test_read_only_disk_holds_events_back_and_recovers(
-    broker: Mosquitto, tmp_path: Path
-) -> None:
+def test_read_only_disk_holds_events_back_and_recovers(broker: Mosquitto, tmp_path: Path) -> None:
     with tmpfs(tmp_path / "disk", "8m") as disk:
         (disk / "data").mkdir()
         store = disk / "data" / "s.sqlite"

@@ -186,8 +186,10 @@ class Journal:
             raise ValueError(f"not a format {FORMAT} journal")
         stream = data["stream"]
         next_seq = data["next_seq"]
-        if not isinstance(stream, str) or not isinstance(next_seq, int) or next_seq < 1:
-            raise ValueError("bad stream or next_seq")
+        if isinstance(next_seq, bool) or not isinstance(next_seq, int) or next_seq < 1:
+            raise ValueError("bad next_seq")
+        # Checked as the daemon will: events of a stream it refuses are never acknowledged.
+        SessionMessage.SPECS["stream"].check("stream", stream)
         pending = [SessionMessage.parse(json.dumps(item)) for item in data["pending"]]
         if any(m.stream != stream or (m.seq or 0) >= next_seq for m in pending):
             raise ValueError("an event of another stream, or numbered past next_seq")

@@ -16,8 +16,8 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any, ClassVar, Literal, Self
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar, Literal, NamedTuple, Self
 
 # Timestamps are Unix seconds; anything outside 1970-3000 is a broken clock
 # or a hostile payload, and would poison durations and sums for good.
@@ -130,13 +130,22 @@ def _reject_constant(token: str) -> float:
 
 def _object(payload: bytes | str) -> dict[str, Any]:
     try:
-        data = json.loads(payload, parse_constant=_reject_constant)
+        # UTF-8 only: json.loads would also guess UTF-16 and UTF-32 from bytes.
+        text = payload.decode("utf-8") if isinstance(payload, bytes) else payload
+        data = json.loads(text, parse_constant=_reject_constant)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InvalidPayload("unparsable", f"not JSON: {exc}") from None
     except ValueError as exc:  # NaN or Infinity, refused by _reject_constant
         raise InvalidPayload("invalid", str(exc)) from None
     except RecursionError:
         raise InvalidPayload("unparsable", "JSON nested too deeply") from None
+    if "\\u" in text:
+        # An escaped lone surrogate is valid JSON but no text: refuse it, as
+        # the daemon's validator does, anywhere in the document.
+        try:
+            json.dumps(data, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidPayload("unparsable", "a lone surrogate is not text") from None
     if not isinstance(data, dict):
         raise InvalidPayload("invalid", "payload: must be a JSON object")
     return data
@@ -180,18 +189,17 @@ def json_schema(
     }
 
 
-def _dump(message: object) -> bytes:
-    data = {f.name: getattr(message, f.name) for f in fields(message)}  # type: ignore[arg-type]
+def _dump(message: Any) -> bytes:
+    data = message._asdict() if isinstance(message, Health) else asdict(message)
     return json.dumps({k: v for k, v in data.items() if v is not None}).encode()
 
 
 # -- health ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Health:
-    """Periodic health of one PC; it doubles as the agent's heartbeat."""
-
+class _HealthFields(NamedTuple):
+    # A named tuple, not a dataclass: the daemon builds one per health report
+    # (every PC, every minute), and a frozen dataclass takes four times as long.
     ts: float
     cpu_ratio: float
     memory_used_ratio: float
@@ -202,6 +210,12 @@ class Health:
     frozen: bool | None = None
     eid_reader_present: bool | None = None
     v: int = 1
+
+
+class Health(_HealthFields):
+    """Periodic health of one PC; it doubles as the agent's heartbeat."""
+
+    __slots__ = ()
 
     SPECS: ClassVar[dict[str, Spec]] = {
         "ts": _timestamp("Unix time the values were taken"),

@@ -31,6 +31,11 @@ SAME_INPUT_SECONDS = 1.0
 # runs: an end the agent does not see (the logoff ends its process, the
 # power is cut) is dated at most this much early.
 SAVE_EVERY_SECONDS = 60.0
+# The OS is asked at most this often: on Linux each reading runs loginctl
+# twice, and at the runner's 5 s that alone would cost several CPU seconds
+# an hour. Dates do not suffer (they come from the OS's idle time); a start
+# is noticed up to this much later.
+READ_EVERY_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,11 @@ class InputSource:
     name = "input"
 
     def __init__(
-        self, reader: IdleReader, idle_minutes: float, state_path: Path | None = None
+        self,
+        reader: IdleReader,
+        idle_minutes: float,
+        state_path: Path | None = None,
+        read_every: float = READ_EVERY_SECONDS,
     ) -> None:
         if not idle_minutes > 0:
             raise ValueError(f"--idle-minutes must be more than 0, not {idle_minutes}")
@@ -85,6 +94,8 @@ class InputSource:
         self._in_use = False
         self._first = True
         self._blind = False
+        self._read_every = read_every
+        self._next_read = -math.inf
         self._last_input: float | None = None
         self._ended_at: float | None = None
         self._saved_input: float | None = None
@@ -96,6 +107,9 @@ class InputSource:
         return self._last_input
 
     def read(self, now: float) -> Usage | None:
+        if now < self._next_read:
+            return None
+        self._next_read = now + self._read_every
         reading = self.reader.read()
         if reading is None:
             self._blind = True

@@ -123,7 +123,7 @@ def _check(config: StoreConfig) -> int:
     if not problems:
         print(f"{config.path}: ok")
         return 0
-    print(f"{config.path}: {len(problems)} problems:")
+    print(f"{config.path}: problems found:")
     for problem in problems:
         print(f"  {problem}")
     return 1

@@ -272,7 +272,6 @@ class StoreWriter:
         """Put numbered events in order, refuse impossible times, and commit what is left."""
         plan = self._sequencer.plan((w.key, w.event) for w in sessions)
         applied = [(key, event) for key, event in plan.apply if self._plausible(key, event)]
-        self.stats.count("implausible_time", len(plan.apply) - len(applied))
         outcomes = store.record_session_events(applied, plan.positions, self._clock())
         return plan, applied, outcomes
 
@@ -296,6 +295,8 @@ class StoreWriter:
         outcomes: list[SessionOutcome],
     ) -> None:
         self._sequencer.adopt(plan)
+        # Counted once committed: a batch the store refused is planned again.
+        self.stats.count("implausible_time", len(plan.apply) - len(applied))
         self.stats.count("duplicate", plan.duplicates)
         self.stats.count("skipped", plan.skipped)
         for (key, event), outcome in zip(applied, outcomes, strict=True):

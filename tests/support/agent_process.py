@@ -111,7 +111,12 @@ def main() -> None:
         resend_interval=2.0,
     )
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: (stop.set(), runner.wake()))
+
+    def request_stop(*_: object) -> None:
+        stop.set()
+        runner.wake()
+
+    signal.signal(signal.SIGTERM, request_stop)
     runner.run(stop)
 
 

@@ -21,6 +21,7 @@ from ocrfleet.kinds import (
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import DeviceView
 from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
+from ocrfleet_pc.validation import compile_validator
 
 
 class PcOptions(BaseModel):
@@ -64,13 +65,16 @@ class PcKind(DeviceKind):
         ),
     )
 
+    def __init__(self) -> None:
+        self._parse_health = compile_validator("Health", Health.VERSIONS, Health.SPECS, Health)
+
     def heartbeat_timeout(self, options: Any) -> float | None:
         return float(options.heartbeat_timeout) if options is not None else 180.0
 
     def parse_mqtt(self, channel: str, payload: bytes) -> MqttMessageResult:
+        if channel == "health":
+            return self._parse_health(payload)
         try:
-            if channel == "health":
-                return Health.parse(payload)
             if channel == "session":
                 message = SessionMessage.parse(payload)
                 return SessionEvent(

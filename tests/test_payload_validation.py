@@ -1,0 +1,104 @@
+"""The daemon's compiled health validator and the agent's own parser agree on every payload.
+
+Both come from the specs in ocrfleet_agent.payloads (ocrfleet_pc/validation.py
+says why there are two); a payload one accepts and the other refuses would
+make the daemon and `ocrfleet-agent check` disagree.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ocrfleet.kinds import PayloadError
+from ocrfleet_agent.payloads import Health, InvalidPayload
+from ocrfleet_pc.validation import compile_validator
+
+COMPILED = compile_validator("Health", Health.VERSIONS, Health.SPECS, Health)
+VALID: dict[str, Any] = {
+    "v": 1,
+    "ts": 1767261600.5,
+    "cpu_ratio": 0.12,
+    "memory_used_ratio": 0.41,
+    "disk_free_bytes": 87431553024,
+    "uptime_seconds": 5423.7,
+    "os": "Windows 11",
+    "agent_version": "0.2.0",
+    "frozen": True,
+    "eid_reader_present": None,
+}
+ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=300),
+    st.sampled_from([[], {}, "1", 1.0, 0, -1, 2**63, 2**63 - 1, 1e308, 3_153_600_001]),
+)
+
+
+def outcome_compiled(payload: bytes) -> tuple[str, Health | None]:
+    try:
+        return "ok", COMPILED(payload)
+    except PayloadError as exc:
+        return exc.reason, None
+
+
+def outcome_agent(payload: bytes) -> tuple[str, Health | None]:
+    try:
+        return "ok", Health.parse(payload)
+    except InvalidPayload as exc:
+        return exc.reason, None
+
+
+def same(payload: bytes) -> None:
+    compiled, agent = outcome_compiled(payload), outcome_agent(payload)
+    assert (compiled[0] == "ok") == (agent[0] == "ok"), (payload, compiled, agent)
+    assert compiled[1] == agent[1], payload
+
+
+def dumps(data: Any) -> bytes:
+    return json.dumps(data, allow_nan=True).encode()
+
+
+@settings(max_examples=600, deadline=None)
+@given(field=st.sampled_from([*VALID, "extra"]), value=ODD_VALUES, drop=st.booleans())
+def test_one_field_changed_or_dropped(field: str, value: Any, drop: bool) -> None:
+    data = dict(VALID)
+    if drop:
+        data.pop(field, None)
+    else:
+        data[field] = value
+    same(dumps(data))
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=st.binary(max_size=120))
+def test_random_bytes(payload: bytes) -> None:
+    same(payload)
+
+
+def test_edges_agree() -> None:
+    edges = [
+        dumps(VALID),
+        dumps({**VALID, "ts": 1767261600}),  # an integer where a number goes
+        dumps({**VALID, "disk_free_bytes": 5.0}),  # a float where an integer goes
+        dumps({**VALID, "cpu_ratio": math.nan}),
+        dumps({**VALID, "os": "x" * 201}),
+        b'{"v": 1, "ts": 1e400}',
+        '{"v": 1}'.encode("utf-16"),
+        b"[" * 600 + b"]" * 600,
+        b'{"v": true}',
+        dumps({**VALID, "os": "\ud800"}),  # escaped lone surrogate
+        dumps({**VALID, "extra": ["\udfff"]}),
+        dumps({**VALID, "os": "\U0001f600"}),  # a valid pair
+        b"",
+    ]
+    for payload in edges:
+        same(payload)
+    assert outcome_agent(dumps(VALID))[0] == "ok"
+    assert outcome_agent(dumps({**VALID, "cpu_ratio": 1.5}))[0] == "invalid"
