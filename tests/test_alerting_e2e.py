@@ -173,12 +173,16 @@ def test_a_receiver_down_for_a_while_gets_everything_when_it_is_back(
         wait_for(retried_twice, timeout=30, what="failed tries")
         receiver.recover()
         wait_for(lambda: _jam_items(receiver.requests) != [], timeout=30, what="the delivery")
-        samples = daemon.scrape()
-        assert (
-            value(samples, "ocrfleet_notifications_total", channel="desk", outcome="delivered")
-            == 1.0
-        )
-        assert value(samples, "ocrfleet_outbox_pending") == 0.0
+
+        # The receiver has the request a moment before the daemon has its answer.
+        def marked_delivered() -> bool:
+            samples = daemon.scrape()
+            delivered = value(
+                samples, "ocrfleet_notifications_total", channel="desk", outcome="delivered"
+            )
+            return delivered == 1.0 and value(samples, "ocrfleet_outbox_pending") == 0.0
+
+        wait_for(marked_delivered, timeout=30, what="the delivery recorded")
     keys = {request.headers["idempotency-key"] for request in receiver.requests}
     assert len(keys) == 1  # every try carried the same key
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import os
 import re
 import signal
 import subprocess
@@ -49,7 +50,10 @@ HOTSPOTS = {(site, "wifi-01") for site in DEMO_SITES}
 
 @contextlib.contextmanager
 def running_demo(
-    tmp_path: Path, *args: str, stop_signal: signal.Signals = signal.SIGINT
+    tmp_path: Path,
+    *args: str,
+    stop_signal: signal.Signals = signal.SIGINT,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """`ocrfleet run` in demo mode; yields its metrics URL, then checks it stopped cleanly
     and left no process of its own behind."""
@@ -69,6 +73,7 @@ def running_demo(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        env=env,
     )
     url = f"http://127.0.0.1:{port}/metrics"
 
@@ -105,10 +110,19 @@ def running_demo(
 def test_demo_cleans_up_after_hangup_and_terminate(
     tmp_path: Path, stop_signal: signal.Signals
 ) -> None:
-    with running_demo(tmp_path, "--demo-broker", "mosquitto", stop_signal=stop_signal) as url:
+    # The broker's temp dir goes under TMPDIR; the state dir is kept on purpose.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    with running_demo(
+        tmp_path / "state",
+        "--demo-broker",
+        "mosquitto",
+        stop_signal=stop_signal,
+        env={**os.environ, "TMPDIR": str(temp)},
+    ) as url:
         wait_for(lambda: _answers(url), timeout=30, what="the demo's metrics")
-    leftovers = [p for p in tmp_path.rglob("*") if "mosquitto" in p.name or "snmpsim" in p.name]
-    assert not leftovers, leftovers
+        assert any(temp.iterdir()), "the demo's broker made no temp dir"
+    assert not any(temp.iterdir()), list(temp.iterdir())
 
 
 def _answers(url: str) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from tests.support.daemon import RunningApp, series_of, site_config, value, wait_for
@@ -42,12 +43,14 @@ def test_health_becomes_gauges(broker: Mosquitto, tmp_path: Path) -> None:
 def test_sessions_counted_and_timed(broker: Mosquitto, tmp_path: Path) -> None:
     with RunningApp(site_config(broker.port, tmp_path / "s.sqlite")) as daemon:
         agent = TestPublisher(broker.port)
-        start = {"v": 1, "event": "start", "session_id": "a1", "started_at": 1000.0}
+        # An hour ago: a time the daemon finds plausible.
+        began = time.time() - 3600
+        start = {"v": 1, "event": "start", "session_id": "a1", "started_at": began}
         agent.publish("ocrfleet/lib/pc-01/session", start)
         wait_for(lambda: value(daemon.scrape(), "ocrfleet_pc_in_use", **LABELS) == 1.0)
         assert value(daemon.scrape(), "ocrfleet_site_pcs_in_use", site="lib") == 1.0
         agent.publish(
-            "ocrfleet/lib/pc-01/session", {**start, "event": "end", "ended_at": 1000.0 + 1200}
+            "ocrfleet/lib/pc-01/session", {**start, "event": "end", "ended_at": began + 1200}
         )
         wait_for(lambda: value(daemon.scrape(), "ocrfleet_pc_in_use", **LABELS) == 0.0)
         samples = daemon.scrape()
