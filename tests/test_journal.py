@@ -13,6 +13,7 @@ import pytest
 from ocrfleet_agent import journal as journal_module
 from ocrfleet_agent.journal import Journal
 from ocrfleet_agent.payloads import Ack, SessionMessage
+from tests.support.disk import tmpfs
 
 T0 = 1_700_000_000.0
 
@@ -51,19 +52,8 @@ def fill(folder: Path) -> None:
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 64 KiB file system (tmpfs), unmounted afterwards."""
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.strip()}")
-    try:
+    with tmpfs(tmp_path / "disk", "64k") as folder:
         yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
 # -- the round trip ---------------------------------------------------------------
