@@ -45,6 +45,7 @@ PC = {"site": SITE, "device": "pc-01", "kind": "pc"}
 LAPTOP = {"site": SITE, "device": "lap-01", "kind": "laptop"}
 # Labels whose values come from a valid payload (one series per device at a time).
 PAYLOAD_LABELS = ("os", "agent_version")
+STATE_FAMILIES = frozenset({"ocrfleet_device_state"})
 
 FUZZ_SETTINGS = settings(
     database=None,
@@ -231,7 +232,10 @@ def series(samples: Samples) -> set[SeriesKey]:
     """Every series, with labels that legitimately vary with a valid payload blanked."""
     keys = set()
     for name, labels in samples:
-        normalized = tuple((k, "*" if k in PAYLOAD_LABELS else v) for k, v in labels)
+        # A device's state and its reason follow valid availability messages
+        # (an "offline" among the garbage is valid): bounded words, not garbage.
+        varying = (*PAYLOAD_LABELS, "state", "reason") if name in STATE_FAMILIES else PAYLOAD_LABELS
+        normalized = tuple((k, "*" if k in varying else v) for k, v in labels)
         keys.add((name, normalized))
     return keys
 
