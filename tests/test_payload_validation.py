@@ -95,6 +95,9 @@ def test_edges_agree() -> None:
         b'{"v": true}',
         dumps({**VALID, "os": "\ud800"}),  # escaped lone surrogate
         dumps({**VALID, "extra": ["\udfff"]}),
+        dumps({**VALID, "extra": math.inf}),  # in a field both ignore
+        dumps({**VALID, "extra": {"deep": [-math.inf, math.nan]}}),
+        dumps({**VALID, "os": "NaN Infinity"}),  # the words, in a string
         dumps({**VALID, "os": "\U0001f600"}),  # a valid pair
         b"",
     ]
@@ -102,3 +105,5 @@ def test_edges_agree() -> None:
         same(payload)
     assert outcome_agent(dumps(VALID))[0] == "ok"
     assert outcome_agent(dumps({**VALID, "cpu_ratio": 1.5}))[0] == "invalid"
+    assert outcome_compiled(dumps({**VALID, "extra": math.inf}))[0] == "invalid"
+    assert outcome_compiled(dumps({**VALID, "os": "NaN Infinity"}))[0] == "ok"

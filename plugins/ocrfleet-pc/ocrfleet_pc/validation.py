@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic_core import from_json
 
 from ocrfleet.kinds import PayloadError
 from ocrfleet_agent.payloads import Spec
@@ -59,11 +60,24 @@ def compile_validator(
 
     def parse(payload: bytes) -> T:
         try:
-            return build(*model.model_validate_json(payload).__dict__.values())
+            parsed = build(*model.model_validate_json(payload).__dict__.values())
         except ValidationError as exc:
             raise _payload_error(exc, versions) from None
+        if b"NaN" in payload or b"Infinity" in payload:
+            _refuse_constants(payload)
+        return parsed
 
     return parse
+
+
+def _refuse_constants(payload: bytes) -> None:
+    # allow_inf_nan covers declared fields only; pydantic's JSON reader still
+    # takes NaN or Infinity in a field it ignores, which the agent refuses.
+    # Rare enough to parse twice, and only when the bytes could hold one.
+    try:
+        from_json(payload, allow_inf_nan=False)
+    except ValueError as exc:
+        raise PayloadError("invalid", f"NaN or Infinity is not a number: {exc}") from None
 
 
 def _payload_error(exc: ValidationError, versions: tuple[int, ...]) -> PayloadError:
