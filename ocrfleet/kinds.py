@@ -150,6 +150,17 @@ class DeviceKind(ABC):
         """
         raise NotImplementedError(f"kind {self.name!r} is not polled")
 
+    def expected_off(self, device: DeviceView, now: float) -> str | None:
+        """Why the device is expected not to answer now, or None if it should.
+
+        Asked only for a device that is not up while its site is open (a
+        closed site already explains silence). A printer in its sleep hours
+        answers "sleep_hours": its state is then `scheduled_off` with that
+        reason, so no down alert fires. The reason is a metric label value:
+        a fixed lower-case word.
+        """
+        return None
+
     def extend(self, extension: KindExtension) -> None:
         """Accept an extension another plugin contributes to this kind (e.g. a vendor)."""
         raise TypeError(f"kind {self.name!r} takes no extensions")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from prometheus_client.core import Metric
 
 from ocrfleet.clock import ManualClock
@@ -13,7 +14,7 @@ from ocrfleet.devices import DeviceKey
 from ocrfleet.devicestate import DeviceState, DeviceStatus, device_status
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.metrics.fleet import FleetCollector
-from ocrfleet.state import Availability, FleetState
+from ocrfleet.state import Availability, DeviceView, FleetState
 from ocrfleet_pc.kind import LaptopKind, PcKind
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -212,3 +213,41 @@ def test_the_metric_follows_the_clock_to_closing_time() -> None:
     state.record_availability(HALL_PC, Availability.OFFLINE, ORDINARY_MONDAY - 60)
     assert _state_samples(state, MONDAY_NIGHT)[("hall", "pc-01")]["state"] == "scheduled_off"
     assert _state_samples(state, EASTER_MONDAY)[("hall", "pc-01")]["reason"] == "closure"
+
+
+class _BrokenKind(PcKind):
+    def expected_off(self, device: DeviceView, now: float) -> str | None:
+        raise RuntimeError("a plugin bug")
+
+
+class _NappingKind(PcKind):
+    def expected_off(self, device: DeviceView, now: float) -> str | None:
+        return "napping"
+
+
+def test_a_kind_may_say_its_device_is_expected_off_while_the_site_is_open() -> None:
+    state = _state()
+    state.record_poll_failure(LIB_PC, "timeout", ORDINARY_MONDAY - 60)
+    view = state.view(LIB_PC)
+    assert view is not None
+    status = device_status(view, ORDINARY_MONDAY, _NappingKind())
+    assert (status.state, status.reason, status.since) == (
+        DeviceState.SCHEDULED_OFF,
+        "napping",
+        ORDINARY_MONDAY - 60,
+    )
+    # Up is up, whatever the kind expects.
+    state.record_heartbeat(LIB_PC, ORDINARY_MONDAY)
+    view = state.view(LIB_PC)
+    assert view is not None
+    assert device_status(view, ORDINARY_MONDAY, _NappingKind()).state is DeviceState.UP
+
+
+def test_a_kind_that_fails_to_say_leaves_its_device_down(caplog: pytest.LogCaptureFixture) -> None:
+    state = _state()
+    state.record_poll_failure(LIB_PC, "timeout", ORDINARY_MONDAY - 60)
+    view = state.view(LIB_PC)
+    assert view is not None
+    status = device_status(view, ORDINARY_MONDAY, _BrokenKind())
+    assert (status.state, status.reason) == (DeviceState.DOWN, "timeout")
+    assert "failed to say whether lib/pc-01 is expected off" in caplog.text

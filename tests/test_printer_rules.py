@@ -38,7 +38,7 @@ from ocrfleet_printer.forecast import (
     PrinterSupplyForecastRule,
     SupplyForecastSettings,
 )
-from ocrfleet_printer.kind import PrinterOptions
+from ocrfleet_printer.kind import PrinterKind, PrinterOptions
 from ocrfleet_printer.opening import OpeningTime
 from ocrfleet_printer.parse import parse_reading
 from ocrfleet_printer.reading import PrinterReading, SupplyState
@@ -55,6 +55,7 @@ BRUSSELS = ZoneInfo("Europe/Brussels")
 HOUR = 3600.0
 DAY = 86400.0
 PRINTER = DeviceKey("lib", "printer-01")
+PRINTER_KIND = PrinterKind()
 BLACK = "Black Toner Cartridge AC-42K"
 WEEKDAYS = ["09:00-17:00"]
 OFFICE_HOURS = OpeningHours(mon=WEEKDAYS, tue=WEEKDAYS, wed=WEEKDAYS, thu=WEEKDAYS, fri=WEEKDAYS)
@@ -100,12 +101,14 @@ def config(**maintenance: Any) -> Config:
     )
 
 
-def printer(schedule: SiteSchedule | None = None) -> DeviceInfo:
+def printer(
+    schedule: SiteSchedule | None = None, sleep_hours: list[str] | None = None
+) -> DeviceInfo:
     return DeviceInfo(
         PRINTER,
         "printer",
         model="Mono laser",
-        options=PrinterOptions(host="192.0.2.10"),
+        options=PrinterOptions(host="192.0.2.10", sleep_hours=sleep_hours),
         schedule=schedule,
     )
 
@@ -131,7 +134,7 @@ class Fleet:
             snapshot=snapshot,
             config=self.config,
             devices=self.state.devices,
-            statuses={v.info.key: device_status(v, now) for v in snapshot.devices},
+            statuses={v.info.key: device_status(v, now, PRINTER_KIND) for v in snapshot.devices},
             ledger=LedgerView(),
         )
 
@@ -170,6 +173,20 @@ def test_printer_unreachable_while_the_site_is_open() -> None:
     ).values()
     assert finding.summary == "printer printer-01 does not answer (timeout)"
     assert finding.labels["category"] == "hardware"
+
+
+def test_no_printer_unreachable_in_its_sleep_hours_while_the_site_is_open() -> None:
+    schedule = SiteSchedule(OFFICE_HOURS)
+    fleet = Fleet(printer(schedule, sleep_hours=["08:30-09:30"]))
+    fleet.read(reading("mono_laser"), MONDAY - 3600)
+    fleet.fail(MONDAY + 60)  # 09:01, the site open since 09:00
+    assert schedule.is_open(MONDAY + 60)
+    status = fleet.context(MONDAY + 60).statuses[PRINTER]
+    assert (status.state.value, status.reason) == ("scheduled_off", "sleep_hours")
+    assert not run(load_catalog().rules["printer_unreachable"], fleet, MONDAY + 60)
+    fleet.fail(MONDAY + 3600)  # 10:00: awake by now, and still silent
+    [finding] = run(load_catalog().rules["printer_unreachable"], fleet, MONDAY + 3600)
+    assert isinstance(finding, Finding) and finding.labels["reason"] == "timeout"
 
 
 # -- conditions --------------------------------------------------------------------------

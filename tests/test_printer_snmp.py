@@ -273,6 +273,28 @@ def test_a_silent_printer_is_down_and_asleep_or_unreachable(
     ]
 
 
+@pytest.mark.parametrize(
+    ("site", "device", "state", "reason"),
+    [
+        ("lib", "dead", "down", "timeout"),
+        # Its site is open, but the printer is inside its own sleep hours:
+        # expected off, so no printer_unreachable and no Prometheus alert.
+        ("lib", "dead-napping", "scheduled_off", "sleep_hours"),
+        ("lib", "dead-night-sleeper", "down", "timeout"),
+        ("annex", "dead-closed", "scheduled_off", "closed"),
+    ],
+)
+def test_a_silent_printer_s_device_state_follows_its_sleep(
+    fleet: Samples, site: str, device: str, state: str, reason: str
+) -> None:
+    on = [
+        (s["state"], s["reason"])
+        for s in series_of(fleet, "ocrfleet_device_state")
+        if s["device"] == device and s["site"] == site
+    ]
+    assert on == [(state, reason)]
+
+
 def test_silent_printers_count_as_timeouts(fleet: Samples) -> None:
     errors = value(fleet, "ocrfleet_snmp_poll_errors_total", kind="printer", reason="timeout")
     assert errors is not None and errors >= 4

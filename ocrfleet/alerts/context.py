@@ -25,7 +25,8 @@ def build_context(
         snapshot=snapshot,
         config=loaded.config,
         devices=state.devices,
-        statuses={view.info.key: device_status(view, now) for view in snapshot.devices},
+        statuses={view.info.key: device_status(view, now, kinds.get(view.info.kind))
+            for view in snapshot.devices},
         ledger=ledger,
         site_open={site: schedule.is_open(now) for site, schedule in loaded.schedules.items()},
         seat_kinds=frozenset(name for name, kind in kinds.items() if kind.is_seat),

@@ -136,7 +136,7 @@ class HistoryRecorder:
         counted.open = minutes
         usable = unreserved = 0
         for view in views:
-            up = device_status(view, now).state is DeviceState.UP
+            up = device_status(view, now, self._kinds.get(view.info.kind)).state is DeviceState.UP
             if self._kinds[view.info.kind].is_seat:
                 counted.seats += minutes
                 if up:

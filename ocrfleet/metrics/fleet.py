@@ -125,7 +125,9 @@ class FleetCollector(Collector):
             device = view.info
             labels = [device.site, device.id, device.kind]
             up.add_metric(labels, 1.0 if view.presence.up else 0.0)
-            status = device_status(view, snapshot.taken_at)
+            status = device_status(
+                view, snapshot.taken_at, self._kinds.get(device.kind), self._log
+            )
             state.add_metric([*labels, status.state.value, status.reason], 1.0)
             info.add_metric([*labels, device.model, "true" if device.reservable else "false"], 1.0)
             if view.last_seen is not None:

@@ -152,7 +152,7 @@ class FleetRenderer:
             for lines, chunk in zip(core, block.core, strict=True):
                 if chunk:
                     lines.append(chunk)
-            status = device_status(view, now)
+            status = device_status(view, now, self._kinds.get(view.info.kind), self._log)
             pair = (status.state.value, status.reason)
             if pair != block.status:
                 block.status = pair

@@ -31,6 +31,7 @@ class NormsCollector(Collector):
     ) -> None:
         self._config = config
         self._state = state
+        self._kinds = kinds
         self._seat_kinds = frozenset(name for name, kind in kinds.items() if kind.is_seat)
         self._clock = clock
 
@@ -41,7 +42,8 @@ class NormsCollector(Collector):
     def figures(self) -> NormFigures:
         now = self._clock.now()
         snapshot = self._state().snapshot(now)
-        states = {view.info.key: device_status(view, now).state for view in snapshot.devices}
+        states = {view.info.key: device_status(view, now, self._kinds.get(view.info.kind)).state
+            for view in snapshot.devices}
         return norm_figures(
             self._config(), [view.info for view in snapshot.devices], self._seat_kinds, states
         )

@@ -145,20 +145,30 @@ class PrinterKind(DeviceKind):
         if isinstance(reading, PrinterReading):
             yield from _reading_samples(reading)
 
+    def expected_off(self, device: DeviceView, now: float) -> str | None:
+        # Judged at the failed poll, as the status is: a printer silent at
+        # the end of its sleep stays asleep until a poll finds it awake.
+        if self._asleep(device):
+            return "sleep_hours"
+        return None
+
     def status(self, device: DeviceView) -> str | None:
         """The status shown for a device; None before its first poll."""
-        failure = device.failure
-        if failure is not None:
-            options: Any = device.info.options
-            sleep_hours = options.sleep_hours if isinstance(options, PrinterOptions) else None
-            if failure.reason in _SILENT_REASONS and expected_asleep(
-                device.info, sleep_hours, failure.last_attempt
-            ):
-                return "asleep"
-            return "unreachable"
+        if device.failure is not None:
+            return "asleep" if self._asleep(device) else "unreachable"
         if isinstance(device.reading, PrinterReading):
             return device.reading.status
         return None
+
+
+    def _asleep(self, device: DeviceView) -> bool:
+        """Whether the device's last poll went unanswered while it may sleep."""
+        failure = device.failure
+        if failure is None or failure.reason not in _SILENT_REASONS:
+            return False
+        options: Any = device.info.options
+        sleep_hours = options.sleep_hours if isinstance(options, PrinterOptions) else None
+        return expected_asleep(device.info, sleep_hours, failure.last_attempt)
 
 
 def _reading_samples(reading: PrinterReading) -> Iterable[Sample]:
