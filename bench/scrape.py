@@ -54,7 +54,7 @@ from ocrfleet.metrics.exposition import Exposition
 from ocrfleet.metrics.fleet import FleetCollector
 from ocrfleet.metrics.fleetrender import FleetRenderer
 from ocrfleet.metrics.http import MetricsServer
-from ocrfleet.metrics.snmp import SnmpCollector
+from ocrfleet.metrics.polling import PollCollector
 from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import Availability
@@ -199,7 +199,7 @@ class Bench:
                 store_queue=lambda: app.writer.pending,
                 channels=lambda: app.ingest.routes.channels,
             ),
-            SnmpCollector(lambda: app.poller.stats),
+            PollCollector(lambda: app.poller.stats),
             NormsCollector(lambda: app.loaded.config, lambda: app.state, plugins.kinds, self.clock),
             *app.alerting.collectors(),
         ]

@@ -229,8 +229,7 @@ def daemon_contender(
     from ocrfleet.metrics.fleet import FleetCollector
     from ocrfleet.pluginhost.catalog import PluginCatalog
     from ocrfleet.pluginhost.manager import build_plugin_manager
-    from ocrfleet.snmp.poller import SnmpPoller
-    from ocrfleet.snmp.service import SnmpService
+    from ocrfleet.poller import Poller, Sources
     from ocrfleet.state import FleetState
     from ocrfleet_printer import oids
 
@@ -244,10 +243,8 @@ def daemon_contender(
     )
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    service = SnmpService(loaded.config.snmp.max_concurrent_polls)
-    poller = SnmpPoller(
-        state, catalog.kinds, lambda: service, clock, lambda k: catalog.kind_owner.get(k, "?")
-    )
+    sources = Sources(catalog.source_types, loaded.config.max_concurrent_polls)
+    poller = Poller(state, catalog.kinds, sources, clock, lambda k: catalog.kind_owner.get(k, "?"))
     registry = CollectorRegistry(auto_describe=False)
     registry.register(
         FleetCollector(
@@ -259,10 +256,10 @@ def daemon_contender(
     profiler = cProfile.Profile() if profile else None
 
     def requests() -> int:
-        return sum(client.requests for _, client in poller._clients.values())
+        return sum(getattr(client, "requests", 0) for _, client in poller._clients.values())
 
     def poll_all(timed: bool) -> PollDone:
-        polls0 = poller.stats.polls.get("printer", 0)
+        polls0 = poller.stats.polls.get(("snmp", "printer"), 0)
         errors0 = dict(poller.stats.errors)
         requests0 = requests()
         started = clock.now()
@@ -278,9 +275,9 @@ def daemon_contender(
             profiler.disable()
         seconds = time.perf_counter() - t0
         errors = {
-            f"{kind}:{reason}": n - errors0.get((kind, reason), 0)
-            for (kind, reason), n in poller.stats.errors.items()
-            if n != errors0.get((kind, reason), 0)
+            f"{kind}:{reason}": n - errors0.get((source, kind, reason), 0)
+            for (source, kind, reason), n in poller.stats.errors.items()
+            if n != errors0.get((source, kind, reason), 0)
         }
         fresh = 0
         for key in keys:
@@ -288,7 +285,7 @@ def daemon_contender(
             if view is not None and view.reading_at is not None and view.reading_at >= started:
                 fresh += 1
         return PollDone(
-            polls=poller.stats.polls.get("printer", 0) - polls0,
+            polls=poller.stats.polls.get(("snmp", "printer"), 0) - polls0,
             errors=errors,
             requests=requests() - requests0,
             fresh_readings=fresh,
@@ -299,7 +296,7 @@ def daemon_contender(
         """Values one poll fetches, per recording, through a client the poller made."""
 
         async def values(key: Any) -> int:
-            client = poller._clients[key][1]
+            client: Any = poller._clients[key][1]
             found = dict(await client.get(oids.SCALARS))
             found.update(await client.walk_all(oids.WALKED_TABLES))
             return sum(1 for v in found.values() if v is not None)
@@ -395,7 +392,7 @@ def daemon_contender(
             else:
                 raise TypeError(f"unknown command {command!r}")
     finally:
-        service.close()
+        loop.run_until_complete(sources.close())
         # pysnmp leaves its dispatcher's timer task behind; cancelled here, it
         # does not print "Task was destroyed but it is pending" at exit.
         pending = asyncio.all_tasks(loop)

@@ -1,17 +1,26 @@
-"""Writes the Grafana dashboards in grafana/dashboards/ from the definitions below.
+"""Writes the monitoring files of the core and the bundled plugins.
 
-    python grafana/generate.py           # rewrite the JSON files
-    python grafana/generate.py --check   # exit 1 if a JSON file differs from what this writes
+    python grafana/generate.py           # rewrite the files
+    python grafana/generate.py --check   # exit 1 if a file differs from what this writes
 
-The JSON files are committed, so Grafana can provision them without Python;
-edit this file rather than the JSON, then run it. Every query uses only the
-metrics in docs/metrics.md; tests/test_dashboards.py runs each one against a
-real Prometheus scraping the demo fleet.
+First the core's Grafana dashboards, from the definitions below, into
+ocrfleet/monitoring/dashboards/ (the package ships them). Then what the core
+and the bundled plugins contribute through `ocrfleet_monitoring_assets`
+(dashboards, Prometheus rules, promtool tests; plugins/*/*/monitoring/) into
+grafana/dashboards/, deploy/prometheus/rules/ and deploy/prometheus/tests/,
+as `ocrfleet export-monitoring` does for a site's installed plugins.
+
+The files are committed, so Grafana and Prometheus can use them without
+Python; edit this file, the rule files in ocrfleet/monitoring/ or a plugin's
+monitoring/ folder rather than the output, then run it. Every query uses only
+the metrics in docs/metrics.md; tests/test_dashboards.py runs each one against
+a real Prometheus scraping the demo fleet.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import json
 import sys
 from collections.abc import Iterable
@@ -19,7 +28,26 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-OUT = Path(__file__).resolve().parent / "dashboards"
+import pluggy
+
+from ocrfleet.monitoring.export import (
+    Layout,
+    MonitoringAssetError,
+    collect,
+    differences,
+    planned,
+    unclaimed,
+    write,
+)
+from ocrfleet.pluginhost import build_plugin_manager
+
+ROOT = Path(__file__).resolve().parent.parent
+CORE_DASHBOARDS = ROOT / "ocrfleet" / "monitoring" / "dashboards"
+LAYOUT = Layout(
+    dashboards=ROOT / "grafana" / "dashboards",
+    rules=ROOT / "deploy" / "prometheus" / "rules",
+    rule_tests=ROOT / "deploy" / "prometheus" / "tests",
+)
 DS = {"type": "prometheus", "uid": "${datasource}"}
 DATASOURCE_UID = "ocrfleet-prometheus"
 DATASOURCE_NAME = "Prometheus (ocrfleet)"
@@ -351,23 +379,24 @@ def templating() -> Json:
     }
 
 
-def render(board: Dashboard, everything: list[Dashboard]) -> Json:
-    links = [
-        {
-            "type": "link",
-            "title": other.title.removeprefix("ocrfleet: "),
-            "url": f"/d/{other.uid}",
-            "icon": "dashboard",
-            "includeVars": True,
-            "keepTime": True,
-            "targetBlank": False,
-            "asDropdown": False,
-            "tags": [],
-            "tooltip": other.description,
-        }
-        for other in everything
-        if other.uid != board.uid
-    ]
+# The header links to every dashboard tagged `ocrfleet`, those of plugins too,
+# without this file knowing them: a plugin's dashboard only carries the tag.
+HEADER_LINKS: list[Json] = [
+    {
+        "type": "dashboards",
+        "title": "ocrfleet",
+        "tags": TAGS,
+        "icon": "external link",
+        "includeVars": True,
+        "keepTime": True,
+        "targetBlank": False,
+        "asDropdown": False,
+        "tooltip": "",
+    }
+]
+
+
+def render(board: Dashboard) -> Json:
     return {
         "id": None,
         "uid": board.uid,
@@ -385,7 +414,7 @@ def render(board: Dashboard, everything: list[Dashboard]) -> Json:
         "liveNow": False,
         "fiscalYearStartMonth": 0,
         "annotations": {"list": []},
-        "links": links,
+        "links": HEADER_LINKS,
         "templating": templating(),
         "panels": layout(board.panels),
     }
@@ -395,6 +424,7 @@ def render(board: Dashboard, everything: list[Dashboard]) -> Json:
 
 OVERVIEW = "ocrfleet-overview"
 SITE = "ocrfleet-site"
+# Shipped by the printer and hotspot plugins (their monitoring/dashboards/).
 PRINTERS = "ocrfleet-printers"
 NETWORK = "ocrfleet-network"
 OCCUPANCY = "ocrfleet-occupancy"
@@ -429,20 +459,8 @@ HOTSPOTS_DOWN = per_site_or_zero(
 )
 ALERTS_FIRING = per_site_or_zero(f'ocrfleet_alert_firing{{type="alert", {S}, site!=""}}')
 MAINTENANCE_DUE = f"sum by (site) (ocrfleet_maintenance_due{{{S}}})"
-PCS_IN_USE = f"sum by (site) (ocrfleet_site_pcs_in_use{{{S}}})"
+SEATS_IN_USE = f"sum by (site) (ocrfleet_site_seats_in_use{{{S}}})"
 
-SUPPLY_STATES = value_map(
-    {
-        "ok": ("ok", "green"),
-        "low": ("low", "orange"),
-        "empty": ("empty", "red"),
-        "nearly_full": ("nearly full", "orange"),
-        "full": ("full", "red"),
-        "some_remaining": ("some remaining (no exact level)", "blue"),
-        "unknown": ("unknown (no exact level)", "text"),
-        "other": ("other (no exact level)", "text"),
-    }
-)
 DEVICE_STATES = value_map(
     {
         "up": ("up", "green"),
@@ -463,7 +481,6 @@ PRINTER_STATUS = value_map(
     }
 )
 RED_ABOVE_0 = [(None, "green"), (1, "red")]
-UP_DOWN = value_map({"1": ("up", "green"), "0": ("down", "red")})
 
 
 def overview() -> Dashboard:
@@ -482,7 +499,7 @@ def overview() -> Dashboard:
             stat(
                 "PCs in use",
                 "Seats with an open visitor session now.",
-                instant(f"sum(ocrfleet_site_pcs_in_use{{{S}}})"),
+                instant(f"sum(ocrfleet_site_seats_in_use{{{S}}})"),
                 thresholds=[(None, "blue")],
             ),
             stat(
@@ -525,7 +542,7 @@ def overview() -> Dashboard:
                 table_query(USABLE_SEATS),
                 table_query(SEATS_CONFIGURED),
                 table_query(SEATS_BELOW_MINIMUM),
-                table_query(PCS_IN_USE),
+                table_query(SEATS_IN_USE),
                 table_query(PRINTERS_WITH_PROBLEM),
                 table_query(HOTSPOTS_DOWN),
                 table_query(ALERTS_FIRING),
@@ -570,7 +587,7 @@ def overview() -> Dashboard:
             timeseries(
                 "PCs in use per site",
                 "Seats with an open visitor session, per site.",
-                Target(PCS_IN_USE, "{{site}}"),
+                Target(SEATS_IN_USE, "{{site}}"),
                 stack=True,
                 decimals=0,
                 links=[link_to(OCCUPANCY, "Occupancy & usage")],
@@ -603,7 +620,7 @@ def site() -> Dashboard:
             stat(
                 "PCs in use",
                 "Seats with an open visitor session now.",
-                instant(f"sum(ocrfleet_site_pcs_in_use{{{S}}})"),
+                instant(f"sum(ocrfleet_site_seats_in_use{{{S}}})"),
                 thresholds=[(None, "blue")],
             ),
             stat(
@@ -647,7 +664,7 @@ def site() -> Dashboard:
             timeseries(
                 "PCs in use",
                 "Seats with an open visitor session.",
-                Target(PCS_IN_USE, "{{site}}"),
+                Target(SEATS_IN_USE, "{{site}}"),
                 decimals=0,
             ),
             timeseries(
@@ -712,259 +729,6 @@ def site() -> Dashboard:
     )
 
 
-def printers() -> Dashboard:
-    return Dashboard(
-        PRINTERS,
-        "ocrfleet: Printers",
-        "Printer status, supplies (levels, and states for supplies without an exact level), "
-        "error conditions, paper trays, pages printed and when supplies run out.",
-        [
-            table(
-                "Status",
-                "Each printer's status now: asleep (no answer inside its expected sleep) "
-                "differs from unreachable.",
-                table_query(f"ocrfleet_printer_status{{{S}}} == 1"),
-                table_query(f"ocrfleet_printer_uptime_seconds{{{S}}}"),
-                hide=["Value #A"],
-                overrides=[
-                    colour_column("status", PRINTER_STATUS),
-                    value_column(1, "Uptime", unit="s"),
-                ],
-                width=12,
-            ),
-            table(
-                "Conditions reported now",
-                "Conditions the printer reports in hrPrinterDetectedErrorState.",
-                table_query(f"ocrfleet_printer_condition{{{S}}}"),
-                only_ones=True,
-                hide=["Value", "kind"],
-                width=12,
-            ),
-            bargauge(
-                "Supply levels",
-                "Fraction left to use; for a waste toner box, room left (5 % = 95 % full). "
-                "Supplies the printer gives no exact level for are in 'Supply states'.",
-                instant(
-                    f"ocrfleet_printer_supply_level_ratio{{{S}}}",
-                    "{{site}} {{device}}: {{supply}}",
-                ),
-                unit="percentunit",
-                min=0,
-                max=1,
-                thresholds=[(None, "red"), (0.1, "orange"), (0.25, "green")],
-                height=10,
-            ),
-            table(
-                "Supply states",
-                "Every supply's state, also those without an exact level: some remaining "
-                "(level -3), unknown (-2 or no capacity), other (-1).",
-                table_query(f"ocrfleet_printer_supply_state{{{S}}} == 1"),
-                hide=["Value", "kind"],
-                overrides=[colour_column("state", SUPPLY_STATES)],
-                width=12,
-                height=10,
-            ),
-            timeseries(
-                "Supply levels over time",
-                "Fraction left of each supply with an exact level.",
-                Target(
-                    f"ocrfleet_printer_supply_level_ratio{{{S}}}",
-                    "{{site}} {{device}}: {{supply}}",
-                ),
-                unit="percentunit",
-                min=0,
-                max=1,
-            ),
-            table(
-                "Forecast to empty",
-                "Days of wall time until a supply is forecast empty (a receptacle: full), "
-                "from the trend of its level over opening time. Needs at least 2 days and "
-                "5 readings after a daemon start or a cartridge change.",
-                table_query(f"ocrfleet_printer_supply_empty_forecast_seconds{{{S}}} / 86400"),
-                overrides=[column("Value", displayName="Days to empty", decimals=1)],
-                thresholds=[(None, "red"), (3, "orange"), (10, "green")],
-                width=12,
-            ),
-            timeseries(
-                "Pages per day",
-                "Pages printed per day, per printer.",
-                Target(
-                    f"sum by (site, device) (increase(ocrfleet_printer_pages_total{{{S}}}[1d]))",
-                    "{{site}} {{device}}",
-                    interval="1d",
-                ),
-                bars=True,
-                decimals=0,
-            ),
-            stat(
-                "Pages in the time range",
-                "Pages printed over the dashboard's time range.",
-                instant(f"sum(increase(ocrfleet_printer_pages_total{{{S}}}[$__range]))"),
-                thresholds=[(None, "blue")],
-                decimals=0,
-                width=6,
-                height=8,
-            ),
-            bargauge(
-                "Paper trays",
-                "Fraction of each tray's capacity loaded.",
-                instant(
-                    f"ocrfleet_printer_tray_level_ratio{{{S}}}",
-                    "{{site}} {{device}}: {{tray}}",
-                ),
-                unit="percentunit",
-                min=0,
-                max=1,
-                thresholds=[(None, "red"), (0.1, "orange"), (0.3, "green")],
-                width=6,
-            ),
-            state_timeline(
-                "Conditions over time",
-                "When each condition was reported.",
-                Target(
-                    f"ocrfleet_printer_condition{{{S}}} == 1",
-                    "{{site}} {{device}}: {{condition}}",
-                ),
-                mappings=value_map({"1": ("reported", "orange")}),
-                width=24,
-            ),
-            table(
-                "Covers and printer alerts",
-                "Covers or interlocks open, and the standing alerts in each printer's "
-                "alert table by severity.",
-                table_query(f"ocrfleet_printer_cover_open{{{S}}}"),
-                table_query(
-                    f'sum by (site, device) (ocrfleet_printer_alerts{{{S}, severity="critical"}})'
-                ),
-                table_query(
-                    f'sum by (site, device) (ocrfleet_printer_alerts{{{S}, severity="warning"}})'
-                ),
-                hide=["kind"],
-                overrides=[
-                    value_column(
-                        0,
-                        "Cover open",
-                        mappings=value_map({"1": ("open", "red"), "0": ("closed", "green")}),
-                        **{"custom.cellOptions": {"type": "color-text"}},
-                    ),
-                    value_column(1, "Critical printer alerts"),
-                    value_column(2, "Warning printer alerts"),
-                ],
-            ),
-        ],
-        time_from="now-7d",
-    )
-
-
-HOTSPOT_UP = f'ocrfleet_device_state{{kind="hotspot", state="up", {S}}}'
-HOTSPOT_COUNTED = f'ocrfleet_device_state{{kind="hotspot", state=~"up|down", {S}}}'
-# Samples up over samples up or down: time a hotspot was off while its site
-# was closed (scheduled_off) counts neither way. The `or ... * 0` keeps
-# hotspots that were never up, at 0 %.
-HOTSPOT_AVAILABILITY = (
-    f"(sum by (site, device) (count_over_time({HOTSPOT_UP}[$__range]))"
-    f" or sum by (site, device) (count_over_time({HOTSPOT_COUNTED}[$__range])) * 0)"
-    f" / sum by (site, device) (count_over_time({HOTSPOT_COUNTED}[$__range]))"
-)
-
-# One number per state, since a state timeline draws values, not label values.
-HOTSPOT_STATE = (
-    "max by (site, device) ("
-    + " or ".join(
-        f'ocrfleet_device_state{{kind="hotspot", state="{state}", {S}}} * {n}'
-        for state, n in (("up", 3), ("scheduled_off", 2), ("down", 1), ("unknown", 0))
-    )
-    + ")"
-)
-
-
-def network() -> Dashboard:
-    return Dashboard(
-        NETWORK,
-        "ocrfleet: Hotspots & network",
-        "Public wifi: uptime and restarts, clients over time, radios and uplinks, and "
-        "availability over opening hours.",
-        [
-            bargauge(
-                "Availability over opening hours",
-                "Share of the time range each hotspot answered, counting only time it "
-                "answered or was down: time it was off while its site was closed is left "
-                "out. A hotspot that answers while the site is closed counts as available "
-                "then too.",
-                Target(HOTSPOT_AVAILABILITY, "{{site}} {{device}}", instant=True),
-                unit="percentunit",
-                min=0,
-                max=1,
-                decimals=1,
-                thresholds=[(None, "red"), (0.95, "orange"), (0.99, "green")],
-            ),
-            table(
-                "Hotspots",
-                "Vendor module and model, uptime, and restarts over the time range.",
-                table_query(f"ocrfleet_hotspot_info{{{S}}}"),
-                table_query(f"ocrfleet_hotspot_uptime_seconds{{{S}}}"),
-                table_query(f"increase(ocrfleet_hotspot_restarts_total{{{S}}}[$__range])"),
-                hide=["Value #A", "kind"],
-                overrides=[
-                    value_column(1, "Uptime", unit="s"),
-                    value_column(2, "Restarts", decimals=0),
-                ],
-                width=12,
-            ),
-            timeseries(
-                "Wifi clients",
-                "Clients associated, per hotspot (vendors that give no count left out).",
-                Target(f"ocrfleet_hotspot_clients{{{S}}}", "{{site}} {{device}}"),
-                stack=True,
-                decimals=0,
-            ),
-            timeseries(
-                "Restarts",
-                "Restarts seen (uptime that went back between two polls).",
-                Target(
-                    f"sum by (site, device) "
-                    f"(increase(ocrfleet_hotspot_restarts_total{{{S}}}[$__rate_interval]))",
-                    "{{site}} {{device}}",
-                ),
-                bars=True,
-                decimals=0,
-            ),
-            timeseries(
-                "Uptime",
-                "Seconds since each hotspot booted; a drop is a restart.",
-                Target(f"ocrfleet_hotspot_uptime_seconds{{{S}}}", "{{site}} {{device}}"),
-                unit="s",
-            ),
-            state_timeline(
-                "State",
-                "Each hotspot's state: up, down, or off while its site is closed.",
-                Target(HOTSPOT_STATE, "{{site}} {{device}}"),
-                mappings=value_map(
-                    {
-                        "3": ("up", "green"),
-                        "2": ("off, site closed", "blue"),
-                        "1": ("down", "red"),
-                        "0": ("never seen", "text"),
-                    }
-                ),
-                width=12,
-            ),
-            state_timeline(
-                "Radios and uplinks",
-                "Radio and uplink interfaces operationally up (interfaces set down by an "
-                "administrator are left out).",
-                Target(
-                    f"ocrfleet_hotspot_interface_up{{{S}}}",
-                    "{{site}} {{device}} {{interface}} ({{role}})",
-                ),
-                mappings=UP_DOWN,
-                width=12,
-            ),
-        ],
-        time_from="now-24h",
-    )
-
-
 def occupancy() -> Dashboard:
     bucket = f"ocrfleet_session_duration_seconds_bucket{{{S}}}"
     return Dashboard(
@@ -978,7 +742,7 @@ def occupancy() -> Dashboard:
                 "Average PCs and laptops in use per hour, one row per site; over the "
                 "default 7 days each column is one hour of the week.",
                 Target(
-                    f"sum by (site) (avg_over_time(ocrfleet_site_pcs_in_use{{{S}}}[1h]))",
+                    f"sum by (site) (avg_over_time(ocrfleet_site_seats_in_use{{{S}}}[1h]))",
                     "{{site}}",
                     interval="1h",
                 ),
@@ -991,7 +755,7 @@ def occupancy() -> Dashboard:
                 "seat was up or down: time it was off while its site was closed is left "
                 "out. A PC left on while its site is closed counts then too.",
                 Target(
-                    f"avg by (site) (avg_over_time((ocrfleet_pc_in_use{{{S}}}"
+                    f"avg by (site) (avg_over_time((ocrfleet_seat_in_use{{{S}}}"
                     " and on (site, device, kind)"
                     f' ocrfleet_device_state{{{S}, state!="scheduled_off"}})'
                     "[$__range:$__interval]))",
@@ -1048,7 +812,7 @@ def occupancy() -> Dashboard:
                     f" / sum by (site) (increase(ocrfleet_session_duration_seconds_count{{{S}}}"
                     "[$__range]))"
                 ),
-                table_query(f"avg by (site) (ocrfleet_pc_in_use{{{S}}})"),
+                table_query(f"avg by (site) (ocrfleet_seat_in_use{{{S}}})"),
                 overrides=[
                     value_column(0, "Sessions", decimals=0),
                     value_column(1, "Average length", unit="s"),
@@ -1058,7 +822,7 @@ def occupancy() -> Dashboard:
             timeseries(
                 "PCs in use, by kind",
                 "Public PCs and lesson laptops in use.",
-                Target(f"sum by (kind) (ocrfleet_pc_in_use{{{S}}})", "{{kind}}"),
+                Target(f"sum by (kind) (ocrfleet_seat_in_use{{{S}}})", "{{kind}}"),
                 stack=True,
                 decimals=0,
                 width=24,
@@ -1244,37 +1008,37 @@ def daemon() -> Dashboard:
                 decimals=0,
             ),
             timeseries(
-                "SNMP polls",
-                "Polls finished per second, per device kind.",
+                "Polls",
+                "Polls finished per second, per source and device kind.",
                 Target(
-                    "sum by (kind) (rate(ocrfleet_snmp_polls_total[$__rate_interval]))",
-                    "{{kind}}",
+                    "sum by (source, kind) (rate(ocrfleet_polls_total[$__rate_interval]))",
+                    "{{source}} {{kind}}",
                 ),
                 unit="reqps",
             ),
             timeseries(
-                "SNMP poll errors",
-                "Polls that got no usable answer, per kind and reason.",
+                "Poll errors",
+                "Polls that got no usable answer, per source, kind and reason.",
                 Target(
-                    "sum by (kind, reason) "
-                    "(increase(ocrfleet_snmp_poll_errors_total[$__rate_interval]))",
-                    "{{kind}}: {{reason}}",
+                    "sum by (source, kind, reason) "
+                    "(increase(ocrfleet_poll_errors_total[$__rate_interval]))",
+                    "{{source}} {{kind}}: {{reason}}",
                 ),
                 bars=True,
                 decimals=0,
             ),
             timeseries(
-                "SNMP poll duration",
+                "Poll duration",
                 "Median and 90th percentile of one device's poll.",
                 Target(
-                    "histogram_quantile(0.5, sum by (kind, le) "
-                    "(rate(ocrfleet_snmp_poll_duration_seconds_bucket[$__rate_interval])))",
-                    "{{kind}} median",
+                    "histogram_quantile(0.5, sum by (source, kind, le) "
+                    "(rate(ocrfleet_poll_duration_seconds_bucket[$__rate_interval])))",
+                    "{{source}} {{kind}} median",
                 ),
                 Target(
-                    "histogram_quantile(0.9, sum by (kind, le) "
-                    "(rate(ocrfleet_snmp_poll_duration_seconds_bucket[$__rate_interval])))",
-                    "{{kind}} 90th percentile",
+                    "histogram_quantile(0.9, sum by (source, kind, le) "
+                    "(rate(ocrfleet_poll_duration_seconds_bucket[$__rate_interval])))",
+                    "{{source}} {{kind}} 90th percentile",
                 ),
                 unit="s",
             ),
@@ -1316,42 +1080,57 @@ def daemon() -> Dashboard:
 
 
 def dashboards() -> list[Dashboard]:
-    return [overview(), site(), printers(), network(), occupancy(), maintenance(), daemon()]
+    return [overview(), site(), occupancy(), maintenance(), daemon()]
 
 
 def rendered() -> dict[Path, str]:
-    boards = dashboards()
+    """The core's dashboards, as the files the core ships (ocrfleet/monitoring/dashboards)."""
     return {
-        OUT / f"{board.uid.removeprefix('ocrfleet-')}.json": json.dumps(
-            render(board, boards), indent=2, ensure_ascii=False
+        CORE_DASHBOARDS / f"{board.uid.removeprefix('ocrfleet-')}.json": json.dumps(
+            render(board), indent=2, ensure_ascii=False
         )
         + "\n"
-        for board in boards
+        for board in dashboards()
     }
+
+
+def bundled_plugin_manager() -> pluggy.PluginManager:
+    """The core and the plugins of this repository, whatever else is installed here.
+
+    The checked-in files are what the bundled plugins give; a third-party
+    plugin installed on this machine stays out of them.
+    """
+    manager = build_plugin_manager()
+    for plugin in list(manager.get_plugins()):
+        module = inspect.getmodule(plugin)
+        path = getattr(module, "__file__", None)
+        if path is None or not Path(path).resolve().is_relative_to(ROOT):
+            manager.unregister(plugin)
+    return manager
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else "")
     parser.add_argument("--check", action="store_true", help="only compare, write nothing")
     args = parser.parse_args(argv)
-    files = rendered()
-    stale = sorted(
-        str(path.name)
-        for path, text in files.items()
-        if not path.exists() or path.read_text() != text
-    )
-    extra = sorted(p.name for p in OUT.glob("*.json") if p not in files) if OUT.exists() else []
+    core = rendered()
+    core_layout = Layout(CORE_DASHBOARDS, CORE_DASHBOARDS, CORE_DASHBOARDS)
+    if not args.check:
+        write(core)
+    problems = differences(core, core_layout)
+    try:
+        exported = planned(collect(bundled_plugin_manager()), LAYOUT)
+    except MonitoringAssetError as exc:
+        print(f"generate.py: {exc}", file=sys.stderr)
+        return 1
     if args.check:
-        for name in stale:
-            print(f"{name}: differs from grafana/generate.py; run it", file=sys.stderr)
-        for name in extra:
-            print(f"{name}: not written by grafana/generate.py", file=sys.stderr)
-        return 1 if stale or extra else 0
-    OUT.mkdir(exist_ok=True)
-    for path, text in files.items():
-        path.write_text(text)
-    for name in extra:
-        print(f"{name}: not written by grafana/generate.py, left alone", file=sys.stderr)
+        problems += differences(exported, LAYOUT)
+        for problem in problems:
+            print(f"{problem}; run grafana/generate.py", file=sys.stderr)
+        return 1 if problems else 0
+    write(exported)
+    for path in unclaimed(core, core_layout) + unclaimed(exported, LAYOUT):
+        print(f"{path}: not written by grafana/generate.py, left alone", file=sys.stderr)
     return 0
 
 

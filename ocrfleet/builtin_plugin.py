@@ -1,5 +1,6 @@
 """What the core itself contributes through the plugin hooks: the `log`
-channel and the rules that need no device kind (seats, norms, maintenance).
+channel, the rules that need no device kind (seats, norms, maintenance) and
+the monitoring files of the whole fleet (ocrfleet/monitoring/).
 
 Registered by build_plugin_manager like any plugin, under the name "ocrfleet".
 """
@@ -8,16 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ocrfleet.alerts.maintenance import MonthlyMaintenanceRule, RenewalDueRule
 from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.alerts.seats import (
     MunicipalityBelowNormRule,
     NoUnreservedSeatRule,
     SeatsBelowMinimumRule,
 )
-from ocrfleet.maintenance.rules import MonthlyMaintenanceRule, RenewalDueRule
+from ocrfleet.hookspecs import hookimpl
+from ocrfleet.httppoll.source import HttpSourceType
+from ocrfleet.monitoring.assets import MonitoringAsset, packaged_assets
 from ocrfleet.notify.channels import ChannelType
 from ocrfleet.notify.log_channel import LogChannelType
-from ocrfleet.pluginhost.hookspecs import hookimpl
+from ocrfleet.snmp.source import SnmpSourceType
+from ocrfleet.sources import SourceType
+
+
+@hookimpl
+def ocrfleet_source_types() -> Sequence[SourceType]:
+    return [SnmpSourceType(), HttpSourceType()]
 
 
 @hookimpl
@@ -34,3 +44,8 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
         MonthlyMaintenanceRule(),
         RenewalDueRule(),
     ]
+
+
+@hookimpl
+def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:
+    return packaged_assets("ocrfleet")

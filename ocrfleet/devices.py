@@ -7,7 +7,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from ocrfleet.schedule import SiteSchedule
+    from ocrfleet.config.schedule import SiteSchedule
 
 
 class DeviceKey(NamedTuple):

@@ -9,17 +9,18 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ocrfleet.kept import KeepsState
 from ocrfleet.sessions import SessionEvent
 
 if TYPE_CHECKING:
     from ocrfleet.devices import DeviceInfo
-    from ocrfleet.snmp.client import SnmpClient
     from ocrfleet.state import DeviceView
 
 
@@ -59,6 +60,48 @@ class Sample:
     name: str
     value: float
     labels: tuple[str, ...] = ()
+
+
+class Aggregation(StrEnum):
+    # A counter that only grows (pages printed): the report shows what it grew by.
+    INCREASE = "increase"
+    # A gauge summed over a site's devices (wifi clients): the report shows its peak.
+    PEAK = "peak"
+
+
+@dataclass(frozen=True, slots=True)
+class FigureSpec:
+    """A daily figure a kind adds to the history, and so a column of the monthly report.
+
+    Kinds that declare the same `name` share one column, so its aggregation
+    must agree.
+    """
+
+    name: str  # the report's column: stable, lower-case
+    title: str  # the report's heading
+    metric: str  # the sample the default DeviceKind.daily_figures() reads
+    aggregation: Aggregation
+
+
+@dataclass(frozen=True, slots=True)
+class DemoDevice:
+    """Devices a kind adds to the demo fleet (`ocrfleet run` without a config).
+
+    `site` is one of the demo's site ids (see docs/plugins.md). With `count`
+    above 1, `id` is a prefix and the devices are `<id>-01`, `<id>-02`, …;
+    the last `reservable` of them need a reservation. `snmp_agent` says the
+    demo's SNMP agent plays the device from the kind's demo_recording(): the
+    demo adds the options that point the device at that agent.
+    """
+
+    site: str
+    id: str
+    model: str = ""
+    purchase_date: str | None = None
+    count: int = 1
+    reservable: int = 0
+    options: Mapping[str, Any] = field(default_factory=dict)
+    snmp_agent: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +157,7 @@ class SimulationContext:
 Simulator = Callable[[], Awaitable[None]]
 
 
-class DeviceKind(ABC):
+class DeviceKind(KeepsState, ABC):
     """A kind of device (pc, printer, hotspot, …) provided by a plugin."""
 
     name: ClassVar[str]
@@ -123,8 +166,17 @@ class DeviceKind(ABC):
     # A seat is a device a visitor sits at (a public PC or laptop): it has
     # sessions, counts towards a site's usable seats and its occupancy.
     is_seat: ClassVar[bool] = False
+    # The name of the source a polled kind is read through ("snmp", "http",
+    # or one a plugin contributes); None for a kind that only listens on MQTT.
+    source: ClassVar[str | None] = None
     mqtt_channels: ClassVar[Sequence[MqttChannel]] = ()
     metric_specs: ClassVar[Sequence[MetricSpec]] = ()
+    # The daily figures the history keeps for this kind's devices (report columns).
+    figure_specs: ClassVar[Sequence[FigureSpec]] = ()
+    # False for devices nobody maintains monthly (e.g. a door counter): no
+    # monthly maintenance reminder or due metric for them. Renewal reminders
+    # still come, from a purchase date.
+    monthly_maintenance: ClassVar[bool] = True
 
     def heartbeat_timeout(self, options: Any) -> float | None:
         """Seconds without any message after which the device counts as down.
@@ -140,13 +192,16 @@ class DeviceKind(ABC):
         """
         raise PayloadError("invalid", f"kind {self.name!r} takes no MQTT channel {channel!r}")
 
-    async def poll(self, device: DeviceInfo, snmp: SnmpClient, previous: object | None) -> object:
-        """Poll the device once over SNMP and return its reading.
+    async def poll(self, device: DeviceInfo, client: Any, previous: object | None) -> object:
+        """Read the device once through its source and return its reading.
 
-        Only kinds whose options extend SnmpDeviceOptions are polled.
-        `previous` is the last reading (None after start-up), for values that
-        depend on history, such as restarts. Raise SnmpError when the device
-        does not answer.
+        Only kinds with a `source` are polled, and only devices whose options
+        are instances of that source's `options_model`. `client` is what the
+        source gives (ocrfleet/sources.py; e.g. an SnmpClient for "snmp", an
+        HttpClient for "http"). `previous` is the last reading (None after
+        start-up), for values that depend on history, such as restarts.
+        Raise PollError (or the source's subclass of it) when the device
+        does not answer usefully.
         """
         raise NotImplementedError(f"kind {self.name!r} is not polled")
 
@@ -176,6 +231,35 @@ class DeviceKind(ABC):
         They must depend on `device` alone (not on the time or other state):
         /metrics caches them until one of the device's aspects changes.
         """
+
+    def daily_figures(self, device: DeviceView) -> Mapping[str, float]:
+        """The device's figure_specs values now, by figure name; absent ones left out.
+
+        The default reads each figure's metric from samples(); a figure with
+        several label sets (e.g. per radio) is their sum. A counter figure
+        (Aggregation.INCREASE) must only grow, except at a device reset.
+        """
+        by_metric = {figure.metric: figure.name for figure in self.figure_specs}
+        values: dict[str, float] = {}
+        if not by_metric:
+            return values
+        for sample in self.samples(device):
+            name = by_metric.get(sample.name)
+            if name is not None:
+                values[name] = values.get(name, 0.0) + sample.value
+        return values
+
+    def demo_devices(self) -> Sequence[DemoDevice]:
+        """The devices of this kind in the demo fleet; none by default."""
+        return ()
+
+    def demo_rule_settings(self) -> Mapping[str, Mapping[str, Any]]:
+        """Settings of this kind's alert rules in the demo, as `[alerting.rules.<name>]`.
+
+        E.g. shorter tolerances, so someone trying the demo sees an alert
+        fire and resolve within minutes.
+        """
+        return {}
 
     def demo_recording(self, device: DeviceInfo, context: SimulationContext) -> str | None:
         """For SNMP kinds in the demo: the device's agent as .snmprec text.

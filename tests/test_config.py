@@ -256,12 +256,13 @@ def _broken_cases() -> list[Broken]:
         Broken(
             "duplicate-device-id",
             replace_once(v, 'id = "pc-02"', 'id = "pc-01"'),
-            "sites[0]: device id 'pc-01' is used twice in site 'lib'",
+            "sites[0].devices[1].id: duplicate device id 'pc-01' in this site"
+            " (first at sites[0].devices[0])",
         ),
         Broken(
             "duplicate-site-id",
             replace_once(v, 'id = "annex"', 'id = "lib"'),
-            "site id 'lib' is used twice",
+            "sites[2].id: duplicate site id 'lib' (first at sites[0])",
         ),
         Broken(
             "no-sites",
@@ -343,7 +344,8 @@ SUBPROCESS_CASES = [c for c in BROKEN if c.id in SUBPROCESS_IDS]
 @pytest.mark.parametrize("case", SUBPROCESS_CASES, ids=[c.id for c in SUBPROCESS_CASES])
 def test_check_config_command_reports_problem(tmp_path: Path, case: Broken) -> None:
     config = write_config(tmp_path, case.text)
-    result = ocrfleet("check-config", str(config))
+    # --secrets: some cases are about a secret that cannot be read.
+    result = ocrfleet("check-config", "--secrets", str(config))
     assert_clean_failure(result, config, case.line)
     assert result.stdout == ""
 
@@ -564,3 +566,163 @@ def test_unknown_key_with_bracket_is_named(
     assert result.returncode == 1, result
     problems = [line.strip() for line in result.stderr.splitlines()[1:]]
     assert problems == ["mqtt.port[0]: unknown key"], result.stderr
+
+
+# -- every problem at once, each at its key -------------------------------------
+
+EVERYTHING_WRONG_ALERTING = """
+[alerting]
+default_channels = ["log", "pager"]
+
+[alerting.channels.hook]
+type = "webhook"
+url = "https://hooks.example.org/ocrfleet"
+timeout = -1
+
+[[alerting.routes]]
+match = { site = "lib" }
+channels = ["hook", "nowhere"]
+"""
+
+
+def _everything_wrong() -> str:
+    text = replace_once(VALID, "adult_population = 5000", "adult_population = -1")
+    text = replace_once(
+        text,
+        '{ id = "pc-01", kind = "pc" },',
+        '{ id = "pc-01", kind = "pc", options = { heartbeat_timeout = -5 } },',
+    )
+    text = replace_once(text, 'id = "annex"', 'id = "hall"')
+    return text + EVERYTHING_WRONG_ALERTING
+
+
+EVERYTHING_WRONG_LINES = [
+    "municipality.adult_population: Input should be greater than or equal to 0",
+    "sites[0].devices[0].options.heartbeat_timeout: Input should be greater than 0",
+    "sites[2].id: duplicate site id 'hall' (first at sites[1])",
+    "alerting.channels.hook.timeout: a duration cannot be negative",
+    "alerting.default_channels: unknown channel 'pager' (configured: hook, log)",
+    "alerting.routes[0].channels: unknown channel 'nowhere' (configured: hook, log)",
+]
+
+
+@pytest.mark.parametrize("command", [["check-config"], ["run", "-c"]])
+def test_every_problem_is_reported_at_once(tmp_path: Path, command: list[str]) -> None:
+    """A core error does not hide the devices' and channels' errors, nor the other way round."""
+    config = write_config(tmp_path, _everything_wrong())
+    result = ocrfleet(*command, str(config))
+    for line in EVERYTHING_WRONG_LINES:
+        assert_clean_failure(result, config, line)
+    problems = [line for line in result.stderr.splitlines() if line.startswith("  ")]
+    assert len(problems) == len(EVERYTHING_WRONG_LINES), result.stderr
+    assert not (tmp_path / "store.sqlite").exists(), "nothing may start on a broken config"
+
+
+def test_the_built_in_channel_name_is_reported_at_its_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, VALID + '\n[alerting.channels.log]\ntype = "webhook"\n')
+    result = check_in_process(config, capsys)
+    assert_clean_failure(
+        result,
+        config,
+        "alerting.channels.log: the channel name 'log' is built in; pick another name",
+    )
+
+
+# -- maintenance windows and routes name what exists ----------------------------
+
+RULES = ", ".join(sorted(CATALOG.rules))
+SITES = "annex, hall, lib"
+
+
+def _window(match: str, extra: str = "") -> str:
+    return (
+        VALID
+        + f'\n[[alerting.maintenance_windows]]\nhours = "07:00-08:00"\n{extra}match = {match}\n'
+    )
+
+
+def _route(match: str) -> str:
+    return VALID + f'\n[[alerting.routes]]\nchannels = ["log"]\n{match}\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        (
+            _window('{ kind = "printr" }'),
+            f"alerting.maintenance_windows[0].match.kind: unknown kind 'printr' (known: {KNOWN})",
+        ),
+        (
+            _window('{ site = ["lib", "libary"] }'),
+            f"alerting.maintenance_windows[0].match.site: unknown site 'libary' (known: {SITES})",
+        ),
+        (
+            _window('{ device = "pc-9" }'),
+            "alerting.maintenance_windows[0].match.device: unknown device 'pc-9' "
+            "(known: lap-01, pc-01, pc-02)",
+        ),
+        (
+            _window("{}", 'sites = ["town-hall"]\n'),
+            f"alerting.maintenance_windows[0].sites: unknown site 'town-hall' (known: {SITES})",
+        ),
+        (
+            _window("{}", 'devices = ["lib/pc-9"]\n'),
+            "alerting.maintenance_windows[0].devices: unknown device 'lib/pc-9' "
+            "(known: hall/pc-01, lib/lap-01, lib/pc-01, lib/pc-02; use 'site/device')",
+        ),
+        (
+            _route('match = { alertname = "pc_ofline" }'),
+            f"alerting.routes[0].match.alertname: unknown rule 'pc_ofline' (known: {RULES})",
+        ),
+        (
+            _route('match = { type = "reminders" }'),
+            "alerting.routes[0].match.type: unknown type 'reminders' (known: alert, reminder)",
+        ),
+        (
+            _route('match = { severity = "high" }'),
+            "alerting.routes[0].match.severity: unknown severity 'high' "
+            "(known: critical, info, warning)",
+        ),
+        (
+            _route('match_re = { kind = "scan.*" }'),
+            f"alerting.routes[0].match_re.kind: 'scan.*' matches no kind (known: {KNOWN})",
+        ),
+    ],
+)
+def test_windows_and_routes_name_what_exists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, line: str
+) -> None:
+    config = write_config(tmp_path, text)
+    result = check_in_process(config, capsys)
+    assert_clean_failure(result, config, line)
+
+
+def test_windows_and_routes_that_name_what_exists_are_valid(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = _window(
+        '{ kind = "pc", site = "lib", device = ["pc-01", ""] }', 'devices = ["lib/pc-02"]\n'
+    )
+    text += '\n[[alerting.routes]]\nchannels = ["log"]\nmatch = { alertname = "pc_offline" }\n'
+    text += 'match_re = { kind = "p.*", device = ".*" }\n'
+    config = write_config(tmp_path, text)
+    assert check_in_process(config, capsys).returncode == 0
+
+
+# -- secrets are read only where they are used ----------------------------------
+
+
+def test_check_config_reads_secrets_only_when_asked(tmp_path: Path) -> None:
+    config = write_config(tmp_path, _with_password('{ env = "OCRFLEET_TEST_PW" }'))
+    result = ocrfleet("check-config", str(config))
+    assert result.returncode == 0, result
+    assert (
+        "secrets not read (--secrets reads them, as `ocrfleet run` does): "
+        "environment variable 'OCRFLEET_TEST_PW'" in result.stdout.splitlines()
+    )
+    result = ocrfleet("check-config", "--secrets", str(config))
+    assert_clean_failure(
+        result, config, "mqtt.password: environment variable 'OCRFLEET_TEST_PW' is not set"
+    )

@@ -10,9 +10,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 import psutil
@@ -21,7 +22,8 @@ import pytest
 from ocrfleet.config.loader import load_config
 from ocrfleet.demo.fleet import demo_config
 from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import SimulationContext
+from ocrfleet.kinds import DemoDevice, DeviceKind, Sample, SimulationContext
+from ocrfleet.state import DeviceView
 from ocrfleet_hotspot.demo import DemoHotspot
 from ocrfleet_hotspot.kind import HotspotKind
 from ocrfleet_hotspot.parse import build_reading
@@ -233,9 +235,7 @@ MONDAY = datetime(2025, 3, 10, 7, 0, tzinfo=ZoneInfo("Europe/Brussels")).timesta
 def _demo_devices(kind: str) -> list[tuple[int, DeviceInfo]]:
     """The demo's devices of one kind, with the random seed the demo gives each."""
     plugins = catalog()
-    data = demo_config(
-        1883, 0, Path("unused.sqlite"), snmp_port=16100, kinds=frozenset(plugins.kinds)
-    )
+    data = demo_config(1883, 0, Path("unused.sqlite"), snmp_port=16100, kinds=plugins.kinds)
     loaded = load_config(data, plugins.kinds)
     return [(n, d) for n, d in enumerate(loaded.devices) if d.kind == kind]
 
@@ -342,3 +342,37 @@ def test_demo_hotspots_live_through_three_days(tmp_path: Path) -> None:
     assert restarts >= 5
     # MikroTik's vendor module takes radios in its AP table as up: no drop-outs there.
     assert radios_down == {"unifi", "cisco-wlc"}
+
+
+class DoorCounterKind(DeviceKind):
+    """A kind the core does not know, with a device of its own in the demo."""
+
+    name: ClassVar[str] = "doorcounter"
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        return ()
+
+    def demo_devices(self) -> Sequence[DemoDevice]:
+        return (
+            DemoDevice("zonnedorp-library", "door", "Door counter", count=2),
+            DemoDevice("atlantis-library", "door-01"),  # no such demo site: left out
+        )
+
+
+def test_the_demo_fleet_is_what_the_kinds_give() -> None:
+    kinds = {**catalog().kinds, "doorcounter": DoorCounterKind()}
+    data = demo_config(1883, 0, Path("unused.sqlite"), snmp_port=None, kinds=kinds)
+    loaded = load_config(data, kinds)
+    doors = [(d.site, d.id, d.model) for d in loaded.devices if d.kind == "doorcounter"]
+    assert doors == [
+        ("zonnedorp-library", "door-01", "Door counter"),
+        ("zonnedorp-library", "door-02", "Door counter"),
+    ]
+    # Without an SNMP agent, only the devices that need none.
+    assert {d.kind for d in loaded.devices} == {"pc", "laptop", "doorcounter"}
+    reservable = {d.id for d in loaded.devices if d.reservable}
+    assert "pc-03" in reservable and "pc-01" not in reservable
+    # No kinds, no devices: the core names none of its own.
+    empty = demo_config(1883, 0, Path("unused.sqlite"), snmp_port=16100, kinds={})
+    assert all(site["devices"] == [] for site in empty["sites"])
+    assert empty["alerting"]["rules"] == {"renewal_due": {"outside_opening_hours": True}}

@@ -251,3 +251,9 @@ def test_a_kind_that_fails_to_say_leaves_its_device_down(caplog: pytest.LogCaptu
     status = device_status(view, ORDINARY_MONDAY, _BrokenKind())
     assert (status.state, status.reason) == (DeviceState.DOWN, "timeout")
     assert "failed to say whether lib/pc-01 is expected off" in caplog.text
+
+
+def test_one_schedule_per_site_reaches_every_consumer() -> None:
+    loaded = _loaded()
+    for device in loaded.devices:
+        assert device.schedule is loaded.schedules[device.site]

@@ -19,10 +19,20 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from ocrfleet import hookspecs
+from ocrfleet.alerts.rules import RuleContext
 from ocrfleet.cli import probe_cmd
+from ocrfleet.cli.common import BUILTIN_COMMANDS, load_catalog
+from ocrfleet.cli.main import build_parser
+from ocrfleet.config.models import Config
+from ocrfleet.devices import DeviceInfo, DeviceKey
+from ocrfleet.devicestate import device_status
+from ocrfleet.maintenance.ledger import LedgerView
 from ocrfleet.metrics.daemon import REJECT_REASONS
+from ocrfleet.pluginhost import PROJECT
 from ocrfleet.snmp.options import SnmpDeviceOptions, SnmpV1V2c, SnmpV3
 from ocrfleet.snmp.values import SnmpError, SnmpValue
+from ocrfleet.state import FleetState
 from ocrfleet_agent.payloads import Ack, Health, SessionMessage
 from ocrfleet_hotspot.kind import HotspotKind, HotspotOptions
 from ocrfleet_hotspot.parse import build_reading
@@ -319,9 +329,9 @@ def test_snmp_doc_vendor_example_works() -> None:
 # -- config.example.toml -----------------------------------------------------
 
 
-def _check_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _check_config(env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ocrfleet", "check-config", str(EXAMPLE_CONFIG)],
+        [sys.executable, "-m", "ocrfleet", "check-config", *options, str(EXAMPLE_CONFIG)],
         capture_output=True,
         text=True,
         env=env,
@@ -331,7 +341,7 @@ def _check_config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def test_example_config_is_valid() -> None:
     env = {**os.environ, **EXAMPLE_SECRETS}
-    result = _check_config(env)
+    result = _check_config(env, "--secrets")
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "municipality: Vlaminggem (11,793 adults)" in out
@@ -350,7 +360,7 @@ def test_example_config_takes_the_password_from_the_environment() -> None:
         **{key: val for key, val in os.environ.items() if key != "OCRFLEET_MQTT_PASSWORD"},
         **{key: val for key, val in EXAMPLE_SECRETS.items() if key != "OCRFLEET_MQTT_PASSWORD"},
     }
-    result = _check_config(env)
+    result = _check_config(env, "--secrets")
     assert result.returncode == 1
     assert "mqtt.password: environment variable 'OCRFLEET_MQTT_PASSWORD' is not set" in (
         result.stderr
@@ -360,7 +370,231 @@ def test_example_config_takes_the_password_from_the_environment() -> None:
 def test_example_config_takes_the_snmp_secrets_from_the_environment() -> None:
     env = {key: val for key, val in os.environ.items() if key not in EXAMPLE_SECRETS}
     env["OCRFLEET_MQTT_PASSWORD"] = "not-a-real-password"
-    result = _check_config(env)
+    result = _check_config(env, "--secrets")
     assert result.returncode == 1
     for name in ("OCRFLEET_SNMP_COMMUNITY", "OCRFLEET_MFP_AUTH_KEY", "OCRFLEET_MFP_PRIV_KEY"):
         assert f"environment variable {name!r} is not set" in result.stderr
+
+
+def test_example_config_checks_without_its_secrets() -> None:
+    """check-config alone reads no secret: it names the ones the daemon will read."""
+    env = {key: val for key, val in os.environ.items() if key not in EXAMPLE_SECRETS}
+    result = _check_config(env)
+    assert result.returncode == 0, result.stderr
+    (line,) = [line for line in result.stdout.splitlines() if line.startswith("secrets not read")]
+    for name in EXAMPLE_SECRETS:
+        assert f"environment variable {name!r}" in line
+
+
+def _header(text: str) -> str:
+    """The comment block the file opens with."""
+    lines = []
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def test_example_config_header_names_every_environment_variable_it_uses() -> None:
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    used = set(re.findall(r'^[^#\n]*\{\s*env\s*=\s*"([A-Za-z0-9_]+)"', text, re.MULTILINE))
+    header = _header(text)
+    named = set(re.findall(r"\b([A-Z][A-Z0-9_]*)=", header))
+    assert used == set(EXAMPLE_SECRETS), "EXAMPLE_SECRETS must hold every variable the file uses"
+    assert named == used, f"the header names {sorted(named)}, the file uses {sorted(used)}"
+    count = {4: "four", 5: "five", 6: "six"}[len(used)]
+    assert f"the {count} variables" in header
+
+
+def test_readme_names_every_package_make_test_installs() -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    target = makefile.split("\nsystem-test-deps:", 1)[1].split("\n\n", 1)[0]
+    packages = {
+        name
+        for line in re.findall(r"apt-get install -y ([^)]+)\)", target)
+        for name in line.split()
+    }
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = readme.split("make test\n```\n", 1)[1].split("\n\n", 1)[0]
+    assert packages, "the Makefile's system-test-deps target installs nothing?"
+    missing = sorted(name for name in packages if f"`{name}`" not in paragraph)
+    assert not missing, f"README's `make test` paragraph does not name {missing}"
+
+
+# -- hooks and commands in docs/plugins.md and docs/architecture.md ------------------
+
+PLUGINS_DOC = ROOT / "docs" / "plugins.md"
+ARCHITECTURE_DOC = ROOT / "docs" / "architecture.md"
+EXAMPLE_RULE_CONFIG = Config.model_validate(
+    {
+        "municipality": {"name": "Testdorp", "adult_population": 1000},
+        "sites": [{"id": "lib", "name": "Library", "village_core": "Testdorp"}],
+    }
+)
+
+
+def _hooks() -> set[str]:
+    """The hook specifications, as pluggy knows them: functions marked with `hookspec`."""
+    marker = f"{PROJECT}_spec"
+    return {name for name, item in vars(hookspecs).items() if hasattr(item, marker)}
+
+
+def _builtin_commands() -> set[str]:
+    parser, _ = build_parser()
+    (subcommands,) = (a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return set(subcommands.choices) - set(load_catalog().commands)
+
+
+def _listed_commands(text: str) -> set[str]:
+    """The commands in the parentheses after "built-in commands"."""
+    match = re.search(r"built-in\s+commands\s+\(([^)]*)\)", text)
+    assert match is not None
+    return set(re.findall(r"`([a-z][a-z-]*)`", match.group(1)))
+
+
+def test_the_hooks_are_found() -> None:
+    # Guards the introspection: a marker renamed in pluggy would find nothing.
+    assert {"ocrfleet_device_kinds", "ocrfleet_monitoring_assets"} <= _hooks()
+
+
+def test_plugins_doc_lists_every_hook() -> None:
+    section = _section(PLUGINS_DOC.read_text(encoding="utf-8"), "Hooks")
+    documented = set(re.findall(r"^\| `(ocrfleet_\w+)\(\)` \|", section, re.MULTILINE))
+    assert documented == _hooks()
+
+
+def test_architecture_doc_lists_every_hook() -> None:
+    text = ARCHITECTURE_DOC.read_text(encoding="utf-8")
+    match = re.search(r"^- The hooks are (.*?)\.\s", text, re.MULTILINE | re.DOTALL)
+    assert match is not None
+    assert set(re.findall(r"`(ocrfleet_\w+)\(\)`", match.group(1))) == _hooks()
+
+
+def test_the_reserved_command_names_are_the_builtin_commands() -> None:
+    assert _builtin_commands() == BUILTIN_COMMANDS
+
+
+@pytest.mark.parametrize("doc", [PLUGINS_DOC, ARCHITECTURE_DOC], ids=lambda p: p.name)
+def test_docs_list_every_builtin_command(doc: Path) -> None:
+    assert _listed_commands(doc.read_text(encoding="utf-8")) == _builtin_commands()
+
+
+# -- every Python example in docs/*.md runs ------------------------------------------
+
+# `<!-- example: name.py -->` names a block a reader saves as a module (other
+# examples import it); `<!-- not-run: reason -->` exempts one, for a reason.
+_PYTHON_BLOCK = re.compile(
+    r"(?:<!-- (example|not-run): ([^>]+?) -->\n)?^```python\n(.*?)^```$",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class PythonExample:
+    doc: str
+    line: int
+    code: str
+    module: str = ""
+    not_run: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.doc}:{self.line}"
+
+
+def python_examples() -> list[PythonExample]:
+    found: list[PythonExample] = []
+    for doc in sorted((ROOT / "docs").glob("*.md")):
+        text = doc.read_text(encoding="utf-8")
+        for match in _PYTHON_BLOCK.finditer(text):
+            marker, value, code = match.groups()
+            line = text.count("\n", 0, match.start(3)) + 1
+            found.append(
+                PythonExample(
+                    f"docs/{doc.name}",
+                    line,
+                    code,
+                    module=value.removesuffix(".py") if marker == "example" else "",
+                    not_run=value if marker == "not-run" else "",
+                )
+            )
+    return found
+
+
+def _run(example: PythonExample, namespace: dict[str, Any]) -> None:
+    exec(compile(example.code, str(example), "exec"), namespace)
+
+
+@pytest.fixture
+def example_modules(monkeypatch: pytest.MonkeyPatch) -> dict[str, types.ModuleType]:
+    """Every named example, importable by its name, as if the reader had saved it."""
+    modules: dict[str, types.ModuleType] = {}
+    for example in python_examples():
+        if example.module:
+            module = types.ModuleType(example.module)
+            monkeypatch.setitem(sys.modules, example.module, module)
+            modules[example.module] = module
+    # One example may import another shown after it: run each after those it imports.
+    pending = [example for example in python_examples() if example.module]
+    while pending:
+        ready = [
+            example
+            for example in pending
+            if not any(
+                re.search(rf"^(from|import) {other.module}\b", example.code, re.MULTILINE)
+                for other in pending
+                if other is not example
+            )
+        ]
+        assert ready, f"the examples {[str(e) for e in pending]} import each other"
+        for example in ready:
+            _run(example, modules[example.module].__dict__)
+            pending.remove(example)
+    return modules
+
+
+def test_the_examples_are_found() -> None:
+    examples = python_examples()
+    assert len(examples) >= 10
+    assert all(example.code.strip() for example in examples)
+    assert sum(1 for example in examples if example.not_run) <= 2, "keep not-run rare"
+
+
+@pytest.mark.parametrize("example", python_examples(), ids=str)
+def test_python_example_runs(
+    example: PythonExample,
+    example_modules: dict[str, types.ModuleType],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if example.not_run:
+        pytest.skip(example.not_run)
+    # A fresh module each time: dataclasses look their module up in sys.modules.
+    module = types.ModuleType("docs_example")
+    monkeypatch.setitem(sys.modules, module.__name__, module)
+    _run(example, module.__dict__)
+
+
+def test_the_alert_rule_example_reads_the_sensors_report(
+    example_modules: dict[str, types.ModuleType],
+) -> None:
+    occupancy = example_modules["ocrfleet_occupancy"]
+    rules = example_modules["ocrfleet_occupancy_rules"]
+    (rule,) = rules.ocrfleet_alert_rules()
+    kind = occupancy.OccupancyKind()
+    room, hall = DeviceKey("lib", "room"), DeviceKey("lib", "hall")
+    state = FleetState([DeviceInfo(room, "occupancy"), DeviceInfo(hall, "occupancy")], {})
+    for key, battery in ((room, 9), (hall, 80)):
+        payload = json.dumps({"occupancy": True, "battery": battery}).encode()
+        state.record_reading(key, kind.parse_mqtt("occupancy", payload), 0.0)
+    snapshot = state.snapshot(10.0)
+    context = RuleContext(
+        now=10.0,
+        snapshot=snapshot,
+        config=EXAMPLE_RULE_CONFIG,
+        devices=state.devices,
+        statuses={view.info.key: device_status(view, 10.0) for view in snapshot.devices},
+        ledger=LedgerView(),
+    )
+    settings = rule.settings_model.model_validate({})
+    findings = list(rule.evaluate(context, settings))
+    assert [(f.subject, f.summary) for f in findings] == [(str(room), f"{room}: battery at 9 %")]

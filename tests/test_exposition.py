@@ -28,7 +28,14 @@ from ocrfleet.clock import ManualClock
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind, MetricSpec, Sample
-from ocrfleet.metrics.exposition import Exposition, Family, escape_label_value, format_value
+from ocrfleet.metrics.exposition import (
+    MAX_LABEL_VALUE,
+    Exposition,
+    Family,
+    clean_label_value,
+    escape_label_value,
+    format_value,
+)
 from ocrfleet.metrics.fleet import FleetCollector
 from ocrfleet.metrics.fleetrender import FleetRenderer
 from ocrfleet.metrics.http import MetricsServer
@@ -266,8 +273,10 @@ def test_a_realistic_fleet_renders_exactly_as_prometheus_client_does() -> None:
     for name in (
         "ocrfleet_device_up",
         "ocrfleet_device_state",
+        "ocrfleet_seat_in_use",
         "ocrfleet_pc_in_use",
         "ocrfleet_sessions",
+        "ocrfleet_site_seats_in_use",
         "ocrfleet_site_pcs_in_use",
         "ocrfleet_session_duration_seconds",
         "ocrfleet_pc_agent_info",
@@ -280,8 +289,9 @@ def test_a_realistic_fleet_renders_exactly_as_prometheus_client_does() -> None:
         assert families[name], name
     assert _value(new, "ocrfleet_printer_status", site="lib", device="prn-jammed",
                   kind="printer", status="unreachable") == 1.0  # fmt: skip
+    # The newline, a control character, is replaced; quote and backslash are escaped.
     assert _value(new, "ocrfleet_device_info", site="lib", device="pc-quoted", kind="pc",
-                  model='Dell "Opti\\Plex"\nx', reservable="false") == 1.0  # fmt: skip
+                  model='Dell "Opti\\Plex"\ufffdx', reservable="false") == 1.0  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -362,15 +372,36 @@ def test_values_are_written_as_go_writes_floats(value: float, text: str) -> None
 
 
 def test_label_values_are_escaped_as_the_format_says() -> None:
-    assert escape_label_value('a\\b"c\nd') == 'a\\\\b\\"c\\nd'
+    # A newline is a control character: it is replaced before escaping.
+    assert escape_label_value('a\\b"c\nd') == 'a\\\\b\\"c\ufffdd'
     family = Family("x_thing", "Help with \\ and \n.", "gauge", ("site", "a_label"))
-    line = family.line(("s", escape_label_value('say "hi"\\\n')), 1.5)
+    line = family.line(("s", escape_label_value('say "hi"\\')), 1.5)
     # Labels sorted by name, as prometheus_client writes them.
-    assert line == 'x_thing{a_label="say \\"hi\\"\\\\\\n",site="s"} 1.5\n'
+    assert line == 'x_thing{a_label="say \\"hi\\"\\\\",site="s"} 1.5\n'
     assert family.text_header == b"# HELP x_thing Help with \\\\ and \\n.\n# TYPE x_thing gauge\n"
     (parsed,) = text_string_to_metric_families(family.text_header.decode() + line)
     assert parsed.documentation == "Help with \\ and \n."
-    assert parsed.samples[0].labels == {"site": "s", "a_label": 'say "hi"\\\n'}
+    assert parsed.samples[0].labels == {"site": "s", "a_label": 'say "hi"\\'}
+
+
+@pytest.mark.parametrize(
+    ("value", "cleaned"),
+    [
+        ("Windows 11 Pro", "Windows 11 Pro"),
+        ("ünïcödé ✓", "ünïcödé ✓"),
+        ("a\x1b[2Jb", "a\ufffd[2Jb"),
+        (
+            "nul\x00 tab\t cr\r del\x7f c1\x85\x9b",
+            "nul\ufffd tab\ufffd cr\ufffd del\ufffd c1\ufffd\ufffd",
+        ),
+        # Not printable, but no control character: kept.
+        ("no\u00a0break", "no\u00a0break"),
+        ("x" * MAX_LABEL_VALUE, "x" * MAX_LABEL_VALUE),
+        ("x" * (MAX_LABEL_VALUE + 1), "x" * (MAX_LABEL_VALUE - 1) + "…"),
+    ],
+)
+def test_label_values_lose_control_characters_and_excess_length(value: str, cleaned: str) -> None:
+    assert clean_label_value(value) == cleaned
 
 
 # -- what a kind may give ------------------------------------------------------
@@ -423,6 +454,30 @@ def _small(kinds: dict[str, DeviceKind], devices: list[tuple[str, str]]) -> Flee
     fleet.rest = CollectorRegistry(auto_describe=False)
     fleet.rest.register(Other())
     return fleet
+
+
+class ControlKind(DeviceKind):
+    """A device's free text with escape sequences, NUL and C1 codes, and far too long."""
+
+    name: ClassVar[str] = "ctl"
+    metric_specs: ClassVar[Sequence[MetricSpec]] = (
+        MetricSpec("ocrfleet_ctl_info", "Free text.", labels=("os",)),
+    )
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        yield Sample("ocrfleet_ctl_info", 1.0, ("Win\x1b[31m\x00\x9b" + "y" * 400,))
+
+
+def test_control_characters_of_a_kind_never_reach_the_exposition() -> None:
+    fleet = _small({"ctl": ControlKind()}, [("ctl-1", "ctl")])
+    for accept in (TEXT, OPENMETRICS):
+        new, old = fleet.scrape(accept), fleet.reference(accept)
+        assert new == old
+        text = new.decode()
+        assert all(ch.isprintable() or ch == "\n" for ch in text)
+        expected = clean_label_value("Win\x1b[31m\x00\x9b" + "y" * 400)
+        assert expected.startswith("Win\ufffd[31m\ufffd\ufffdyyy") and len(expected) == 256
+        assert f'os="{expected}"' in text
 
 
 def test_odd_samples_of_a_kind_come_out_as_prometheus_client_writes_them() -> None:
@@ -510,6 +565,9 @@ def test_a_session_renders_that_device_again_and_counts_per_site() -> None:
     fleet.state.record_session(pc, SessionEvent(SessionEventType.START, "s9", OPEN), True)
     new = fleet.scrape()
     assert fleet.renderer.rendered == 1
+    assert _value(new, "ocrfleet_seat_in_use", site="hall", device="pc-01", kind="pc") == 1.0
+    assert _value(new, "ocrfleet_site_seats_in_use", site="hall") == 1.0
+    # The names before seats were generic, kept for one release.
     assert _value(new, "ocrfleet_pc_in_use", site="hall", device="pc-01", kind="pc") == 1.0
     assert _value(new, "ocrfleet_site_pcs_in_use", site="hall") == 1.0
     assert new == fleet.reference()

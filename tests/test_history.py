@@ -20,13 +20,16 @@ from ocrfleet.clock import ManualClock
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.devices import DeviceKey
 from ocrfleet.history.days import Month, local_day
-from ocrfleet.history.figures import DEFAULT_FIGURES, Aggregation, FigureSpec, device_figures
+from ocrfleet.history.figures import declared_figures, device_figures
 from ocrfleet.history.purge import purge_history
 from ocrfleet.history.recorder import HistoryRecorder
-from ocrfleet.kinds import DeviceKind, Sample
+from ocrfleet.kinds import Aggregation, DeviceKind, FigureSpec, Sample
+from ocrfleet.pluginhost import hookimpl
+from ocrfleet.pluginhost.catalog import PluginConflictError
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import Availability, DeviceView, FleetState
 from ocrfleet.store.database import Store, StoreError
+from tests.support.daemon import catalog
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DAY = 86400.0
@@ -56,6 +59,7 @@ class MeterKind(DeviceKind):
     """A polled device whose reading is (pages, clients): a counter and a gauge."""
 
     name: ClassVar[str] = "meter"
+    figure_specs: ClassVar[tuple[FigureSpec, ...]] = FIGURES
 
     def samples(self, device: DeviceView) -> Iterable[Sample]:
         if isinstance(device.reading, tuple):
@@ -70,6 +74,7 @@ class HookKind(DeviceKind):
     """A kind that names its daily figures itself instead of by metric."""
 
     name: ClassVar[str] = "hooked"
+    figure_specs: ClassVar[tuple[FigureSpec, ...]] = FIGURES[:1]
 
     def samples(self, device: DeviceView) -> Iterable[Sample]:
         raise AssertionError("not read when daily_figures exists")
@@ -123,7 +128,7 @@ def store_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def recorder(store_path: Path) -> Iterator[HistoryRecorder]:
-    opened = HistoryRecorder(store_path, KINDS, FIGURES)
+    opened = HistoryRecorder(store_path, KINDS)
     try:
         yield opened
     finally:
@@ -182,13 +187,39 @@ def test_figures_come_from_samples_by_metric_name_or_from_the_hook() -> None:
     state = FleetState(loaded.devices, {})
     state.record_reading(METER, (120.0, 5.0), brussels(5, 10))
     views = {v.info.id: v for v in state.snapshot(brussels(5, 10)).devices}
-    assert device_figures(KINDS["meter"], views["meter-01"], FIGURES) == {
+    assert device_figures(KINDS["meter"], views["meter-01"]) == {
         "pages": 120.0,
         "clients_peak": 6.0,  # both radios
     }
-    assert device_figures(KINDS["hooked"], views["h-01"], FIGURES) == {"pages": 7.0}
-    assert device_figures(KINDS["seat"], views["pc-01"], FIGURES) == {}
-    assert device_figures(KINDS["broken"], views["b-01"], FIGURES) == {}
+    # Only the figures a kind declares: "unknown_figure" and "clients_peak" are not hooked's.
+    assert device_figures(KINDS["hooked"], views["h-01"]) == {"pages": 7.0}
+    assert device_figures(KINDS["seat"], views["pc-01"]) == {}
+    assert device_figures(KINDS["broken"], views["b-01"]) == {}
+
+
+def test_the_history_keeps_every_figure_its_kinds_declare_once() -> None:
+    assert declared_figures(KINDS) == (FIGURES[1], FIGURES[0])  # in name order
+
+
+def test_one_figure_name_with_two_aggregations_is_a_plugin_conflict() -> None:
+    class OtherMeter(MeterKind):
+        name: ClassVar[str] = "other"
+        figure_specs: ClassVar[tuple[FigureSpec, ...]] = (
+            FigureSpec("pages", "Pages", "test_pages", Aggregation.PEAK),
+        )
+
+    with pytest.raises(
+        ValueError, match="'pages' is the increase in kind 'broken' but the peak in kind 'other'"
+    ):
+        declared_figures({**KINDS, "other": OtherMeter()})
+
+    class OtherPlugin:
+        @hookimpl
+        def ocrfleet_device_kinds(self) -> list[DeviceKind]:
+            return [MeterKind(), OtherMeter()]
+
+    with pytest.raises(PluginConflictError, match="figure 'pages'"):
+        catalog(OtherPlugin())
 
 
 # -- the recorder -------------------------------------------------------------
@@ -262,13 +293,13 @@ def test_a_restarted_recorder_continues_todays_counter(store_path: Path) -> None
     loaded = fleet()
     state = FleetState(loaded.devices, {})
     clock = ManualClock(brussels(5, 10))
-    first = HistoryRecorder(store_path, KINDS, FIGURES)
+    first = HistoryRecorder(store_path, KINDS)
     for pages in (100.0, 110.0):
         state.record_reading(METER, (pages, 0.0), clock.now())
         first.sample(state.snapshot(clock.now()))
         clock.advance(60)
     first.close()
-    second = HistoryRecorder(store_path, KINDS, FIGURES)
+    second = HistoryRecorder(store_path, KINDS)
     state.record_reading(METER, (115.0, 0.0), clock.now())
     second.sample(state.snapshot(clock.now()))
     second.close()
@@ -294,7 +325,7 @@ def test_gaps_and_a_clock_going_back_are_not_counted_as_open_time(
 def test_a_failing_kind_does_not_stop_the_sample(store_path: Path) -> None:
     loaded = fleet([{"id": "b-01", "kind": "broken"}])
     state = FleetState(loaded.devices, {})
-    recorder = HistoryRecorder(store_path, KINDS, FIGURES)
+    recorder = HistoryRecorder(store_path, KINDS)
     try:
         recorder.sample(state.snapshot(brussels(5, 10)))
     finally:
@@ -304,7 +335,7 @@ def test_a_failing_kind_does_not_stop_the_sample(store_path: Path) -> None:
 
 def test_a_store_that_cannot_be_written_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
-    recorder = HistoryRecorder(path, KINDS, FIGURES)
+    recorder = HistoryRecorder(path, KINDS)
     state = FleetState(fleet().devices, {})
     locker = sqlite3.connect(path, isolation_level=None, timeout=0)
     locker.execute("BEGIN EXCLUSIVE")
@@ -396,11 +427,12 @@ def test_purge_deletes_only_what_is_older_than_the_retention(store_path: Path) -
     assert purge_history(store_path, now, 400 * DAY).daily_rows == 0
 
 
-def test_the_default_figures_name_metrics_of_the_bundled_kinds() -> None:
+def test_the_bundled_kinds_figures_name_metrics_of_their_own() -> None:
     # A renamed metric would silently empty a report column.
-    types = {
-        spec.name: spec.type for kind in load_catalog().kinds.values() for spec in kind.metric_specs
-    }
-    for figure in DEFAULT_FIGURES:
-        expected = "counter" if figure.aggregation is Aggregation.INCREASE else "gauge"
-        assert types.get(figure.metric) == expected, figure
+    kinds = load_catalog().kinds
+    assert [f.name for f in declared_figures(kinds)] == ["printer_pages", "wifi_clients_peak"]
+    for kind in kinds.values():
+        types = {spec.name: spec.type for spec in kind.metric_specs}
+        for figure in kind.figure_specs:
+            expected = "counter" if figure.aggregation is Aggregation.INCREASE else "gauge"
+            assert types.get(figure.metric) == expected, (kind.name, figure)

@@ -9,10 +9,10 @@ from ocrfleet.alerts.rules import Finding, RuleContext, RuleSettings
 from ocrfleet.clock import ManualClock
 from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.models import Config
+from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import device_status
 from ocrfleet.maintenance.ledger import LedgerView
-from ocrfleet.schedule import SiteSchedule
 from ocrfleet.state import FleetState
 from ocrfleet_hotspot import plugin
 from ocrfleet_hotspot.reading import HotspotReading

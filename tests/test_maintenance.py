@@ -7,14 +7,23 @@ month, and renewal every 5 years.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from ocrfleet.alerts.context import build_context
+from ocrfleet.alerts.maintenance import (
+    MonthlyMaintenanceRule,
+    MonthlyMaintenanceSettings,
+    RenewalDueRule,
+    RenewalSettings,
+    add_years,
+    unmaintained_kinds,
+)
 from ocrfleet.alerts.rules import Finding, RuleContext, Severity
 from ocrfleet.cli.common import load_catalog
 from ocrfleet.cli.main import main
@@ -23,6 +32,7 @@ from ocrfleet.config.alerting import MaintenanceConfig
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import device_status
+from ocrfleet.kinds import DeviceKind, Sample
 from ocrfleet.maintenance.ledger import (
     MONTHLY_TASK,
     RENEWAL_TASK,
@@ -30,15 +40,8 @@ from ocrfleet.maintenance.ledger import (
     MaintenanceEntry,
     MaintenanceLedger,
 )
-from ocrfleet.maintenance.rules import (
-    MonthlyMaintenanceRule,
-    MonthlyMaintenanceSettings,
-    RenewalDueRule,
-    RenewalSettings,
-    add_years,
-)
 from ocrfleet.metrics.maintenance import MaintenanceCollector
-from ocrfleet.state import FleetState
+from ocrfleet.state import DeviceView, FleetState
 from ocrfleet.store.database import Store
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -228,6 +231,61 @@ def test_never_maintained_counts_from_purchase_or_first_contact() -> None:
     assert subjects == ["lib/pc-01/monthly", "lib/pc-02/monthly"]
     # No purchase date and never heard from: nothing to count from, never due.
     assert "lib/pc-old/monthly" not in [f.subject for f in monthly(loaded, view, START + 999 * DAY)]
+
+
+class DoorCounterKind(DeviceKind):
+    """A kind nobody maintains monthly: it opts out of the reminder."""
+
+    name: ClassVar[str] = "doorcounter"
+    monthly_maintenance: ClassVar[bool] = False
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        return ()
+
+
+def test_a_kind_may_opt_out_of_monthly_maintenance() -> None:
+    kinds = {**load_catalog().kinds, "doorcounter": DoorCounterKind()}
+    devices = [
+        {"id": "pc-01", "kind": "pc", "purchase_date": "2020-01-01"},
+        {"id": "door-01", "kind": "doorcounter", "purchase_date": "2020-01-01"},
+    ]
+    data = {
+        "municipality": {"name": "Testdorp", "adult_population": 5000},
+        "sites": [
+            {
+                "id": "lib",
+                "name": "Library",
+                "village_core": "Testdorp",
+                "opening_hours": {"mon": ["09:00-17:00"]},
+                "devices": devices,
+            }
+        ],
+    }
+    loaded = load_config(data, kinds)
+    state = FleetState(loaded.devices, {})
+    context = build_context(state, loaded, kinds, LedgerView(), START)
+    found = MonthlyMaintenanceRule().evaluate(context, MonthlyMaintenanceSettings())
+    assert [f.subject for f in found if isinstance(f, Finding)] == ["lib/pc-01/monthly"]
+    # Renewal is another matter: the door counter is past its five years too.
+    renewals = RenewalDueRule().evaluate(context, RenewalSettings())
+    assert sorted(f.subject for f in renewals if isinstance(f, Finding)) == [
+        "lib/door-01/renewal",
+        "lib/pc-01/renewal",
+    ]
+    # The metrics say what the reminders say.
+    collector = MaintenanceCollector(
+        lambda: state.devices,
+        LedgerView,
+        MaintenanceConfig,
+        ManualClock(START),
+        unmaintained_kinds=unmaintained_kinds(kinds),
+    )
+    due = {k[1] for k in scrape(collector) if k[0] == "ocrfleet_maintenance_due"}
+    assert due == {
+        ("lib", "pc-01", "monthly"),
+        ("lib", "pc-01", "renewal"),
+        ("lib", "door-01", "renewal"),
+    }
 
 
 def test_monthly_settings_defaults() -> None:

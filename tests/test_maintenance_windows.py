@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from ocrfleet.alerts.windows import MaintenanceWindows
 from ocrfleet.config.alerting import MaintenanceWindowConfig
 from ocrfleet.config.hours import OpeningHours
-from ocrfleet.schedule import SiteSchedule
+from ocrfleet.config.schedule import SiteSchedule
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 SCHEDULES = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import urllib.request
 from pathlib import Path
 
 from tests.support.daemon import RunningApp, series_of, site_config, value, wait_for
@@ -70,3 +71,19 @@ def test_sessions_counted_and_timed(broker: Mosquitto, tmp_path: Path) -> None:
         )
         assert value(daemon.scrape(), "ocrfleet_sessions_total", **LABELS) == 1.0
     assert series_of(samples, "ocrfleet_pc_in_use") == [LABELS]
+
+
+def test_control_characters_from_an_agent_never_reach_metrics(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    """An agent's free text (`os`) is cleaned of control characters before /metrics."""
+    hostile = "Windows\x1b[2J 11\x00\r\n\x85Pro\x07"
+    with RunningApp(site_config(broker.port, tmp_path / "s.sqlite")) as daemon:
+        agent = TestPublisher(broker.port)
+        agent.publish("ocrfleet/lib/pc-01/health", health(os=hostile), qos=1)
+        wait_for(lambda: value(daemon.scrape(), "ocrfleet_pc_cpu_ratio", **LABELS) == 0.25)
+        with urllib.request.urlopen(daemon.metrics_url, timeout=5) as response:
+            body = response.read().decode()
+        (info,) = [line for line in body.splitlines() if line.startswith("ocrfleet_pc_agent_info{")]
+        assert 'os="Windows\ufffd[2J 11\ufffd\ufffd\ufffd\ufffdPro\ufffd"' in info
+        assert not any(ch.isprintable() is False and ch != "\n" for ch in body)

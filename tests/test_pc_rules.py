@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 from ocrfleet.alerts.rules import AlertRule, Finding, RuleContext, RuleSettings
 from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.models import Config
+from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import device_status
 from ocrfleet.maintenance.ledger import LedgerView
-from ocrfleet.schedule import SiteSchedule
 from ocrfleet.state import Availability, FleetState
 from ocrfleet_agent.payloads import Health
 from ocrfleet_pc import plugin

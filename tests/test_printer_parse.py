@@ -19,9 +19,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from ocrfleet.config.hours import OpeningHours
+from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import Sample
-from ocrfleet.schedule import SiteSchedule
 from ocrfleet.state import Availability, DeviceView, PollFailure, Presence, Usage
 from ocrfleet_printer import oids
 from ocrfleet_printer.decode import error_conditions, text

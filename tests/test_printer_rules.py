@@ -25,14 +25,16 @@ from ocrfleet.alerts.rules import (
     RuleSettings,
     Severity,
 )
+from ocrfleet.app.keeping import StateKeeper
 from ocrfleet.cli.common import load_catalog
 from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.models import Config
+from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import device_status
 from ocrfleet.maintenance.ledger import LedgerView
-from ocrfleet.schedule import SiteSchedule
 from ocrfleet.state import FleetState
+from ocrfleet.store.kept import KeptStateStore
 from ocrfleet_printer.forecast import (
     FORECAST_METRIC,
     PrinterSupplyForecastRule,
@@ -472,3 +474,38 @@ def test_forecast_settings_are_checked() -> None:
     with pytest.raises(ValidationError, match="swap_to must be above swap_from"):
         SupplyForecastSettings(swap_from=0.9, swap_to=0.5)
     assert SupplyForecastSettings.model_validate({"window": "7d"}).window == 7 * DAY
+
+
+def test_the_forecast_history_survives_a_restart_through_the_store(tmp_path: Path) -> None:
+    schedule = SiteSchedule(OFFICE_HOURS, closed_days=frozenset({date(2026, 10, 14)}))
+    fleet = Fleet(printer(schedule))
+    before = PrinterSupplyForecastRule()
+    [expected] = findings(use_for_a_week(before, fleet, OpeningTime(schedule))).values()
+    store = KeptStateStore(tmp_path / "store.sqlite")
+    keeper = StateKeeper(store, {("rule", before.name): before}, {})
+    keeper.save(MONDAY)
+    store.close()
+
+    after = PrinterSupplyForecastRule()  # the daemon restarted
+    reopened = KeptStateStore(tmp_path / "store.sqlite")
+    StateKeeper(reopened, {("rule", after.name): after}, {}).restore()
+    reopened.close()
+    friday = brussels(2026, 10, 9, 17, 0)
+    [finding] = findings(run(after, fleet, friday)).values()
+    assert finding.summary == expected.summary
+    assert samples(after) == samples(before)
+    # Without the kept state, the same evaluation has nothing to say yet.
+    fresh = PrinterSupplyForecastRule()
+    assert findings(run(fresh, fleet, friday)) == {}
+
+
+def test_kept_state_a_plugin_cannot_take_back_is_dropped_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = KeptStateStore(tmp_path / "store.sqlite")
+    store.save({("rule", "printer_supply_forecast"): '{"version": 99}'}, MONDAY)
+    rule = PrinterSupplyForecastRule()
+    StateKeeper(store, {("rule", rule.name): rule}, {("rule", rule.name): "printer"}).restore()
+    store.close()
+    assert "plugin printer could not take back the kept state of rule" in caplog.text
+    assert rule.saved_state() == {"version": 1, "histories": []}

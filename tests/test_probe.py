@@ -8,6 +8,7 @@ answers SNMPv3 for one user, with the recording chosen by context name.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -44,17 +45,18 @@ def agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimulator]:
         yield sim
 
 
-def probe(*args: str) -> subprocess.CompletedProcess[str]:
+def probe(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ocrfleet", "probe", *args],
         capture_output=True,
         text=True,
         timeout=60,
+        env={**os.environ, **(env or {})},
     )
 
 
-def probe_json(*args: str) -> Any:
-    result = probe(*args, "--json")
+def probe_json(*args: str, env: dict[str, str] | None = None) -> Any:
+    result = probe(*args, "--json", env=env)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
@@ -224,6 +226,54 @@ def test_snmpv3_with_a_wrong_key(agent: SnmpSimulator) -> None:
     assert line.startswith(f"ocrfleet probe: {address(agent)} did not answer: auth: ")
 
 
+# -- secrets kept out of the command line ----------------------------------------
+
+
+def test_community_from_the_environment(agent: SnmpSimulator) -> None:
+    community = {"OCRFLEET_TEST_COMMUNITY": "colour_mfp"}
+    args = ("--community", "env:OCRFLEET_TEST_COMMUNITY")
+    reading = probe_json("printer", address(agent), *args, env=community)
+    assert reading["supplies"], "the colour_mfp recording answered"
+
+
+def test_snmpv3_keys_from_files(agent: SnmpSimulator, tmp_path: Path) -> None:
+    auth, priv = tmp_path / "auth", tmp_path / "priv"
+    auth.write_text(V3_AUTH_KEY + "\n")
+    priv.write_text(V3_PRIV_KEY + "\n")
+    args = v3_args("low_paper")
+    args[args.index(V3_AUTH_KEY)] = f"file:{auth}"
+    args[args.index(V3_PRIV_KEY)] = f"file:{priv}"
+    reading = probe_json("printer", address(agent), *args)
+    assert reading["conditions"] == ["inputTrayEmpty", "lowPaper"]
+
+
+def test_a_secret_from_an_unset_variable() -> None:
+    # Checked before anything is sent: no agent is needed.
+    result = probe("printer", "127.0.0.1:1", "--community", "env:OCRFLEET_TEST_UNSET")
+    line = assert_one_line_error(result, 2)
+    assert line == (
+        "ocrfleet probe: snmp.community: environment variable 'OCRFLEET_TEST_UNSET' is not set"
+    )
+
+
+def test_a_secret_from_a_missing_file(tmp_path: Path) -> None:
+    absent = tmp_path / "absent"
+    result = probe("printer", "127.0.0.1:1", "--v3-user", "u", "--v3-auth-key", f"file:{absent}")
+    line = assert_one_line_error(result, 2)
+    assert line == (
+        f"ocrfleet probe: snmp.auth_key: cannot read secret file '{absent}': "
+        "No such file or directory"
+    )
+
+
+def test_help_says_a_plain_secret_is_visible() -> None:
+    result = probe("--help")
+    assert result.returncode == 0
+    help_text = " ".join(result.stdout.split())
+    assert "env:NAME" in help_text and "file:/PATH" in help_text
+    assert "a plain value shows in process listings" in help_text
+
+
 # -- failures ------------------------------------------------------------------
 
 
@@ -235,12 +285,10 @@ def test_nothing_listening() -> None:
 
 
 @pytest.mark.parametrize("kind", ["scanner", "pc"])
-def test_a_kind_that_is_not_polled_over_snmp(kind: str) -> None:
+def test_a_kind_that_is_not_polled(kind: str) -> None:
     result = probe(kind, "127.0.0.1:1")
     line = assert_one_line_error(result, 2)
-    assert line == (
-        f"ocrfleet probe: kind {kind!r} is not polled over SNMP (polled kinds: hotspot, printer)"
-    )
+    assert line == (f"ocrfleet probe: kind {kind!r} is not polled (polled kinds: hotspot, printer)")
 
 
 @pytest.mark.parametrize(

@@ -55,8 +55,20 @@ def rules() -> list[dict[str, Any]]:
 
 def test_the_files_are_there() -> None:
     # A glob that matched nothing would make the promtool calls below vacuous.
-    assert [p.name for p in RULE_FILES] == ["ocrfleet-alerts.yml", "ocrfleet-recording.yml"]
-    assert [p.name for p in UNIT_TESTS] == ["alerts_test.yml", "recording_test.yml"]
+    # The core's files, then the printer and hotspot plugins' (written by
+    # grafana/generate.py; tests/test_dashboards.py checks they are current).
+    assert [p.name for p in RULE_FILES] == [
+        "ocrfleet-alerts.yml",
+        "ocrfleet-hotspot-alerts.yml",
+        "ocrfleet-printer-alerts.yml",
+        "ocrfleet-recording.yml",
+    ]
+    assert [p.name for p in UNIT_TESTS] == [
+        "alerts_test.yml",
+        "hotspot_alerts_test.yml",
+        "printer_alerts_test.yml",
+        "recording_test.yml",
+    ]
 
 
 def test_prometheus_config_and_its_rules_check(promtool: str) -> None:

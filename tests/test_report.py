@@ -11,9 +11,10 @@ import csv
 import io
 import re
 import sqlite3
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
 
@@ -26,13 +27,18 @@ from ocrfleet.cli.main import build_parser
 from ocrfleet.clock import ManualClock
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.runner import demo_store_path
+from ocrfleet.devices import DeviceKey
 from ocrfleet.history.days import Month
+from ocrfleet.history.figures import declared_figures
 from ocrfleet.history.reader import HistoryReader
+from ocrfleet.history.recorder import HistoryRecorder
+from ocrfleet.kinds import Aggregation, DeviceKind, FigureSpec, MetricSpec, Sample
 from ocrfleet.report.build import TOTAL_SITE, build_report
 from ocrfleet.report.csv_format import render_csv
 from ocrfleet.report.html_format import render_html
 from ocrfleet.report.markdown_format import render_markdown
 from ocrfleet.report.model import MonthReport
+from ocrfleet.state import DeviceView, FleetState
 from ocrfleet.store.database import Store
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -173,6 +179,7 @@ def october(store: Path, site: str | None = None) -> MonthReport:
             NOW,
             site=site,
             availability_kinds=["printer"],
+            figures=declared_figures(load_catalog().kinds),
         )
     finally:
         reader.close()
@@ -303,7 +310,12 @@ def test_the_csv_columns_are_stable(store: Path) -> None:
     try:
         config = loaded_config(store).config
         empty = build_report(
-            reader, config, Month(2026, 8), NOW, availability_kinds=["hotspot", "printer"]
+            reader,
+            config,
+            Month(2026, 8),
+            NOW,
+            availability_kinds=["hotspot", "printer"],
+            figures=declared_figures(load_catalog().kinds),
         )
     finally:
         reader.close()
@@ -341,6 +353,49 @@ def test_html_is_self_contained_with_figures_and_charts(store: Path) -> None:
     assert "@media print" in page
     for external in ("<script", "<link", "src=", "url("):
         assert external not in page
+
+
+class DoorCounterKind(DeviceKind):
+    """A kind no core code knows: its figure must still become a report column."""
+
+    name: ClassVar[str] = "doorcounter"
+    metric_specs: ClassVar[tuple[MetricSpec, ...]] = (
+        MetricSpec("test_visitors_total", "Visitors through the door.", "counter"),
+    )
+    figure_specs: ClassVar[tuple[FigureSpec, ...]] = (
+        FigureSpec("visitors", "Visitors", "test_visitors_total", Aggregation.INCREASE),
+    )
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        if isinstance(device.reading, float):
+            yield Sample("test_visitors_total", device.reading)
+
+
+def test_a_kind_of_a_plugin_gets_a_column_for_its_figure(tmp_path: Path) -> None:
+    kinds = {**load_catalog().kinds, "doorcounter": DoorCounterKind()}
+    data = config_data(tmp_path / "store.sqlite")
+    data["sites"][0]["devices"].append({"id": "door-01", "kind": "doorcounter"})
+    loaded = load_config(data, kinds)
+    state = FleetState(loaded.devices, {})
+    door = DeviceKey("lib", "door-01")
+    recorder = HistoryRecorder(loaded.config.store.path, kinds)
+    try:
+        for minute, visitors in enumerate((1000.0, 1012.0, 1040.0)):
+            now = at(BRUSSELS, 10, 5, 10, minute)
+            state.record_reading(door, visitors, now)
+            recorder.sample(state.snapshot(now))
+    finally:
+        recorder.close()
+    reader = HistoryReader(loaded.config.store.path)
+    try:
+        report = build_report(reader, loaded.config, OCTOBER, NOW, figures=declared_figures(kinds))
+    finally:
+        reader.close()
+    lib, _, _ = csv.DictReader(io.StringIO(render_csv(report)))
+    assert lib["visitors"] == "40"
+    header = render_csv(report).splitlines()[0]
+    assert ",printer_pages,visitors,wifi_clients_peak," in header
+    assert "| Site | Pages printed | Visitors | Peak wifi clients |" in render_markdown(report)
 
 
 # -- the command --------------------------------------------------------------

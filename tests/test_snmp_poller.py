@@ -79,5 +79,7 @@ def test_slow_and_dead_devices_do_not_delay_a_healthy_one(
         for device in ("slow", "dead"):
             labels = {"site": "lib", "device": device, "kind": "printer"}
             assert value(samples, "ocrfleet_device_up", **labels) == 0.0
-        errors = value(samples, "ocrfleet_snmp_poll_errors_total", kind="printer", reason="timeout")
+        errors = value(
+            samples, "ocrfleet_poll_errors_total", source="snmp", kind="printer", reason="timeout"
+        )
         assert errors is not None and errors >= 2

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ocrfleet.alerts.maintenance import unmaintained_kinds
 from ocrfleet.alerts.rules import RuleContext
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devicestate import device_status
@@ -25,9 +26,12 @@ def build_context(
         snapshot=snapshot,
         config=loaded.config,
         devices=state.devices,
-        statuses={view.info.key: device_status(view, now, kinds.get(view.info.kind))
-            for view in snapshot.devices},
+        statuses={
+            view.info.key: device_status(view, now, kinds.get(view.info.kind))
+            for view in snapshot.devices
+        },
         ledger=ledger,
         site_open={site: schedule.is_open(now) for site, schedule in loaded.schedules.items()},
         seat_kinds=frozenset(name for name, kind in kinds.items() if kind.is_seat),
+        unmaintained_kinds=unmaintained_kinds(kinds),
     )

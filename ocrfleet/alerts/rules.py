@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocrfleet.config.durations import Duration
+from ocrfleet.kept import KeepsState
 
 if TYPE_CHECKING:
     from ocrfleet.config.models import Config
@@ -114,6 +115,8 @@ class RuleContext:
     site_open: Mapping[str, bool] = field(default_factory=dict)
     # Kinds whose devices are seats (public PCs, laptops): DeviceKind.is_seat.
     seat_kinds: frozenset[str] = frozenset()
+    # Kinds whose devices get no monthly maintenance: DeviceKind.monthly_maintenance.
+    unmaintained_kinds: frozenset[str] = frozenset()
 
     def views(self, kind: str | None = None) -> Iterable[DeviceView]:
         for view in self.snapshot.devices:
@@ -121,7 +124,7 @@ class RuleContext:
                 yield view
 
 
-class AlertRule(ABC):
+class AlertRule(KeepsState, ABC):
     """A rule provided by a plugin. One instance per daemon; it may keep state
     between evaluations (e.g. a trend), but must survive losing it at a restart.
     """

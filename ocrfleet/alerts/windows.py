@@ -13,7 +13,7 @@ from datetime import time, timedelta
 
 from ocrfleet.config.alerting import ALL_DAYS, MaintenanceWindowConfig
 from ocrfleet.config.hours import parse_time_range
-from ocrfleet.schedule import SiteSchedule
+from ocrfleet.config.schedule import SiteSchedule
 
 
 @dataclass(frozen=True, slots=True)

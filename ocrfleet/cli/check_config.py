@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from ocrfleet.cli.common import load_catalog, load_or_exit
+from ocrfleet.config.secrets import unread_secrets
 
 NAME = "check-config"
 HELP = "validate a configuration file and print a summary"
@@ -14,11 +15,18 @@ HELP = "validate a configuration file and print a summary"
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the TOML configuration file")
+    parser.add_argument(
+        "--secrets",
+        action="store_true",
+        help="also read the secrets given as { env = ... } or { file = ... }, as "
+        "`ocrfleet run` does (default: check their form only, so the file can be "
+        "checked on a machine that does not hold them)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     catalog = load_catalog()
-    loaded = load_or_exit(args.file, catalog)
+    loaded = load_or_exit(args.file, catalog, read_secrets=args.secrets)
     config = loaded.config
     print(f"{args.file}: valid")
     print(
@@ -42,4 +50,10 @@ def run(args: argparse.Namespace) -> int:
     )
     print(f"metrics: http://{config.http.listen}:{config.http.port}/metrics")
     print(f"store: {config.store.path}")
+    unread = unread_secrets(config, [d.options for d in loaded.devices], loaded.channels)
+    if unread:
+        sources = sorted({secret.source for secret in unread})
+        print(
+            f"secrets not read (--secrets reads them, as `ocrfleet run` does): {', '.join(sources)}"
+        )
     return 0

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pluggy
 
+from ocrfleet.apiversion import PluginApiError
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import LoadedConfig, load_config_file
 from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
@@ -24,8 +28,48 @@ BUILTIN_COMMANDS = frozenset(
         "norms",
         "report",
         "store",
+        "export-monitoring",
     }
 )
+
+
+def add_state_dir_option(parser: argparse.ArgumentParser, help: str, default: Any = None) -> None:
+    """`--state-dir`, the demo's state directory, spelt alike in every command.
+
+    `--demo-state-dir`, its old spelling in some commands, still works but is
+    hidden from the help and warns.
+    """
+    parser.add_argument("--state-dir", type=Path, default=default, metavar="DIR", help=help)
+    parser.add_argument(
+        "--demo-state-dir",
+        dest="state_dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        action=_DeprecatedSpelling,
+        new_spelling="--state-dir",
+        help=argparse.SUPPRESS,
+    )
+
+
+class _DeprecatedSpelling(argparse.Action):
+    """Stores like the option it is an old name of, and says which name to use now."""
+
+    def __init__(self, *args: Any, new_spelling: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.new_spelling = new_spelling
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[Any] | None,
+        option_string: str | None = None,
+    ) -> None:
+        print(
+            f"{parser.prog}: {option_string} is deprecated; use {self.new_spelling}",
+            file=sys.stderr,
+        )
+        setattr(namespace, self.dest, values)
 
 
 def load_catalog() -> PluginCatalog:
@@ -37,12 +81,22 @@ def load_catalog() -> PluginCatalog:
     except pluggy.PluginValidationError as exc:
         print(f"ocrfleet: plugin {exc.plugin!r} is not valid: {exc}", file=sys.stderr)
         raise SystemExit(1) from exc
+    except PluginApiError as exc:
+        print(f"ocrfleet: {exc}", file=sys.stderr)
+        raise SystemExit(1) from exc
 
 
-def load_or_exit(path: Path, catalog: PluginCatalog) -> LoadedConfig:
-    """Load a config file, or print every problem as `path.to.key: message` and exit 1."""
+def load_or_exit(path: Path, catalog: PluginCatalog, *, read_secrets: bool = True) -> LoadedConfig:
+    """Load a config file, or print every problem as `path.to.key: message` and exit 1.
+
+    A command that never sends anything passes `read_secrets=False`: it then
+    does not need the passwords and keys the daemon reads from the
+    environment or files.
+    """
     try:
-        return load_config_file(path, catalog.kinds, catalog.rules, catalog.channel_types)
+        return load_config_file(
+            path, catalog.kinds, catalog.rules, catalog.channel_types, read_secrets=read_secrets
+        )
     except ConfigError as exc:
         print(f"{path}: configuration is not valid:", file=sys.stderr)
         for line in exc.render().splitlines():

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from ocrfleet import __version__
 from ocrfleet.cli import (
     check_config,
+    export_monitoring_cmd,
     maintenance_cmd,
     norms_cmd,
     plugins_cmd,
@@ -51,6 +52,7 @@ def build_parser() -> tuple[argparse.ArgumentParser, dict[str, object]]:
         norms_cmd,
         report_cmd,
         store_cmd,
+        export_monitoring_cmd,
     ):
         sp = sub.add_parser(
             module.NAME, help=module.HELP, description=module.HELP, parents=[common]

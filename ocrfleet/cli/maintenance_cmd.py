@@ -15,7 +15,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ocrfleet.cli.common import load_catalog, load_or_exit
+from ocrfleet.alerts.maintenance import Due, device_zone, monthly_due, renewal_due
+from ocrfleet.cli.common import add_state_dir_option, load_catalog, load_or_exit
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.fleet import demo_config
@@ -27,7 +28,6 @@ from ocrfleet.maintenance.ledger import (
     LedgerView,
     MaintenanceLedger,
 )
-from ocrfleet.maintenance.rules import Due, device_zone, monthly_due, renewal_due
 from ocrfleet.store.database import StoreError
 
 NAME = "maintenance"
@@ -83,11 +83,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def _source_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-c", "--config", type=Path, help="TOML configuration file")
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        help="without -c: where the demo keeps its SQLite file "
-        "(as `ocrfleet run --demo-state-dir`; default: a per-user state dir)",
+    add_state_dir_option(
+        parser,
+        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
+        "(default: a per-user state dir)",
     )
 
 
@@ -112,7 +111,7 @@ def _load(args: argparse.Namespace) -> tuple[LoadedConfig, Path]:
             raise UsageError(
                 "--state-dir is for the demo fleet; with -c the config's store is used"
             )
-        loaded = load_or_exit(args.config, catalog)
+        loaded = load_or_exit(args.config, catalog, read_secrets=False)
         return loaded, loaded.config.store.path
     store_path: Path = demo_store_path(args.state_dir or default_state_dir())
     data = demo_config(
@@ -120,7 +119,7 @@ def _load(args: argparse.Namespace) -> tuple[LoadedConfig, Path]:
         0,
         store_path,
         snmp_port=_DEMO_SNMP_PORT,
-        kinds=frozenset(catalog.kinds),
+        kinds=catalog.kinds,
     )
     return load_config(data, catalog.kinds), store_path
 

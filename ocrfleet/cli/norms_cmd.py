@@ -106,11 +106,14 @@ def _load(path: Path | None, catalog: PluginCatalog) -> LoadedConfig:
             http_port=_DEMO_HTTP_PORT,
             store_path=demo_store_path(default_state_dir()),
             snmp_port=161,
-            kinds=frozenset(catalog.kinds),
+            kinds=catalog.kinds,
         )
         return load_config(data, catalog.kinds)
     try:
-        return load_config_file(path, catalog.kinds, catalog.rules, catalog.channel_types)
+        # Only the fleet and the HTTP address are used: no secret is read.
+        return load_config_file(
+            path, catalog.kinds, catalog.rules, catalog.channel_types, read_secrets=False
+        )
     except ConfigError as exc:
         where, message = exc.problems[0] if exc.problems else ("", "not valid")
         first = f"{path}: {where}: {message}" if where else message

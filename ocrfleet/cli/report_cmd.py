@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ocrfleet.cli.common import load_catalog, load_or_exit
+from ocrfleet.cli.common import add_state_dir_option, load_catalog, load_or_exit
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.fleet import demo_config
 from ocrfleet.demo.runner import default_state_dir, demo_store_path
 from ocrfleet.history.days import Month
+from ocrfleet.history.figures import declared_figures
 from ocrfleet.history.reader import HistoryReader
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.report.build import build_report
@@ -52,11 +53,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "-o", "--output", type=Path, help="write the report to this file (default: stdout)"
     )
     parser.add_argument("-c", "--config", type=Path, help="TOML configuration file")
-    parser.add_argument(
-        "--state-dir",
-        type=Path,
-        help="without -c: where the demo keeps its SQLite file "
-        "(as `ocrfleet run --demo-state-dir`; default: a per-user state dir)",
+    add_state_dir_option(
+        parser,
+        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
+        "(default: a per-user state dir)",
     )
 
 
@@ -108,7 +108,13 @@ def _report(args: argparse.Namespace, clock: Clock) -> str:
     reader = HistoryReader(store_path)
     try:
         report = build_report(
-            reader, loaded.config, month, now, availability_kinds=kinds, site=args.site
+            reader,
+            loaded.config,
+            month,
+            now,
+            availability_kinds=kinds,
+            site=args.site,
+            figures=declared_figures(catalog.kinds),
         )
     finally:
         reader.close()
@@ -121,12 +127,10 @@ def _load(args: argparse.Namespace, catalog: PluginCatalog) -> tuple[LoadedConfi
             raise UsageError(
                 "--state-dir is for the demo fleet; with -c the config's store is used"
             )
-        loaded = load_or_exit(args.config, catalog)
+        loaded = load_or_exit(args.config, catalog, read_secrets=False)
         return loaded, loaded.config.store.path, False
     store_path: Path = demo_store_path(args.state_dir or default_state_dir())
-    data = demo_config(
-        _DEMO_PORT, 0, store_path, snmp_port=_DEMO_SNMP_PORT, kinds=frozenset(catalog.kinds)
-    )
+    data = demo_config(_DEMO_PORT, 0, store_path, snmp_port=_DEMO_SNMP_PORT, kinds=catalog.kinds)
     return load_config(data, catalog.kinds), store_path, True
 
 

@@ -10,7 +10,7 @@ import signal
 from pathlib import Path
 
 from ocrfleet.app import App
-from ocrfleet.cli.common import load_catalog, load_or_exit
+from ocrfleet.cli.common import add_state_dir_option, load_catalog, load_or_exit
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import load_config_file
 from ocrfleet.demo.runner import run_demo
@@ -43,9 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="demo only: embedded MQTT broker (auto: Mosquitto when installed, else amqtt)",
     )
-    parser.add_argument(
-        "--demo-state-dir",
-        type=Path,
+    add_state_dir_option(
+        parser,
         help="demo only: where the demo keeps its SQLite file (default: a per-user state dir)",
     )
 

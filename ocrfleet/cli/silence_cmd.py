@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ocrfleet.alerts.silences import Silence, SilenceError, SilenceStore, SilenceTarget
-from ocrfleet.cli.common import load_catalog
+from ocrfleet.cli.common import add_state_dir_option, load_catalog
 from ocrfleet.clock import SystemClock
 from ocrfleet.config.durations import parse_duration
 from ocrfleet.config.errors import ConfigError
@@ -81,11 +81,11 @@ def _store_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         default=default,
         help="TOML configuration file (default: the demo fleet, as `ocrfleet run` without -c)",
     )
-    parser.add_argument(
-        "--demo-state-dir",
-        type=Path,
+    add_state_dir_option(
+        parser,
         default=default,
-        help="demo only: the directory given to `ocrfleet run --demo-state-dir`",
+        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
+        "(default: a per-user state dir)",
     )
 
 
@@ -115,18 +115,21 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
     catalog = load_catalog()
     path: Path | None = args.config
     if path is None:
-        state_dir: Path = args.demo_state_dir or default_state_dir()
+        state_dir: Path = args.state_dir or default_state_dir()
         # Ports are not used here; the store path and the fleet are what matter.
         data = demo_config(
             mqtt_port=1883,
             http_port=9330,
             store_path=demo_store_path(state_dir),
             snmp_port=161,
-            kinds=frozenset(catalog.kinds),
+            kinds=catalog.kinds,
         )
         return load_config(data, catalog.kinds)
     try:
-        return load_config_file(path, catalog.kinds, catalog.rules, catalog.channel_types)
+        # Only the fleet and the store are used: no secret is read.
+        return load_config_file(
+            path, catalog.kinds, catalog.rules, catalog.channel_types, read_secrets=False
+        )
     except ConfigError as exc:
         where, message = exc.problems[0] if exc.problems else ("", "not valid")
         first = f"{where}: {message}" if where else message

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ocrfleet.cli.common import load_catalog
+from ocrfleet.cli.common import add_state_dir_option, load_catalog
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import load_config_file
 from ocrfleet.config.models import StoreConfig
@@ -78,11 +78,11 @@ def _options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
         default=default,
         help="TOML configuration file (default: the demo fleet, as `ocrfleet run` without -c)",
     )
-    parser.add_argument(
-        "--demo-state-dir",
-        type=Path,
+    add_state_dir_option(
+        parser,
         default=default,
-        help="demo only: the directory given to `ocrfleet run --demo-state-dir`",
+        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
+        "(default: a per-user state dir)",
     )
 
 
@@ -106,11 +106,14 @@ def run(args: argparse.Namespace) -> int:
 def _store_config(args: argparse.Namespace) -> StoreConfig:
     path: Path | None = args.config
     if path is None:
-        state_dir: Path = args.demo_state_dir or default_state_dir()
+        state_dir: Path = args.state_dir or default_state_dir()
         return StoreConfig(path=demo_store_path(state_dir))
     catalog = load_catalog()
     try:
-        loaded = load_config_file(path, catalog.kinds, catalog.rules, catalog.channel_types)
+        # Only [store] is used: no secret is read.
+        loaded = load_config_file(
+            path, catalog.kinds, catalog.rules, catalog.channel_types, read_secrets=False
+        )
     except ConfigError as exc:
         raise _Refused(f"{path}: configuration is not valid (see `ocrfleet check-config`)") from exc
     return loaded.config.store

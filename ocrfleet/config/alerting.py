@@ -91,25 +91,9 @@ class AlertingConfig(_Strict):
     routes: list[RouteConfig] = Field(default_factory=list)
     # `[alerting.rules.<rule>]`, checked against each rule's own settings.
     rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # The channels, sites, devices, kinds and rules named above are checked
+    # against what exists by ocrfleet.config.references.
     maintenance_windows: list[MaintenanceWindowConfig] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _channels_exist(self) -> AlertingConfig:
-        known = set(self.channels) | {LOG_CHANNEL}
-        used = [("default_channels", name) for name in self.default_channels]
-        used += [
-            (f"routes[{i}].channels", name)
-            for i, route in enumerate(self.routes)
-            for name in route.channels
-        ]
-        for where, name in used:
-            if name not in known:
-                raise ValueError(
-                    f"{where}: unknown channel {name!r} (configured: {', '.join(sorted(known))})"
-                )
-        if LOG_CHANNEL in self.channels:
-            raise ValueError(f"channel name {LOG_CHANNEL!r} is built in; pick another name")
-        return self
 
 
 class OutboxConfig(_Strict):

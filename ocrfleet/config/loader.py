@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -9,12 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
+from ocrfleet.config.alerting import AlertingConfig
 from ocrfleet.config.closures import closed_days
 from ocrfleet.config.errors import ConfigError, problems_from_validation
 from ocrfleet.config.models import Config, SiteConfig
+from ocrfleet.config.references import KnownNames, alerting_references, fleet_ids, listing
+from ocrfleet.config.schedule import SiteSchedule
+from ocrfleet.config.secrets import READ_SECRETS
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
-from ocrfleet.schedule import SiteSchedule
 
 if TYPE_CHECKING:
     # Only types: the alerting modules import config themselves.
@@ -27,7 +31,10 @@ def load_config_file(
     kinds: Mapping[str, DeviceKind],
     rules: Mapping[str, AlertRule] | None = None,
     channel_types: Mapping[str, ChannelType] | None = None,
+    *,
+    read_secrets: bool = True,
 ) -> LoadedConfig:
+    """Read, parse and validate a config file; see load_config."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -38,7 +45,7 @@ def load_config_file(
         raise ConfigError([("", f"{path}: not UTF-8 text: {exc}")]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([("", f"{path}: invalid TOML: {exc}")]) from exc
-    return load_config(data, kinds, rules, channel_types)
+    return load_config(data, kinds, rules, channel_types, read_secrets=read_secrets)
 
 
 class LoadedConfig:
@@ -54,10 +61,21 @@ class LoadedConfig:
         devices: list[DeviceInfo],
         rule_settings: dict[str, RuleSettings] | None = None,
         channels: dict[str, tuple[ChannelType, BaseModel]] | None = None,
+        *,
+        secrets_read: bool = True,
+        schedules: dict[str, SiteSchedule] | None = None,
     ) -> None:
         self.config = config
+        # False: secrets from the environment or files are DeferredSecret.
+        self.secrets_read = secrets_read
         self.devices = devices
-        self.schedules = {site.id: site_schedule(config, site) for site in config.sites}
+        # One schedule per site: the devices' (DeviceInfo.schedule) are these
+        # very objects, so every consumer sees the same hours and closures.
+        self.schedules = (
+            schedules
+            if schedules is not None
+            else {site.id: site_schedule(config, site) for site in config.sites}
+        )
         self.rule_settings = rule_settings or {}
         self.channels = channels or {}
 
@@ -70,57 +88,64 @@ def load_config(
     kinds: Mapping[str, DeviceKind],
     rules: Mapping[str, AlertRule] | None = None,
     channel_types: Mapping[str, ChannelType] | None = None,
+    *,
+    read_secrets: bool = True,
 ) -> LoadedConfig:
-    try:
-        config = Config.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(problems_from_validation(exc)) from exc
+    """Validate a config against the schema and the plugins, or raise every problem at once.
 
+    With `read_secrets` false, secrets given as `{ env = … }` or
+    `{ file = … }` are checked for their form only and left unread
+    (DeferredSecret): for the commands that never use them.
+    """
+    context = {READ_SECRETS: read_secrets}
     problems: list[tuple[str, str]] = []
-    devices: list[DeviceInfo] = []
-    known = ", ".join(sorted(kinds)) or "none: no device plugin is installed"
-    for s, site in enumerate(config.sites):
-        schedule = site_schedule(config, site)
-        for d, device in enumerate(site.devices):
-            where: list[str | int] = ["sites", s, "devices", d]
-            kind = kinds.get(device.kind)
-            if kind is None:
-                problems.append(
-                    (
-                        f"sites[{s}].devices[{d}].kind",
-                        f"unknown kind {device.kind!r} (known: {known})",
-                    )
-                )
-                continue
-            options = _validate_options(kind, device.options, [*where, "options"], problems)
-            devices.append(
-                DeviceInfo(
-                    key=DeviceKey(site.id, device.id),
-                    kind=device.kind,
-                    model=device.model,
-                    purchase_date=device.purchase_date,
-                    reservable=device.reservable,
-                    options=options,
-                    schedule=schedule,
-                )
-            )
-    sites = {site.id for site in config.sites}
-    known_devices = {str(device.key) for device in devices}
-    for w, window in enumerate(config.alerting.maintenance_windows):
-        window_at = f"alerting.maintenance_windows[{w}]"
-        for name in window.sites:
-            if name not in sites:
-                problems.append((f"{window_at}.sites", f"unknown site {name!r}"))
-        for name in window.devices:
-            if name not in known_devices:
-                problems.append(
-                    (f"{window_at}.devices", f"unknown device {name!r} (use 'site/device')")
-                )
-    rule_settings = _rule_settings(config, rules, problems) if rules is not None else {}
-    channels = _channels(config, channel_types, problems) if channel_types is not None else {}
-    if problems:
-        raise ConfigError(problems)
-    return LoadedConfig(config, devices, rule_settings, channels)
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc))
+    id_problems, fleet = fleet_ids(data)
+    problems.extend(id_problems)
+    options = _device_options(data, kinds, context, problems)
+    alerting = config.alerting if config is not None else _alerting_alone(data, context)
+    if alerting is not None:
+        known = KnownNames(
+            sites=frozenset(fleet),
+            device_keys=frozenset(f"{site}/{d}" for site, ids in fleet.items() for d in ids),
+            kinds=frozenset(kinds),
+            rules=frozenset(rules) if rules is not None else None,
+        )
+        problems.extend(alerting_references(alerting, known))
+    raw_alerting = _table(data.get("alerting"))
+    rule_settings = (
+        _rule_settings(_table(raw_alerting.get("rules")), rules, context, problems)
+        if rules is not None
+        else {}
+    )
+    channels = (
+        _channels(_table(raw_alerting.get("channels")), channel_types, context, problems)
+        if channel_types is not None
+        else {}
+    )
+    if problems or config is None:
+        raise ConfigError(sorted(problems, key=_natural))
+    schedules = {site.id: site_schedule(config, site) for site in config.sites}
+    devices = [
+        DeviceInfo(
+            key=DeviceKey(site.id, device.id),
+            kind=device.kind,
+            model=device.model,
+            purchase_date=device.purchase_date,
+            reservable=device.reservable,
+            options=options[s, d],
+            schedule=schedules[site.id],
+        )
+        for s, site in enumerate(config.sites)
+        for d, device in enumerate(site.devices)
+    ]
+    return LoadedConfig(
+        config, devices, rule_settings, channels, secrets_read=read_secrets, schedules=schedules
+    )
 
 
 def site_schedule(config: Config, site: SiteConfig) -> SiteSchedule:
@@ -132,55 +157,118 @@ def site_schedule(config: Config, site: SiteConfig) -> SiteSchedule:
 
 
 def _rule_settings(
-    config: Config, rules: Mapping[str, AlertRule], problems: list[tuple[str, str]]
+    tables: Mapping[str, Any],
+    rules: Mapping[str, AlertRule],
+    context: dict[str, Any],
+    problems: list[tuple[str, str]],
 ) -> dict[str, RuleSettings]:
-    for name in config.alerting.rules:
+    for name in tables:
         if name not in rules:
-            known = ", ".join(sorted(rules)) or "none"
-            problems.append((f"alerting.rules.{name}", f"unknown rule (known: {known})"))
+            problems.append((f"alerting.rules.{name}", f"unknown rule (known: {listing(rules)})"))
     settings: dict[str, RuleSettings] = {}
     for name, rule in rules.items():
+        table = tables.get(name, {})
+        if not isinstance(table, Mapping):
+            continue  # The schema says what is wrong with it.
         try:
-            settings[name] = rule.settings_model.model_validate(config.alerting.rules.get(name, {}))
+            settings[name] = rule.settings_model.model_validate(table, context=context)
         except ValidationError as exc:
             problems.extend(problems_from_validation(exc, ["alerting", "rules", name]))
     return settings
 
 
 def _channels(
-    config: Config, types: Mapping[str, ChannelType], problems: list[tuple[str, str]]
+    tables: Mapping[str, Any],
+    types: Mapping[str, ChannelType],
+    context: dict[str, Any],
+    problems: list[tuple[str, str]],
 ) -> dict[str, tuple[ChannelType, BaseModel]]:
     channels: dict[str, tuple[ChannelType, BaseModel]] = {}
-    for name, channel in config.alerting.channels.items():
-        channel_type = types.get(channel.type)
+    for name, table in tables.items():
+        type_name = table.get("type") if isinstance(table, Mapping) else None
+        if not isinstance(type_name, str):
+            continue  # The schema says what is wrong with it.
+        channel_type = types.get(type_name)
         if channel_type is None:
-            known = ", ".join(sorted(types)) or "none installed"
             problems.append(
                 (
                     f"alerting.channels.{name}.type",
-                    f"unknown channel type {channel.type!r} (known: {known})",
+                    f"unknown channel type {type_name!r} (known: {listing(types)})",
                 )
             )
             continue
+        options = {key: value for key, value in table.items() if key != "type"}
         try:
-            options = channel_type.options_model.model_validate(channel.options())
+            validated = channel_type.options_model.model_validate(options, context=context)
         except ValidationError as exc:
             problems.extend(problems_from_validation(exc, ["alerting", "channels", name]))
             continue
-        channels[name] = (channel_type, options)
+        channels[name] = (channel_type, validated)
     return channels
 
 
-def _validate_options(
-    kind: DeviceKind,
-    options: dict[str, Any],
-    where: list[str | int],
+def _device_options(
+    data: Mapping[str, Any],
+    kinds: Mapping[str, DeviceKind],
+    context: dict[str, Any],
     problems: list[tuple[str, str]],
-) -> BaseModel | None:
+) -> dict[tuple[int, int], BaseModel | None]:
+    """Each device's options, validated by its kind, keyed by (site index, device index).
+
+    Read from the raw data, so the options of every device are checked even
+    when another part of the file does not validate.
+    """
+    found: dict[tuple[int, int], BaseModel | None] = {}
+    sites = data.get("sites")
+    for s, site in enumerate(sites if isinstance(sites, list) else []):
+        devices = site.get("devices") if isinstance(site, Mapping) else None
+        for d, device in enumerate(devices if isinstance(devices, list) else []):
+            found[s, d] = None
+            kind_name = device.get("kind") if isinstance(device, Mapping) else None
+            if not isinstance(kind_name, str):
+                continue  # The schema says what is wrong with it.
+            kind = kinds.get(kind_name)
+            if kind is None:
+                known = listing(kinds) if kinds else "none: no device plugin is installed"
+                problems.append(
+                    (
+                        f"sites[{s}].devices[{d}].kind",
+                        f"unknown kind {kind_name!r} (known: {known})",
+                    )
+                )
+                continue
+            options = device.get("options", {})
+            if not isinstance(options, Mapping):
+                continue
+            try:
+                # The kind is in the context so options can be checked against
+                # what plugins registered with it (e.g. a hotspot vendor's name).
+                found[s, d] = kind.options_model.model_validate(
+                    options, context={**context, "kind": kind}
+                )
+            except ValidationError as exc:
+                problems.extend(
+                    problems_from_validation(exc, ["sites", s, "devices", d, "options"])
+                )
+    return found
+
+
+def _alerting_alone(data: Mapping[str, Any], context: dict[str, Any]) -> AlertingConfig | None:
+    """`[alerting]` by itself, to check its references when another table is broken."""
     try:
-        # The kind is passed as context so options can be checked against what
-        # plugins registered with it (e.g. a hotspot vendor's name).
-        return kind.options_model.model_validate(options, context={"kind": kind})
-    except ValidationError as exc:
-        problems.extend(problems_from_validation(exc, where))
-        return None
+        return AlertingConfig.model_validate(data.get("alerting", {}), context=context)
+    except ValidationError:
+        return None  # Already reported by the whole file's validation.
+
+
+def _table(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _natural(problem: tuple[str, str]) -> list[tuple[int, int | str]]:
+    """Sort key: by key path, with `sites[10]` after `sites[9]`; file-level problems first."""
+    return [
+        (0, int(part)) if part.isdigit() else (1, part)
+        for part in re.split(r"[.\[\]]+", problem[0])
+        if part
+    ]

@@ -55,16 +55,8 @@ class SiteConfig(_Strict):
     # Usable seats (public PCs and laptops that are up) below which the site
     # alerts during opening hours; None: no minimum.
     min_usable_seats: int | None = Field(default=None, ge=0)
+    # Ids unique within the site: checked by ocrfleet.config.references.
     devices: list[DeviceConfig] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _unique_devices(self) -> SiteConfig:
-        seen: set[str] = set()
-        for device in self.devices:
-            if device.id in seen:
-                raise ValueError(f"device id {device.id!r} is used twice in site {self.id!r}")
-            seen.add(device.id)
-        return self
 
 
 def _known_timezone(name: str) -> str:
@@ -132,8 +124,14 @@ class StoreConfig(_Strict):
 
 
 class SnmpConfig(_Strict):
-    # Devices polled at the same moment, across the whole daemon.
+    # Devices polled over SNMP at the same moment, across the whole daemon.
     max_concurrent_polls: int = Field(default=64, ge=1, le=10_000)
+
+
+class PollingConfig(_Strict):
+    # Devices polled at the same moment through each other source (http, or
+    # one a plugin adds); SNMP keeps its own bound in [snmp].
+    max_concurrent_polls: int = Field(default=16, ge=1, le=10_000)
 
 
 class SessionsConfig(_Strict):
@@ -153,25 +151,24 @@ class LoggingConfig(_Strict):
 
 class Config(_Strict):
     municipality: Municipality
+    # Site ids unique: checked by ocrfleet.config.references.
     sites: list[SiteConfig] = Field(min_length=1)
     mqtt: MqttConfig = MqttConfig()
     http: HttpConfig = HttpConfig()
     store: StoreConfig = StoreConfig()
     sessions: SessionsConfig = SessionsConfig()
     snmp: SnmpConfig = SnmpConfig()
+    polling: PollingConfig = PollingConfig()
     logging: LoggingConfig = LoggingConfig()
     alerting: AlertingConfig = AlertingConfig()
     outbox: OutboxConfig = OutboxConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
 
-    @model_validator(mode="after")
-    def _unique_sites(self) -> Config:
-        seen: set[str] = set()
-        for site in self.sites:
-            if site.id in seen:
-                raise ValueError(f"site id {site.id!r} is used twice")
-            seen.add(site.id)
-        return self
+    def max_concurrent_polls(self, source: str) -> int:
+        """The bound on devices polled at once through one source."""
+        if source == "snmp":
+            return self.snmp.max_concurrent_polls
+        return self.polling.max_concurrent_polls
 
     def mqtt_password(self) -> str | None:
         secret: SecretStr | None = self.mqtt.password

@@ -1,15 +1,21 @@
 """The demo municipality: Vlaminggem, the median Flemish town of the guide.
 
-Five locations in four village cores, 11 public PCs and a pool of 10 lesson
-laptops kept at the main library.
+Five locations in four village cores. The devices come from the loaded
+kinds (DeviceKind.demo_devices): with the bundled plugins, 11 public PCs, a
+pool of 10 lesson laptops kept at the main library, wifi at every location
+and a printer at the busier ones.
 """
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from ocrfleet.demo.snmp_agents import community_of
+from ocrfleet.kinds import DemoDevice, KindRegistry
+
+log = logging.getLogger(__name__)
 
 _LIBRARY_HOURS = {
     "mon": ["13:00-20:00"],
@@ -21,52 +27,32 @@ _LIBRARY_HOURS = {
 }
 
 
-def _pcs(
-    prefix: str, count: int, reservable_from: int, model: str, bought: str
-) -> list[dict[str, Any]]:
-    # The first PCs of a room are free-access: the guide requires at least
-    # one computer usable without a reservation.
-    return [
-        {
-            "id": f"{prefix}-{n:02d}",
-            "kind": "pc",
-            "model": model,
-            "purchase_date": bought,
-            "reservable": n > reservable_from,
-        }
-        for n in range(1, count + 1)
-    ]
-
-
-def _snmp_device(
-    site: str, device_id: str, kind: str, model: str, bought: str, snmp_port: int
-) -> dict[str, Any]:
-    return {
-        "id": device_id,
-        "kind": kind,
-        "model": model,
-        "purchase_date": bought,
-        "options": {
-            "host": "127.0.0.1",
-            "port": snmp_port,
-            "snmp": {"version": "2c", "community": community_of(site, device_id)},
-            # Faster than a real deployment's 60 s, so the demo moves visibly.
-            "poll_interval": 15,
-        },
-    }
-
-
-# Every location has public wifi; the busier ones have a printer.
-_SNMP_DEVICES: tuple[tuple[str, str, str, str, str], ...] = (
-    ("vlaminggem-library", "mfp-01", "printer", "Colour laser MFP (A3)", "2021-09-01"),
-    ("vlaminggem-library", "wifi-01", "hotspot", "Ubiquiti UniFi nanoHD", "2022-02-01"),
-    ("vlaminggem-welfare", "printer-01", "printer", "Mono laser printer", "2020-06-15"),
-    ("vlaminggem-welfare", "wifi-01", "hotspot", "MikroTik cAP ac", "2021-04-01"),
-    ("zonnedorp-library", "wifi-01", "hotspot", "Ubiquiti UniFi nanoHD", "2023-01-20"),
-    ("boskerke-service-centre", "printer-01", "printer", "Mono laser printer", "2019-10-01"),
-    ("boskerke-service-centre", "wifi-01", "hotspot", "Cisco CBW240AC", "2020-11-02"),
-    ("overbrugge-neighbourhood-house", "wifi-01", "hotspot", "MikroTik cAP ac", "2021-02-01"),
-)
+def _devices(kind: str, demo: DemoDevice, snmp_port: int | None) -> list[dict[str, Any]]:
+    numbered = (
+        [demo.id] if demo.count == 1 else [f"{demo.id}-{n:02d}" for n in range(1, demo.count + 1)]
+    )
+    devices = []
+    for n, device_id in enumerate(numbered, start=1):
+        device: dict[str, Any] = {"id": device_id, "kind": kind, "model": demo.model}
+        if demo.purchase_date is not None:
+            device["purchase_date"] = demo.purchase_date
+        if demo.reservable:
+            device["reservable"] = n > demo.count - demo.reservable
+        options = dict(demo.options)
+        if demo.snmp_agent:
+            options.update(
+                {
+                    "host": "127.0.0.1",
+                    "port": snmp_port,
+                    "snmp": {"version": "2c", "community": community_of(demo.site, device_id)},
+                    # Faster than a real deployment's 60 s, so the demo moves visibly.
+                    "poll_interval": 15,
+                }
+            )
+        if options:
+            device["options"] = options
+        devices.append(device)
+    return devices
 
 
 def demo_config(
@@ -75,19 +61,14 @@ def demo_config(
     store_path: Path,
     http_listen: str = "127.0.0.1",
     snmp_port: int | None = None,
-    kinds: frozenset[str] = frozenset({"pc", "laptop"}),
+    *,
+    kinds: KindRegistry,
 ) -> dict[str, Any]:
-    """The demo's configuration; printers and hotspots only where their kinds are installed."""
-    laptops = [
-        {
-            "id": f"laptop-{n:02d}",
-            "kind": "laptop",
-            "model": "Lenovo ThinkPad E14",
-            "purchase_date": "2023-09-01",
-            "reservable": True,
-        }
-        for n in range(1, 11)
-    ]
+    """The demo's configuration, with the devices and rule settings the kinds give it.
+
+    Without `snmp_port` there is no SNMP agent to play devices, so those
+    that need one are left out.
+    """
     sites: list[dict[str, Any]] = [
         {
             "id": "vlaminggem-library",
@@ -96,7 +77,7 @@ def demo_config(
             "address": "Marktplein 1, Vlaminggem",
             "opening_hours": _LIBRARY_HOURS,
             "min_usable_seats": 2,
-            "devices": [*_pcs("pc", 3, 2, "Dell OptiPlex 7010", "2022-03-15"), *laptops],
+            "devices": [],
         },
         {
             "id": "vlaminggem-welfare",
@@ -110,7 +91,7 @@ def demo_config(
                 "thu": ["09:00-16:00"],
                 "fri": ["09:00-12:00"],
             },
-            "devices": _pcs("pc", 2, 1, "HP EliteDesk 800 G6", "2021-05-10"),
+            "devices": [],
         },
         {
             "id": "zonnedorp-library",
@@ -122,7 +103,7 @@ def demo_config(
                 "wed": ["13:30-18:00"],
                 "sat": ["10:00-12:00"],
             },
-            "devices": _pcs("pc", 2, 2, "Lenovo ThinkCentre M70q", "2023-01-20"),
+            "devices": [],
         },
         {
             "id": "boskerke-service-centre",
@@ -136,7 +117,7 @@ def demo_config(
                 "thu": ["09:00-17:00"],
                 "fri": ["09:00-12:00"],
             },
-            "devices": _pcs("pc", 2, 2, "Dell OptiPlex 3000", "2020-11-02"),
+            "devices": [],
         },
         {
             "id": "overbrugge-neighbourhood-house",
@@ -149,28 +130,31 @@ def demo_config(
                 "fri": ["09:00-12:00"],
                 "sat": ["10:00-13:00"],
             },
-            "devices": _pcs("pc", 2, 2, "HP ProDesk 400 G7", "2021-02-01"),
+            "devices": [],
         },
     ]
-    if snmp_port is not None:
-        by_id = {site["id"]: site for site in sites}
-        for site_id, device_id, kind, model, bought in _SNMP_DEVICES:
-            if kind in kinds:
-                by_id[site_id]["devices"].append(
-                    _snmp_device(site_id, device_id, kind, model, bought, snmp_port)
-                )
     # Reminders at any hour too: several demo devices are past the guide's
     # five years, and the demo should show their renewal reminders at once.
     rules: dict[str, Any] = {"renewal_due": {"outside_opening_hours": True}}
-    if "printer" in kinds:
-        # The demo's jams come and go within minutes, at any hour: shorter
-        # tolerances, and reported while a site is closed, so a newcomer sees
-        # an alert fire and resolve in the log soon after starting the demo.
-        rules["printer_condition"] = {
-            "for": "30s",
-            "resolve_after": "30s",
-            "outside_opening_hours": True,
-        }
+    by_id = {site["id"]: site for site in sites}
+    # By kind name, so the fleet (and each device's place in it) does not
+    # depend on the order plugins happen to load in.
+    for name in sorted(kinds):
+        kind = kinds[name]
+        try:
+            demo_devices = list(kind.demo_devices())
+            rules.update(kind.demo_rule_settings())
+        except Exception:
+            log.exception("kind %s failed to give its demo devices; it has none", name)
+            continue
+        for demo in demo_devices:
+            site = by_id.get(demo.site)
+            if site is None:
+                log.warning(
+                    "kind %s: %r is no demo site; demo device %s left out", name, demo.site, demo.id
+                )
+            elif snmp_port is not None or not demo.snmp_agent:
+                site["devices"] += _devices(name, demo, snmp_port)
     return {
         "municipality": {"name": "Vlaminggem", "adult_population": 11_793},
         "sites": sites,

@@ -99,7 +99,7 @@ def _http_port(preferred: int) -> int:
 
 
 def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
-    state_dir: Path = args.demo_state_dir or default_state_dir()
+    state_dir: Path = args.state_dir or default_state_dir()
     http_port = _http_port(args.demo_http_port)
     snmp_port = free_udp_port()
 
@@ -116,7 +116,7 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
                 http_port,
                 demo_store_path(state_dir),
                 snmp_port=snmp_port,
-                kinds=frozenset(catalog.kinds),
+                kinds=catalog.kinds,
             )
             loaded = load_config(data, catalog.kinds, catalog.rules, catalog.channel_types)
             work_dir = state_dir / "simulators"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from ocrfleet.schedule import SiteSchedule
+from ocrfleet.config.schedule import SiteSchedule
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 

@@ -1,69 +1,50 @@
 """Which device figures the history keeps, taken from kinds without knowing them.
 
-The core does not know a printer from a hotspot. A kind either offers
-`daily_figures(view) -> Mapping[str, float]` (figure name -> value), or the
-history reads the figures below out of its metric samples by metric name.
+The core does not know a printer from a hotspot: each kind declares its
+figures (`DeviceKind.figure_specs`) and gives their values
+(`DeviceKind.daily_figures`).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 
-from ocrfleet.kinds import DeviceKind
+from ocrfleet.kinds import DeviceKind, FigureSpec, KindRegistry
 from ocrfleet.state import DeviceView
 
 log = logging.getLogger(__name__)
 
 
-class Aggregation(StrEnum):
-    # A counter that only grows (pages printed): the report shows what it grew by.
-    INCREASE = "increase"
-    # A gauge summed over a site's devices (wifi clients): the report shows its peak.
-    PEAK = "peak"
+def declared_figures(kinds: KindRegistry) -> tuple[FigureSpec, ...]:
+    """Every figure the kinds declare, once, in name order (the report's column order).
+
+    Raises ValueError when two kinds declare one name with different
+    aggregations: their values could not share a column.
+    """
+    by_name: dict[str, tuple[str, FigureSpec]] = {}
+    for kind_name in sorted(kinds):
+        for figure in kinds[kind_name].figure_specs:
+            first = by_name.setdefault(figure.name, (kind_name, figure))
+            if first[1].aggregation is not figure.aggregation:
+                raise ValueError(
+                    f"figure {figure.name!r} is the {first[1].aggregation} in kind "
+                    f"{first[0]!r} but the {figure.aggregation} in kind {kind_name!r}"
+                )
+    return tuple(by_name[name][1] for name in sorted(by_name))
 
 
-@dataclass(frozen=True, slots=True)
-class FigureSpec:
-    name: str  # the report's column
-    title: str  # the report's heading
-    metric: str  # the sample read when the kind has no daily_figures()
-    aggregation: Aggregation
-
-
-DEFAULT_FIGURES: tuple[FigureSpec, ...] = (
-    FigureSpec(
-        "printer_pages", "Pages printed", "ocrfleet_printer_pages_total", Aggregation.INCREASE
-    ),
-    FigureSpec(
-        "wifi_clients_peak", "Peak wifi clients", "ocrfleet_hotspot_clients", Aggregation.PEAK
-    ),
-)
-
-
-def device_figures(
-    kind: DeviceKind, view: DeviceView, figures: Sequence[FigureSpec]
-) -> dict[str, float]:
+def device_figures(kind: DeviceKind, view: DeviceView) -> dict[str, float]:
     """The figures one device shows now; figures it does not have are left out.
 
-    A figure with several label sets (e.g. per radio) is their sum. A kind
-    that fails is logged and skipped, so one plugin cannot stop the history.
+    Only figures the kind declares count. A kind that fails is logged and
+    skipped, so one plugin cannot stop the history.
     """
-    wanted = {figure.name for figure in figures}
+    declared = {figure.name for figure in kind.figure_specs}
+    if not declared:
+        return {}
     try:
-        hook = getattr(kind, "daily_figures", None)
-        if callable(hook):
-            given: Mapping[str, float] = hook(view)
-            return {name: float(value) for name, value in given.items() if name in wanted}
-        by_metric = {figure.metric: figure.name for figure in figures}
-        values: dict[str, float] = {}
-        for sample in kind.samples(view):
-            name = by_metric.get(sample.name)
-            if name is not None:
-                values[name] = values.get(name, 0.0) + sample.value
-        return values
+        given = kind.daily_figures(view)
+        return {name: float(value) for name, value in given.items() if name in declared}
     except Exception:
         log.exception("kind %s failed to give figures for %s", kind.name, view.info.key)
         return {}

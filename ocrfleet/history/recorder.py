@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devicestate import DeviceState, device_status
 from ocrfleet.history.days import local_day
-from ocrfleet.history.figures import DEFAULT_FIGURES, Aggregation, FigureSpec, device_figures
-from ocrfleet.kinds import KindRegistry
-from ocrfleet.schedule import SiteSchedule
+from ocrfleet.history.figures import declared_figures, device_figures
+from ocrfleet.kinds import Aggregation, KindRegistry
 from ocrfleet.state import DeviceView, FleetSnapshot
 from ocrfleet.store.database import open_connection, store_errors
 
@@ -59,14 +58,13 @@ class HistoryRecorder:
         self,
         path: Path,
         kinds: KindRegistry,
-        figures: Sequence[FigureSpec] = DEFAULT_FIGURES,
         *,
         interval: float = SAMPLE_INTERVAL,
         max_gap: float = MAX_GAP,
     ) -> None:
         self.path = path
         self._kinds = kinds
-        self._figures = tuple(figures)
+        self._figures = declared_figures(kinds)
         self._interval = interval
         self._max_gap = max_gap
         # Jobs may run on any worker thread; the lock keeps them one at a time.
@@ -99,9 +97,7 @@ class HistoryRecorder:
                 for site, views in by_site.items():
                     schedule = _schedule_of(views)
                     day = local_day(now, schedule)
-                    figures = [
-                        device_figures(self._kinds[v.info.kind], v, self._figures) for v in views
-                    ]
+                    figures = [device_figures(self._kinds[v.info.kind], v) for v in views]
                     sites[(site, day)] = self._site_minutes(views, figures, schedule, now, minutes)
                     counters += self._counter_rows(views, figures, day)
                 self._write(sites, counters)

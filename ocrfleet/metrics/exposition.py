@@ -45,8 +45,34 @@ def format_value(value: float) -> str:
     return text
 
 
+# Label values longer than this are cut: a device's free text (an agent's
+# `os`, a printer's alert text) must not make a series of kilobytes.
+MAX_LABEL_VALUE = 256
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def clean_label_value(value: str) -> str:
+    """A label value without C0/C1 control characters, at most MAX_LABEL_VALUE long.
+
+    Values come from devices (an agent's `os`, a printer's texts): an escape
+    sequence or a NUL must not reach a terminal or a parser through /metrics.
+    Each control character becomes U+FFFD; a cut value ends in "…".
+    """
+    # Almost every value passes this test, which costs far less than the regex.
+    if value.isprintable() and len(value) <= MAX_LABEL_VALUE:
+        return value
+    if len(value) > MAX_LABEL_VALUE:
+        value = value[: MAX_LABEL_VALUE - 1] + "…"
+    return _CONTROL.sub("\ufffd", value)
+
+
 def escape_label_value(value: str) -> str:
-    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+    """A label value as the text formats write it: cleaned, then escaped."""
+    return _escape(clean_label_value(value))
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
 
 
 class LabelEscaper(dict[str, str]):
@@ -83,7 +109,7 @@ class Family:
         text_name = self.name + "_total" if self.type == "counter" else self.name
         text_help = self.help.replace("\\", r"\\").replace("\n", r"\n")
         text = f"# HELP {text_name} {text_help}\n# TYPE {text_name} {self.type}\n"
-        om_help = escape_label_value(self.help)
+        om_help = _escape(self.help)
         om = f"# HELP {self.name} {om_help}\n# TYPE {self.name} {self.type}\n"
         object.__setattr__(self, "plain", plain)
         object.__setattr__(self, "text_header", text.encode())

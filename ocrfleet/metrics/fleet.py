@@ -24,7 +24,7 @@ from prometheus_client.registry import Collector
 from ocrfleet.clock import Clock
 from ocrfleet.devicestate import device_status
 from ocrfleet.kinds import DeviceKind, MetricSpec
-from ocrfleet.metrics.exposition import Family
+from ocrfleet.metrics.exposition import Family, clean_label_value
 from ocrfleet.ratelimit import RateLimitedLog
 from ocrfleet.sessions import SESSION_DURATION_BUCKETS
 from ocrfleet.state import DeviceView, FleetSnapshot, FleetState
@@ -65,9 +65,16 @@ SINCE = Family(
     "gauge",
     DEVICE_LABELS,
 )
-IN_USE = Family(
+SEAT_IN_USE = Family(
+    "ocrfleet_seat_in_use",
+    "1 while a visitor's session is open on the seat (a public PC or laptop), else 0.",
+    "gauge",
+    DEVICE_LABELS,
+)
+# The seat families' names before seats were generic; kept for one release.
+DEPRECATED_PC_IN_USE = Family(
     "ocrfleet_pc_in_use",
-    "1 while a visitor's session is open on a public PC or laptop.",
+    "Deprecated, use ocrfleet_seat_in_use (the same values); removed in the next release.",
     "gauge",
     DEVICE_LABELS,
 )
@@ -77,9 +84,15 @@ SESSIONS = Family(
     "counter",
     DEVICE_LABELS,
 )
-SITE_IN_USE = Family(
+SITE_SEATS_IN_USE = Family(
+    "ocrfleet_site_seats_in_use",
+    "Seats (public PCs and laptops) of the site in use now.",
+    "gauge",
+    ("site",),
+)
+DEPRECATED_SITE_PCS_IN_USE = Family(
     "ocrfleet_site_pcs_in_use",
-    "Public PCs and laptops of the site in use now.",
+    "Deprecated, use ocrfleet_site_seats_in_use (the same values); removed in the next release.",
     "gauge",
     ("site",),
 )
@@ -116,20 +129,31 @@ class FleetCollector(Collector):
         yield from self._kind_families(snapshot)
 
     def _core_families(self, snapshot: FleetSnapshot) -> Iterator[Metric]:
-        up, info, last_seen, since, in_use, sessions, state, site_in_use = (
-            _metric_family(f)
-            for f in (UP, INFO, LAST_SEEN, SINCE, IN_USE, SESSIONS, STATE, SITE_IN_USE)
+        families = (
+            UP,
+            INFO,
+            LAST_SEEN,
+            SINCE,
+            SEAT_IN_USE,
+            DEPRECATED_PC_IN_USE,
+            SESSIONS,
+            STATE,
+            SITE_SEATS_IN_USE,
+            DEPRECATED_SITE_PCS_IN_USE,
+        )
+        up, info, last_seen, since, in_use, old_in_use, sessions, state, site_in_use, old_site = (
+            _metric_family(f) for f in families
         )
         per_site: dict[str, int] = {}
         for view in snapshot.devices:
             device = view.info
             labels = [device.site, device.id, device.kind]
             up.add_metric(labels, 1.0 if view.presence.up else 0.0)
-            status = device_status(
-                view, snapshot.taken_at, self._kinds.get(device.kind), self._log
-            )
-            state.add_metric([*labels, status.state.value, status.reason], 1.0)
-            info.add_metric([*labels, device.model, "true" if device.reservable else "false"], 1.0)
+            status = device_status(view, snapshot.taken_at, self._kinds.get(device.kind), self._log)
+            # Cleaned as the direct rendering cleans them (metrics/exposition.py).
+            reason, model = clean_label_value(status.reason), clean_label_value(device.model)
+            state.add_metric([*labels, status.state.value, reason], 1.0)
+            info.add_metric([*labels, model, "true" if device.reservable else "false"], 1.0)
             if view.last_seen is not None:
                 last_seen.add_metric(labels, view.last_seen)
             if view.presence.since is not None:
@@ -137,10 +161,12 @@ class FleetCollector(Collector):
             kind = self._kinds.get(device.kind)
             if kind is not None and kind.is_seat:
                 in_use.add_metric(labels, 1.0 if view.usage.in_use else 0.0)
+                old_in_use.add_metric(labels, 1.0 if view.usage.in_use else 0.0)
                 sessions.add_metric(labels, float(view.usage.sessions_total))
                 per_site[device.site] = per_site.get(device.site, 0) + int(view.usage.in_use)
         for site, count in sorted(per_site.items()):
             site_in_use.add_metric([site], float(count))
+            old_site.add_metric([site], float(count))
         durations = HistogramMetricFamily(DURATIONS.name, DURATIONS.help, labels=DURATIONS.labels)
         for (site, kind_name), histogram in sorted(snapshot.session_durations.items()):
             buckets = [
@@ -149,7 +175,8 @@ class FleetCollector(Collector):
             ]
             buckets.append(("+Inf", float(histogram.count)))
             durations.add_metric([site, kind_name], buckets, histogram.total)
-        yield from (up, state, info, last_seen, since, in_use, sessions, site_in_use, durations)
+        yield from (up, state, info, last_seen, since, in_use, old_in_use, sessions)
+        yield from (site_in_use, old_site, durations)
 
     def _kind_families(self, snapshot: FleetSnapshot) -> Iterator[Metric]:
         families: dict[str, Metric] = {}
@@ -178,7 +205,8 @@ class FleetCollector(Collector):
                     )
                     continue
                 for family, sample in samples:
-                    family.add_metric([*labels, *sample.labels], sample.value)  # type: ignore[attr-defined]
+                    values = [*labels, *map(clean_label_value, sample.labels)]
+                    family.add_metric(values, sample.value)  # type: ignore[attr-defined]
         yield from families.values()
 
 

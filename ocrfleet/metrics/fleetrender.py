@@ -5,7 +5,7 @@ whose aspects are the same objects as at the last scrape has the same
 samples: its lines are kept as bytes and joined again. A kind's samples()
 must therefore depend only on the DeviceView it is given. What depends on
 the time of the scrape (a device's state against its site's hours) or on
-the whole fleet (PCs in use per site, session durations) is computed every
+the whole fleet (seats in use per site, session durations) is computed every
 scrape; it is one line per device or a few per site.
 
 The output is byte for byte what FleetCollector gives through
@@ -27,13 +27,15 @@ from ocrfleet.devicestate import device_status
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.metrics.exposition import Family, LabelEscaper, escape_label_value
 from ocrfleet.metrics.fleet import (
+    DEPRECATED_PC_IN_USE,
+    DEPRECATED_SITE_PCS_IN_USE,
     DURATIONS,
-    IN_USE,
     INFO,
     LAST_SEEN,
+    SEAT_IN_USE,
     SESSIONS,
     SINCE,
-    SITE_IN_USE,
+    SITE_SEATS_IN_USE,
     STATE,
     UP,
     FleetCollector,
@@ -47,7 +49,7 @@ log = logging.getLogger(__name__)
 
 # Families with one line per device that only the device's own state decides,
 # in the order the scrape writes them (STATE comes after UP and is per scrape).
-_PER_DEVICE = (UP, INFO, LAST_SEEN, SINCE, IN_USE, SESSIONS)
+_PER_DEVICE = (UP, INFO, LAST_SEEN, SINCE, SEAT_IN_USE, DEPRECATED_PC_IN_USE, SESSIONS)
 _LE = tuple(str(float(b)) for b in SESSION_DURATION_BUCKETS)
 
 
@@ -167,16 +169,22 @@ class FleetRenderer:
         self.rendered = rendered
 
         out: list[bytes] = []
-        up, info, last_seen, since, in_use, sessions = core
+        up, info, last_seen, since, in_use, old_in_use, sessions = core
+        site_lines = [(site, float(count)) for site, count in sorted(per_site.items())]
         for family, lines in (
             (UP, up),
             (STATE, states),
             (INFO, info),
             (LAST_SEEN, last_seen),
             (SINCE, since),
-            (IN_USE, in_use),
+            (SEAT_IN_USE, in_use),
+            (DEPRECATED_PC_IN_USE, old_in_use),
             (SESSIONS, sessions),
-            (SITE_IN_USE, [_site_line(site, count) for site, count in sorted(per_site.items())]),
+            (SITE_SEATS_IN_USE, [_site_line(SITE_SEATS_IN_USE, *line) for line in site_lines]),
+            (
+                DEPRECATED_SITE_PCS_IN_USE,
+                [_site_line(DEPRECATED_SITE_PCS_IN_USE, *line) for line in site_lines],
+            ),
             (DURATIONS, [_durations(snapshot)]),
         ):
             out.append(family.header(openmetrics_format))
@@ -215,12 +223,14 @@ class FleetRenderer:
         reservable = "true" if device.reservable else "false"
         kind = self._kinds.get(device.kind)
         seat = kind is not None and kind.is_seat
+        in_use = 1.0 if view.usage.in_use else 0.0
         lines = (
             UP.sample(labels, 1.0 if presence.up else 0.0),
             INFO.sample((*labels, escape_label_value(device.model), reservable), 1.0),
             LAST_SEEN.sample(labels, view.last_seen) if view.last_seen is not None else "",
             SINCE.sample(labels, presence.since) if presence.since is not None else "",
-            IN_USE.sample(labels, 1.0 if view.usage.in_use else 0.0) if seat else "",
+            SEAT_IN_USE.sample(labels, in_use) if seat else "",
+            DEPRECATED_PC_IN_USE.sample(labels, in_use) if seat else "",
             SESSIONS.sample(labels, float(view.usage.sessions_total)) if seat else "",
         )
         block.core = tuple(line.encode() for line in lines)
@@ -269,8 +279,8 @@ def _device_labels(view: DeviceView) -> tuple[str, str, str]:
     )
 
 
-def _site_line(site: str, count: int) -> bytes:
-    return SITE_IN_USE.sample((escape_label_value(site),), float(count)).encode()
+def _site_line(family: Family, site: str, count: float) -> bytes:
+    return family.sample((escape_label_value(site),), count).encode()
 
 
 def _durations(snapshot: FleetSnapshot) -> bytes:

@@ -1,6 +1,6 @@
 """Maintenance and renewal as Prometheus metrics: what is due, when it was last done, device age.
 
-Due dates come from ocrfleet/maintenance/rules.py, so a dashboard shows
+Due dates come from ocrfleet/alerts/maintenance.py, so a dashboard shows
 exactly what the reminders say. Only configured devices appear.
 """
 
@@ -11,11 +11,11 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from ocrfleet.alerts.maintenance import monthly_due, purchased_at, renewal_due
 from ocrfleet.clock import Clock
 from ocrfleet.config.alerting import MaintenanceConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.maintenance.ledger import LedgerView
-from ocrfleet.maintenance.rules import monthly_due, purchased_at, renewal_due
 
 # The ledger changes a few times a month; re-reading it more often than this
 # would only load the store on every scrape.
@@ -30,8 +30,10 @@ class MaintenanceCollector(Collector):
         maintenance: Callable[[], MaintenanceConfig],
         clock: Clock,
         refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
+        unmaintained_kinds: frozenset[str] = frozenset(),
     ) -> None:
         self._devices = devices
+        self._unmaintained_kinds = unmaintained_kinds
         self._ledger_view = ledger_view
         self._maintenance = maintenance
         self._clock = clock
@@ -87,8 +89,9 @@ class MaintenanceCollector(Collector):
                 last.add_metric([key.site, key.device, task], done_at)
         for info in configured:
             site, device = info.key
-            monthly = monthly_due(info, view, norms)
-            due.add_metric([site, device, monthly.task], 1.0 if monthly.is_due(now) else 0.0)
+            if info.kind not in self._unmaintained_kinds:
+                monthly = monthly_due(info, view, norms)
+                due.add_metric([site, device, monthly.task], 1.0 if monthly.is_due(now) else 0.0)
             renewal_date = renewal_due(info, view, norms)
             if renewal_date is not None and renewal_date.due_at is not None:
                 due.add_metric(

@@ -9,7 +9,7 @@ from prometheus_client.registry import Collector
 
 from ocrfleet.clock import Clock
 from ocrfleet.config.models import Config
-from ocrfleet.schedule import SiteSchedule
+from ocrfleet.config.schedule import SiteSchedule
 
 
 class SiteCollector(Collector):

@@ -42,8 +42,10 @@ class NormsCollector(Collector):
     def figures(self) -> NormFigures:
         now = self._clock.now()
         snapshot = self._state().snapshot(now)
-        states = {view.info.key: device_status(view, now, self._kinds.get(view.info.kind)).state
-            for view in snapshot.devices}
+        states = {
+            view.info.key: device_status(view, now, self._kinds.get(view.info.kind)).state
+            for view in snapshot.devices
+        }
         return norm_figures(
             self._config(), [view.info for view in snapshot.devices], self._seat_kinds, states
         )

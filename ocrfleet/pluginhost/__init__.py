@@ -1,7 +1,7 @@
 """Loading plugins (bundled and third-party alike) through pluggy."""
 
+from ocrfleet.hookspecs import CliCommand, hookimpl
 from ocrfleet.pluginhost.catalog import PluginCatalog, PluginContribution
-from ocrfleet.pluginhost.hookspecs import CliCommand, hookimpl
 from ocrfleet.pluginhost.manager import PROJECT, build_plugin_manager
 
 __all__ = [

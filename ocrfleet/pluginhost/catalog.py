@@ -10,9 +10,11 @@ from typing import Any, cast
 import pluggy
 
 from ocrfleet.alerts.rules import AlertRule
+from ocrfleet.history.figures import declared_figures
+from ocrfleet.hookspecs import CliCommand
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.notify.channels import ChannelType
-from ocrfleet.pluginhost.hookspecs import CliCommand
+from ocrfleet.sources import SourceType
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +32,7 @@ class PluginContribution:
     extensions: list[str] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     channel_types: list[str] = field(default_factory=list)
+    source_types: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -41,6 +44,7 @@ class PluginCatalog:
     rules: dict[str, AlertRule] = field(default_factory=dict)
     rule_owner: dict[str, str] = field(default_factory=dict)
     channel_types: dict[str, ChannelType] = field(default_factory=dict)
+    source_types: dict[str, SourceType] = field(default_factory=dict)
 
     @classmethod
     def from_manager(
@@ -60,6 +64,16 @@ class PluginCatalog:
                 contributions[name] = PluginContribution(name, versions.get(name, ""))
             return contributions[name]
 
+        source_types: dict[str, SourceType] = {}
+        for impl in manager.hook.ocrfleet_source_types.get_hookimpls():
+            for source_type in _call(impl):
+                if source_type.name in source_types:
+                    raise PluginConflictError(
+                        f"source {source_type.name!r} is provided twice "
+                        f"(again by {impl.plugin_name!r})"
+                    )
+                source_types[source_type.name] = source_type
+                contribution(impl.plugin_name).source_types.append(source_type.name)
         for impl in manager.hook.ocrfleet_device_kinds.get_hookimpls():
             for kind in _call(impl):
                 if kind.name in kinds:
@@ -67,9 +81,14 @@ class PluginCatalog:
                         f"device kind {kind.name!r} is provided by both "
                         f"{owner[kind.name]!r} and {impl.plugin_name!r}"
                     )
+                _check_source(kind, source_types, impl.plugin_name)
                 kinds[kind.name] = kind
                 owner[kind.name] = impl.plugin_name
                 contribution(impl.plugin_name).kinds.append(kind.name)
+        try:
+            declared_figures(kinds)
+        except ValueError as exc:
+            raise PluginConflictError(str(exc)) from exc
         for impl in manager.hook.ocrfleet_cli_commands.get_hookimpls():
             for command in _call(impl):
                 if command.name in commands or command.name in reserved_commands:
@@ -128,6 +147,24 @@ class PluginCatalog:
             rules,
             rule_owner,
             channel_types,
+            source_types,
+        )
+
+
+def _check_source(kind: DeviceKind, sources: dict[str, SourceType], plugin: str) -> None:
+    if kind.source is None:
+        return
+    source = sources.get(kind.source)
+    if source is None:
+        known = ", ".join(sorted(sources)) or "none"
+        raise PluginConflictError(
+            f"plugin {plugin!r}: kind {kind.name!r} is polled through source "
+            f"{kind.source!r}, which no plugin provides (known: {known})"
+        )
+    if not issubclass(kind.options_model, source.options_model):
+        raise PluginConflictError(
+            f"plugin {plugin!r}: the options of kind {kind.name!r} must extend "
+            f"{source.options_model.__name__}, the options of source {source.name!r}"
         )
 
 

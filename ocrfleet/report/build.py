@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from ocrfleet.alerts.rules import Severity
 from ocrfleet.config.models import Config, SiteConfig
 from ocrfleet.history.days import Month
-from ocrfleet.history.figures import DEFAULT_FIGURES, FigureSpec
 from ocrfleet.history.reader import HistoryReader
+from ocrfleet.kinds import FigureSpec
 from ocrfleet.report.model import MonthReport, SiteFigures, combine
 
 TOTAL_SITE = "*"  # not a valid site id, so a total row can never be taken for a site
@@ -24,9 +24,13 @@ def build_report(
     *,
     availability_kinds: Sequence[str] = (),
     site: str | None = None,
-    figures: Sequence[FigureSpec] = DEFAULT_FIGURES,
+    figures: Sequence[FigureSpec] = (),
 ) -> MonthReport:
-    """The report of `month` for every site, or only `site` (which must be configured)."""
+    """The report of `month` for every site, or only `site` (which must be configured).
+
+    `figures` are the kinds' daily figures (history.figures.declared_figures),
+    one column each.
+    """
     sites = [s for s in config.sites if site is None or s.id == site]
     if not sites:
         raise ValueError(f"unknown site {site!r}")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from ocrfleet.history.figures import FigureSpec
+from ocrfleet.kinds import FigureSpec
 from ocrfleet.report.model import MonthReport, SiteFigures
 
 Value = float | int | None

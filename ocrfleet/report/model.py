@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ocrfleet.history.days import Month
-from ocrfleet.history.figures import Aggregation, FigureSpec
 from ocrfleet.history.reader import AlertCount, MaintenanceDone, SiteMinutes
+from ocrfleet.kinds import Aggregation, FigureSpec
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,8 @@ from pydantic import (
     model_validator,
 )
 
-from ocrfleet.config.secrets import Secret
+from ocrfleet.config.secrets import DeferredSecret, Secret
+from ocrfleet.sources import PolledOptions
 
 
 class SnmpV1V2c(BaseModel):
@@ -52,7 +53,10 @@ class SnmpV3(BaseModel):
         if self.priv_protocol is not None and self.auth_protocol is None:
             raise ValueError("privacy (priv_*) needs authentication (auth_*) too")
         for key in (self.auth_key, self.priv_key):
-            if key is not None and len(key.get_secret_value()) < 8:
+            # A key left unread by a command that does not poll is checked by one that does.
+            if key is None or isinstance(key, DeferredSecret):
+                continue
+            if len(key.get_secret_value()) < 8:
                 raise ValueError("SNMPv3 keys must be at least 8 characters")
         return self
 
@@ -82,14 +86,15 @@ SnmpCredentials = Annotated[
 ]
 
 
-class SnmpDeviceOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class SnmpDeviceOptions(PolledOptions):
+    """The options of every device polled through the `snmp` source.
+
+    A polled kind extends them with its own.
+    """
 
     host: str = Field(min_length=1, description="host name or IP address")
     port: int = Field(default=161, ge=1, le=65535)
     snmp: SnmpCredentials = SnmpV1V2c()
-    poll_interval: float = Field(default=60.0, ge=5, description="seconds between polls")
-    timeout: float = Field(default=2.0, gt=0, le=60, description="seconds per request try")
     retries: int = Field(default=1, ge=0, le=10)
     # GETBULK repetitions; some old agents answer badly to large requests.
     max_repetitions: int = Field(default=25, ge=1, le=200)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from ocrfleet.snmp.ber import OidEncoder
@@ -18,13 +17,9 @@ if TYPE_CHECKING:
 
 
 class SnmpService:
-    """The daemon's SNMP requests: one UDP socket for v1/v2c, pysnmp for v3.
+    """The daemon's SNMP requests: one UDP socket for v1/v2c, pysnmp for v3."""
 
-    Also the bound on devices polled at once.
-    """
-
-    def __init__(self, max_concurrent_devices: int = 64) -> None:
-        self._slots = asyncio.Semaphore(max_concurrent_devices)
+    def __init__(self) -> None:
         self._udp = UdpRequester()
         self._encode_oid = OidEncoder()
         self._usm: UsmEngine | None = None
@@ -50,10 +45,6 @@ class SnmpService:
             family, address = await self._udp.resolve(options.host, options.port)
             return CommunityClient(options, self._udp, self._encode_oid, family, address)
         return await self.usm().client(options)
-
-    @property
-    def slots(self) -> asyncio.Semaphore:
-        return self._slots
 
     def close(self) -> None:
         self._udp.close()

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from ocrfleet.sources import PollError
+
 # int for INTEGER, Counter, Gauge, TimeTicks; bytes for OCTET STRING; str for
 # OBJECT IDENTIFIER and IpAddress; None for noSuchObject/noSuchInstance.
 SnmpValue = int | bytes | str | None
 SnmpTable = Mapping[str, SnmpValue]
 
 
-class SnmpError(Exception):
+class SnmpError(PollError):
     """A request that produced no answer. `reason` is a fixed word for metrics."""
 
     REASONS = ("timeout", "auth", "refused", "protocol", "unreachable", "error")
-
-    def __init__(self, reason: str, detail: str) -> None:
-        super().__init__(f"{reason}: {detail}")
-        self.reason = reason
-        self.detail = detail
 
 
 def column(table: SnmpTable, column_oid: str) -> dict[str, SnmpValue]:

@@ -150,4 +150,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (site, device, stream)
     );
     """,
+    # 6: what kinds and rules remember across restarts (ocrfleet/kept.py),
+    # as JSON per owner ('kind' or 'rule') and name.
+    """
+    CREATE TABLE kept_state (
+        owner TEXT NOT NULL,
+        name TEXT NOT NULL,
+        data TEXT NOT NULL,
+        saved_at REAL NOT NULL,
+        PRIMARY KEY (owner, name)
+    );
+    """,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ocrfleet.notify.notification import AlertItem, Notification
+from ocrfleet.plugin import AlertItem, Notification
 from ocrfleet_webhook.times import rfc3339
 
 

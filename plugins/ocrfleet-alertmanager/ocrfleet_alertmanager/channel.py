@@ -6,8 +6,7 @@ import json
 
 from pydantic import BaseModel
 
-from ocrfleet.notify.channels import Channel, ChannelType
-from ocrfleet.notify.notification import Notification
+from ocrfleet.plugin import Channel, ChannelType, Notification
 from ocrfleet_alertmanager.alerts import postable_alerts
 from ocrfleet_alertmanager.options import API_PATH, AlertmanagerOptions
 from ocrfleet_webhook.sender import JsonSender

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from ocrfleet.config.durations import Duration
+from ocrfleet.plugin import Duration
 from ocrfleet_webhook.target import HttpTargetOptions, TargetUrl
 
 API_PATH = "/api/v2/alerts"

@@ -16,8 +16,7 @@ from email.message import EmailMessage
 import aiosmtplib
 from pydantic import BaseModel
 
-from ocrfleet.notify.channels import Channel, ChannelType, DeliveryError
-from ocrfleet.notify.notification import Notification
+from ocrfleet.plugin import Channel, ChannelType, DeliveryError, Notification
 from ocrfleet_email.message import build_message
 from ocrfleet_email.options import EmailOptions, bare_address
 

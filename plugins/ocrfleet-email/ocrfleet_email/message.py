@@ -7,7 +7,7 @@ from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formatdate
 
-from ocrfleet.notify.notification import AlertItem, Notification
+from ocrfleet.plugin import AlertItem, Notification
 
 # What a Message-ID's left part may hold (RFC 5322 dot-atom text, simplified).
 _NOT_IN_MESSAGE_ID = re.compile(r"[^A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]")

@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ocrfleet.config.durations import Duration
-from ocrfleet.config.secrets import Secret
+from ocrfleet.plugin import Duration, Secret
 
 Security = Literal["starttls", "tls", "plain"]
 DEFAULT_PORTS: dict[Security, int] = {"starttls": 587, "tls": 465, "plain": 25}

@@ -29,10 +29,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ocrfleet.demo.snmprec import Cell, animate, as_read, scalar_path, snmprec, write_scalar
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import SimulationContext, Simulator
-from ocrfleet.snmp.values import SnmpValue
+from ocrfleet.plugin import (
+    Cell,
+    DeviceInfo,
+    SimulationContext,
+    Simulator,
+    SnmpValue,
+    animate,
+    as_read,
+    scalar_path,
+    snmprec,
+    write_scalar,
+)
 from ocrfleet_hotspot import oids
 from ocrfleet_hotspot.vendors.cisco_wlc import AIRESPACE, BSN_AP_IF_NO_OF_USERS
 from ocrfleet_hotspot.vendors.mikrotik import MTXR_WIRELESS

@@ -10,17 +10,20 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
-from ocrfleet.kinds import (
+from ocrfleet.plugin import (
+    Aggregation,
+    DemoDevice,
     DeviceKind,
+    FigureSpec,
     KindExtension,
     MetricSpec,
+    PluginConflictError,
+    RateLimitedLog,
     Sample,
     SimulationContext,
     Simulator,
+    SnmpDeviceOptions,
 )
-from ocrfleet.pluginhost.catalog import PluginConflictError
-from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet_hotspot import oids
 from ocrfleet_hotspot.parse import build_reading
 from ocrfleet_hotspot.reading import HotspotReading, Interface
@@ -28,9 +31,7 @@ from ocrfleet_hotspot.vendors.base import HotspotVendor, as_text
 from ocrfleet_hotspot.vendors.generic import GenericVendor
 
 if TYPE_CHECKING:
-    from ocrfleet.devices import DeviceInfo
-    from ocrfleet.snmp.client import SnmpClient
-    from ocrfleet.state import DeviceView
+    from ocrfleet.plugin import DeviceInfo, DeviceView, SnmpClient
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,18 @@ RESTARTS = "ocrfleet_hotspot_restarts_total"
 CLIENTS = "ocrfleet_hotspot_clients"
 INTERFACE_UP = "ocrfleet_hotspot_interface_up"
 INFO = "ocrfleet_hotspot_info"
+
+# Every demo location has public wifi; demo.py plays each by its model's vendor.
+_DEMO_HOTSPOTS = tuple(
+    DemoDevice(site, "wifi-01", model, bought, snmp_agent=True)
+    for site, model, bought in (
+        ("vlaminggem-library", "Ubiquiti UniFi nanoHD", "2022-02-01"),
+        ("vlaminggem-welfare", "MikroTik cAP ac", "2021-04-01"),
+        ("zonnedorp-library", "Ubiquiti UniFi nanoHD", "2023-01-20"),
+        ("boskerke-service-centre", "Cisco CBW240AC", "2020-11-02"),
+        ("overbrugge-neighbourhood-house", "MikroTik cAP ac", "2021-02-01"),
+    )
+)
 
 
 class UnknownVendorError(ValueError):
@@ -90,6 +103,7 @@ class HotspotKind(DeviceKind):
     """Extensions: KindExtension(kind="hotspot", implementation=<a HotspotVendor>)."""
 
     name: ClassVar[str] = "hotspot"
+    source: ClassVar[str | None] = "snmp"
     description: ClassVar[str] = (
         "wifi hotspot or access point polled over SNMP: uptime, restarts, radios, "
         "uplink and (with a vendor) clients"
@@ -123,6 +137,9 @@ class HotspotKind(DeviceKind):
             "The vendor module and the model the hotspot reports; the value is always 1.",
             labels=("vendor", "model"),
         ),
+    )
+    figure_specs: ClassVar[Sequence[FigureSpec]] = (
+        FigureSpec("wifi_clients_peak", "Peak wifi clients", CLIENTS, Aggregation.PEAK),
     )
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:
@@ -226,6 +243,9 @@ class HotspotKind(DeviceKind):
         )
 
     # -- demo --------------------------------------------------------------
+
+    def demo_devices(self) -> Sequence[DemoDevice]:
+        return _DEMO_HOTSPOTS
 
     def demo_recording(self, device: DeviceInfo, context: SimulationContext) -> str | None:
         from ocrfleet_hotspot import demo

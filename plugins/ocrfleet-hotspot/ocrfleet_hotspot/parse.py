@@ -34,7 +34,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TypeVar
 
-from ocrfleet.snmp.values import SnmpTable, column
+from ocrfleet.plugin import SnmpTable, column
 from ocrfleet_hotspot import oids
 from ocrfleet_hotspot.reading import HotspotReading, Interface, Role, UptimeSource
 from ocrfleet_hotspot.vendors.base import HotspotVendor, as_int, as_text

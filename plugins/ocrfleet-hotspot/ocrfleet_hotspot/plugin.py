@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocrfleet.alerts.rules import AlertRule
-from ocrfleet.kinds import DeviceKind, KindExtension
-from ocrfleet.pluginhost import hookimpl
+from ocrfleet.plugin import (
+    AlertRule,
+    DeviceKind,
+    KindExtension,
+    MonitoringAsset,
+    hookimpl,
+    packaged_assets,
+)
+
+# The plugin API this plugin is written for (ocrfleet/plugin.py).
+OCRFLEET_PLUGIN_API = "1.0"
 
 
 @hookimpl
@@ -29,7 +37,7 @@ def ocrfleet_kind_extensions() -> Sequence[KindExtension]:
 
 @hookimpl
 def ocrfleet_alert_rules() -> Sequence[AlertRule]:
-    from ocrfleet.alerts.device_down import DeviceDownRule
+    from ocrfleet.plugin import DeviceDownRule
     from ocrfleet_hotspot.rules import HotspotNoClientsRule, HotspotRestartedRule
 
     return [
@@ -42,3 +50,9 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
         HotspotRestartedRule(),
         HotspotNoClientsRule(),
     ]
+
+
+@hookimpl
+def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:
+    # The files of monitoring/: dashboards, Prometheus rules and their promtool tests.
+    return packaged_assets("ocrfleet_hotspot")

@@ -13,18 +13,19 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
-from ocrfleet.alerts.rules import (
+from ocrfleet.plugin import (
     AlertRule,
+    DeviceInfo,
+    DeviceKey,
+    DeviceState,
+    Duration,
     Finding,
     MaintenanceEvidence,
     RuleContext,
     RuleSettings,
     Severity,
+    SiteSchedule,
 )
-from ocrfleet.config.durations import Duration
-from ocrfleet.devices import DeviceInfo, DeviceKey
-from ocrfleet.devicestate import DeviceState
-from ocrfleet.schedule import SiteSchedule
 from ocrfleet_hotspot.reading import HotspotReading
 
 KIND = "hotspot"

@@ -7,21 +7,48 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import (
+from ocrfleet.plugin import (
+    DemoDevice,
+    DeviceInfo,
     DeviceKind,
+    DeviceView,
     MetricSpec,
     MqttChannel,
     MqttMessageResult,
     PayloadError,
     Sample,
+    SessionEvent,
+    SessionEventType,
     SimulationContext,
     Simulator,
 )
-from ocrfleet.sessions import SessionEvent, SessionEventType
-from ocrfleet.state import DeviceView
 from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
 from ocrfleet_pc.validation import compile_validator
+
+# The demo's public PCs per location; the first ones of a room are
+# free-access, as the guide asks for at least one computer usable without a
+# reservation.
+_DEMO_PCS = tuple(
+    DemoDevice(site, "pc", model, bought, count=count, reservable=reservable)
+    for site, count, reservable, model, bought in (
+        ("vlaminggem-library", 3, 1, "Dell OptiPlex 7010", "2022-03-15"),
+        ("vlaminggem-welfare", 2, 1, "HP EliteDesk 800 G6", "2021-05-10"),
+        ("zonnedorp-library", 2, 0, "Lenovo ThinkCentre M70q", "2023-01-20"),
+        ("boskerke-service-centre", 2, 0, "Dell OptiPlex 3000", "2020-11-02"),
+        ("overbrugge-neighbourhood-house", 2, 0, "HP ProDesk 400 G7", "2021-02-01"),
+    )
+)
+# The pool of lesson laptops kept at the main library, lent by reservation.
+_DEMO_LAPTOPS = (
+    DemoDevice(
+        "vlaminggem-library",
+        "laptop",
+        "Lenovo ThinkPad E14",
+        "2023-09-01",
+        count=10,
+        reservable=10,
+    ),
+)
 
 
 class PcOptions(BaseModel):
@@ -106,6 +133,9 @@ class PcKind(DeviceKind):
             )
         yield Sample("ocrfleet_pc_agent_info", 1.0, (health.os, health.agent_version))
 
+    def demo_devices(self) -> Sequence[DemoDevice]:
+        return _DEMO_PCS
+
     def simulator(self, device: DeviceInfo, context: SimulationContext) -> Simulator | None:
         from ocrfleet_pc.simulate import SimulatedPc
 
@@ -117,3 +147,6 @@ class LaptopKind(PcKind):
     description: ClassVar[str] = (
         "laptop (e.g. from the lesson pool) reporting through the ocrfleet agent (MQTT)"
     )
+
+    def demo_devices(self) -> Sequence[DemoDevice]:
+        return _DEMO_LAPTOPS

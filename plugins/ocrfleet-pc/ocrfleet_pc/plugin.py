@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocrfleet.alerts.rules import AlertRule
-from ocrfleet.kinds import DeviceKind
-from ocrfleet.pluginhost import hookimpl
+from ocrfleet.plugin import AlertRule, DeviceKind, hookimpl
+
+# The plugin API this plugin is written for (ocrfleet/plugin.py).
+OCRFLEET_PLUGIN_API = "1.0"
 
 
 @hookimpl
@@ -18,7 +19,7 @@ def ocrfleet_device_kinds() -> Sequence[DeviceKind]:
 
 @hookimpl
 def ocrfleet_alert_rules() -> Sequence[AlertRule]:
-    from ocrfleet.alerts.device_down import DeviceDownRule
+    from ocrfleet.plugin import DeviceDownRule
     from ocrfleet_pc.rules import PcNotFrozenRule
 
     return [

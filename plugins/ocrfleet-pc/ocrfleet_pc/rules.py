@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ocrfleet.alerts.rules import (
+from ocrfleet.plugin import (
     AlertRule,
+    DeviceState,
     Finding,
     MaintenanceEvidence,
     RuleContext,
     RuleSettings,
     Severity,
 )
-from ocrfleet.devicestate import DeviceState
 from ocrfleet_agent.payloads import Health
 
 # Laptops lent to visitors need their restore software as much as desktops do.

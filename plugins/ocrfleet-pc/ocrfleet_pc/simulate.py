@@ -11,8 +11,7 @@ import random
 import time
 import zlib
 
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import SimulationContext
+from ocrfleet.plugin import DeviceInfo, SimulationContext
 from ocrfleet_agent import __version__ as AGENT_VERSION
 from ocrfleet_agent.journal import Journal
 from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings

@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 from pydantic_core import from_json
 
-from ocrfleet.kinds import PayloadError
+from ocrfleet.plugin import PayloadError
 from ocrfleet_agent.payloads import Spec
 
 _TYPES: dict[str, type] = {"number": float, "integer": int, "string": str, "boolean": bool}

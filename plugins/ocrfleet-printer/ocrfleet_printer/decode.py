@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from ocrfleet.snmp.values import SnmpValue
+from ocrfleet.plugin import SnmpValue
 from ocrfleet_printer.oids import ERROR_STATE_BITS
 
 _LINE_BREAK = re.compile(rb"\r\n|\r|\n")

@@ -31,17 +31,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ocrfleet.demo.snmprec import (
+from ocrfleet.plugin import (
     Cell,
+    DeviceInfo,
+    SimulationContext,
+    Simulator,
+    SnmpValue,
     animate,
     as_read,
     scalar_path,
     snmprec,
     write_scalar,
 )
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import SimulationContext, Simulator
-from ocrfleet.snmp.values import SnmpValue
 from ocrfleet_printer import oids
 
 log = logging.getLogger(__name__)

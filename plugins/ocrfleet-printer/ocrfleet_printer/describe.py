@@ -14,6 +14,7 @@ def describe_reading(reading: PrinterReading) -> str:
     if reading.uptime_seconds is not None:
         status += f", up {_duration(reading.uptime_seconds)}"
     lines.append(f"status      {status}")
+    lines.append(f"vendor      {reading.vendor}")
     lines.append(f"pages       {reading.pages if reading.pages is not None else 'not reported'}")
     if reading.conditions is None:
         conditions = "not reported"

@@ -5,8 +5,9 @@ over time, measured in opening time of the printer's site (a printer is
 used while its site is open). A least-squares line over the recent window
 gives the consumption per opening hour; projected over the opening hours
 to come, it tells on which opening day the supply runs out. The history is
-kept in memory only: after a restart a forecast waits until the window has
-enough readings again (`min_points` over `min_span`).
+kept in the store across restarts (`saved_state`), so a restart does not
+make a forecast wait days for enough readings (`min_points` over
+`min_span`) again.
 
 A level that jumps up from nearly empty to nearly full is a new cartridge:
 the rule hands the maintenance ledger the evidence and starts that supply's
@@ -18,20 +19,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import Field, model_validator
 
-from ocrfleet.alerts.rules import (
+from ocrfleet.plugin import (
     AlertRule,
+    DeviceInfo,
+    DeviceKey,
+    Duration,
     Finding,
     MaintenanceEvidence,
+    MetricSpec,
     RuleContext,
     RuleSettings,
+    Sample,
     Severity,
 )
-from ocrfleet.config.durations import Duration
-from ocrfleet.devices import DeviceInfo, DeviceKey
-from ocrfleet.kinds import MetricSpec, Sample
 from ocrfleet_printer.opening import OpeningTime
 from ocrfleet_printer.reading import PrinterReading, Supply
 from ocrfleet_printer.rules import KIND, supply_labels, supply_name
@@ -165,6 +169,40 @@ class PrinterSupplyForecastRule(AlertRule):
     def samples(self) -> Iterable[Sample]:
         for (device, supply), seconds in sorted(self._forecast_seconds.items()):
             yield Sample(FORECAST_METRIC, seconds, (device.site, device.device, supply))
+
+    # -- kept across restarts ------------------------------------------------
+
+    _STATE_VERSION = 1
+
+    def saved_state(self) -> Mapping[str, Any] | None:
+        histories = [
+            {
+                "site": device.site,
+                "device": device.device,
+                "supply": supply,
+                "last_fraction": history.last_fraction,
+                "last_reading_at": history.last_reading_at,
+                "points": [[p.at, p.opening, p.fraction] for p in history.points],
+            }
+            for (device, supply), history in sorted(self._histories.items())
+        ]
+        return {"version": self._STATE_VERSION, "histories": histories}
+
+    def restore_state(self, state: Mapping[str, Any]) -> None:
+        if state.get("version") != self._STATE_VERSION:
+            raise ValueError(f"unknown state version {state.get('version')!r}")
+        restored: dict[tuple[DeviceKey, str], _History] = {}
+        for item in state["histories"]:
+            points = [
+                _Point(float(at), float(opened), float(f)) for at, opened, f in item["points"]
+            ]
+            if not points:
+                continue
+            key = (DeviceKey(str(item["site"]), str(item["device"])), str(item["supply"]))
+            restored[key] = _History(
+                points, float(item["last_fraction"]), float(item["last_reading_at"])
+            )
+        self._histories = restored
 
     # -- history -------------------------------------------------------------
 

@@ -7,30 +7,65 @@ levels do not change while it is off) and `ocrfleet_printer_status` says
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import logging
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import DeviceKind, MetricSpec, Sample, SimulationContext, Simulator
-from ocrfleet.snmp.options import SnmpDeviceOptions
-from ocrfleet.state import DeviceView
+from ocrfleet.plugin import (
+    Aggregation,
+    DemoDevice,
+    DeviceInfo,
+    DeviceKind,
+    DeviceView,
+    FigureSpec,
+    KindExtension,
+    MetricSpec,
+    RateLimitedLog,
+    Sample,
+    SimulationContext,
+    Simulator,
+    SnmpDeviceOptions,
+)
 from ocrfleet_printer import oids
 from ocrfleet_printer.describe import describe_reading
-from ocrfleet_printer.parse import DEFAULT_LOW_FRACTION, parse_reading
-from ocrfleet_printer.reading import PRINTER_STATUSES, SUPPLY_STATES, PrinterReading
+from ocrfleet_printer.parse import DEFAULT_LOW_FRACTION
+from ocrfleet_printer.read import decode_reading, read_printer
+from ocrfleet_printer.reading import (
+    OUTPUT_STATES,
+    PRINTER_STATUSES,
+    SUPPLY_STATES,
+    PrinterReading,
+)
 from ocrfleet_printer.sleep import expected_asleep, parse_window
+from ocrfleet_printer.vendors.base import PrinterVendor
+from ocrfleet_printer.vendors.registry import AUTO, PrinterVendors
 
 if TYPE_CHECKING:
     # pysnmp is loaded only when something is actually polled.
-    from ocrfleet.snmp.client import SnmpClient
+    from ocrfleet.plugin import SnmpClient
 
 # Poll failures that mean "no answer at all"; an auth or protocol error comes
 # from a printer that is awake, so it is never taken for sleep.
 _SILENT_REASONS = frozenset({"timeout", "unreachable", "refused"})
 
+log = logging.getLogger(__name__)
+
 ALERT_LEVELS = ("critical", "warning", "other")
+
+# The busier demo locations have a printer; demo.py plays each by its site and model.
+_DEMO_PRINTERS = (
+    DemoDevice(
+        "vlaminggem-library", "mfp-01", "Colour laser MFP (A3)", "2021-09-01", snmp_agent=True
+    ),
+    DemoDevice(
+        "vlaminggem-welfare", "printer-01", "Mono laser printer", "2020-06-15", snmp_agent=True
+    ),
+    DemoDevice(
+        "boskerke-service-centre", "printer-01", "Mono laser printer", "2019-10-01", snmp_agent=True
+    ),
+)
 
 
 class PrinterOptions(SnmpDeviceOptions):
@@ -47,6 +82,13 @@ class PrinterOptions(SnmpDeviceOptions):
         "printer may not answer; unset: it may not answer while its site is closed",
     )
 
+    vendor: str = Field(
+        default=AUTO,
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$",
+        description='"auto" (the vendor that recognises the printer, else "generic"), '
+        "or a vendor's name to force it",
+    )
+
     @field_validator("sleep_hours")
     @classmethod
     def _windows(cls, value: list[str] | None) -> list[str] | None:
@@ -54,9 +96,22 @@ class PrinterOptions(SnmpDeviceOptions):
             parse_window(window)
         return value
 
+    @field_validator("vendor")
+    @classmethod
+    def _registered_vendor(cls, value: str, info: ValidationInfo) -> str:
+        # Vendors are plugins, so only the kind knows them; a loader that
+        # passes the kind as validation context gets the check at load time.
+        # Without it, the poll checks.
+        context = info.context if isinstance(info.context, dict) else {}
+        kind = context.get("kind")
+        if isinstance(kind, PrinterKind):
+            kind.vendors.check(value)
+        return value
+
 
 class PrinterKind(DeviceKind):
     name: ClassVar[str] = "printer"
+    source: ClassVar[str | None] = "snmp"
     description: ClassVar[str] = "network printer polled over SNMP (Printer-MIB, RFC 3805)"
     options_model: ClassVar[type[BaseModel]] = PrinterOptions
     metric_specs: ClassVar[Sequence[MetricSpec]] = (
@@ -97,6 +152,18 @@ class PrinterKind(DeviceKind):
             labels=("tray", "media"),
         ),
         MetricSpec(
+            "ocrfleet_printer_output_room_ratio",
+            "Fraction of an output bin's capacity still free, 0-1 (0 = full); absent when "
+            "not known exactly.",
+            labels=("bin",),
+        ),
+        MetricSpec(
+            "ocrfleet_printer_output_state",
+            "1 for an output bin's current state, 0 for the others: ok, nearly_full, full, "
+            "some_remaining, unknown, other.",
+            labels=("bin", "state"),
+        ),
+        MetricSpec(
             "ocrfleet_printer_cover_open",
             "1 while a cover or interlock is open, else 0.",
             labels=("cover",),
@@ -112,19 +179,52 @@ class PrinterKind(DeviceKind):
             "Seconds since the printer's network agent started (sysUpTime).",
         ),
     )
+    figure_specs: ClassVar[Sequence[FigureSpec]] = (
+        FigureSpec(
+            "printer_pages", "Pages printed", "ocrfleet_printer_pages_total", Aggregation.INCREASE
+        ),
+    )
+
+    def __init__(self) -> None:
+        self.vendors = PrinterVendors()
+        self._log = RateLimitedLog(log, interval=600.0)
+
+    def extend(self, extension: KindExtension) -> None:
+        """Take KindExtension(kind="printer", name=vendor.name, implementation=<PrinterVendor>)."""
+        vendor = extension.implementation
+        if extension.kind != self.name:
+            raise TypeError(f"extension {extension.name!r} is for kind {extension.kind!r}")
+        name = getattr(vendor, "name", None)
+        if isinstance(vendor, PrinterVendor) and isinstance(name, str) and extension.name != name:
+            raise TypeError(
+                f"extension name {extension.name!r} differs from its vendor's name {name!r}"
+            )
+        self.vendors.add(vendor)
 
     async def poll(self, device: DeviceInfo, snmp: SnmpClient, previous: object | None) -> object:
         options: PrinterOptions = device.options
-        # Scalars first: a printer that does not answer fails here after one
-        # timeout, instead of once per table.
-        values = dict(await snmp.get(oids.SCALARS))
-        values.update(await snmp.walk_all(oids.WALKED_TABLES))
-        return parse_reading(values, low_fraction=options.low_fraction)
+        values, vendor = await read_printer(snmp, self.vendors, options.vendor, previous)
+        return decode_reading(values, vendor, self.vendors.generic, options.low_fraction, self._log)
 
     def describe(self, reading: object) -> str:
         if not isinstance(reading, PrinterReading):
             return repr(reading)
         return describe_reading(reading)
+
+    def demo_devices(self) -> Sequence[DemoDevice]:
+        return _DEMO_PRINTERS
+
+    def demo_rule_settings(self) -> Mapping[str, Mapping[str, Any]]:
+        # The demo's jams come and go within minutes, at any hour: shorter
+        # tolerances, and reported while a site is closed, so a newcomer sees
+        # an alert fire and resolve in the log soon after starting the demo.
+        return {
+            "printer_condition": {
+                "for": "30s",
+                "resolve_after": "30s",
+                "outside_opening_hours": True,
+            }
+        }
 
     def demo_recording(self, device: DeviceInfo, context: SimulationContext) -> str | None:
         from ocrfleet_printer import demo
@@ -160,7 +260,6 @@ class PrinterKind(DeviceKind):
             return device.reading.status
         return None
 
-
     def _asleep(self, device: DeviceView) -> bool:
         """Whether the device's last poll went unanswered while it may sleep."""
         failure = device.failure
@@ -192,6 +291,14 @@ def _reading_samples(reading: PrinterReading) -> Iterable[Sample]:
                 tray.remaining_fraction,
                 (tray.label, tray.media),
             )
+    for output in reading.outputs:
+        if output.remaining_fraction is not None:
+            yield Sample(
+                "ocrfleet_printer_output_room_ratio", output.remaining_fraction, (output.label,)
+            )
+        for state in OUTPUT_STATES:
+            value = 1.0 if state == output.state else 0.0
+            yield Sample("ocrfleet_printer_output_state", value, (output.label, state))
     for cover in reading.covers:
         yield Sample("ocrfleet_printer_cover_open", 1.0 if cover.open else 0.0, (cover.label,))
     counts = {level: 0 for level in ALERT_LEVELS}

@@ -26,6 +26,7 @@ SCALARS: Final = (SYS_DESCR, SYS_OBJECT_ID, SYS_UPTIME, SYS_NAME)
 # -- RFC 2790 HOST-RESOURCES-MIB -------------------------------------------
 # Indexed by hrDeviceIndex; a printer agent lists its CPU, network card and
 # disks here too, so the printer's own row is found through hrPrinterTable.
+HR_DEVICE_DESCR: Final = "1.3.6.1.2.1.25.3.2.1.3"
 HR_DEVICE_STATUS: Final = "1.3.6.1.2.1.25.3.2.1.5"
 HR_PRINTER_ENTRY: Final = "1.3.6.1.2.1.25.3.5.1"
 HR_PRINTER_STATUS: Final = HR_PRINTER_ENTRY + ".1"

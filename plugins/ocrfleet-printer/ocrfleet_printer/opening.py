@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from ocrfleet.schedule import SiteSchedule
+from ocrfleet.plugin import SiteSchedule
 
 _DAY = timedelta(days=1)
 

@@ -7,13 +7,12 @@ one degrades that one field, never the reading.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 
-from ocrfleet.snmp.values import SnmpTable, SnmpValue, column
+from ocrfleet.plugin import SnmpTable, SnmpValue, column
 from ocrfleet_printer import oids
-from ocrfleet_printer.decode import error_conditions, integer, text
+from ocrfleet_printer.decode import integer
 from ocrfleet_printer.reading import (
     PRINTER_STATUSES,
     Alert,
@@ -26,61 +25,24 @@ from ocrfleet_printer.reading import (
     SupplyState,
     Tray,
 )
+from ocrfleet_printer.vendors.base import GenericVendor, PrinterVendor
+from ocrfleet_printer.vendors.base import strip_serial as strip_serial  # part of this module's API
 
 DEFAULT_LOW_FRACTION = 0.1
 
-# Colour words in supply descriptions, for printers without a colorant table.
-# Longer names first, so "light cyan" wins over "cyan". Dutch, French and
-# German because that is what printers in Belgium answer in; the CJK forms
-# come from Ricoh firmware.
-_COLOUR_WORDS: tuple[tuple[str, str], ...] = (
-    ("matte black", "matte black"),
-    ("photo black", "photo black"),
-    ("light cyan", "light cyan"),
-    ("light magenta", "light magenta"),
-    ("black", "black"),
-    ("cyan", "cyan"),
-    ("magenta", "magenta"),
-    ("yellow", "yellow"),
-    ("zwart", "black"),
-    ("zwarte", "black"),
-    ("noir", "black"),
-    ("noire", "black"),
-    ("schwarz", "black"),
-    ("schwarze", "black"),
-    ("cyaan", "cyan"),
-    ("geel", "yellow"),
-    ("gele", "yellow"),
-    ("jaune", "yellow"),
-    ("gelb", "yellow"),
-    ("gelbe", "yellow"),
-)
-_COLOUR_PATTERNS = tuple(
-    (re.compile(rf"\b{re.escape(word)}\b"), colour) for word, colour in _COLOUR_WORDS
-)
-_CJK_COLOURS: tuple[tuple[str, str], ...] = (
-    ("洋紅", "magenta"),
-    ("洋红", "magenta"),
-    ("品紅", "magenta"),
-    ("品红", "magenta"),
-    ("黑", "black"),
-    ("青", "cyan"),
-    ("黃", "yellow"),
-    ("黄", "yellow"),
-)
-# For agents that report neither class nor an informative type.
-_WASTE_WORDS = ("waste", "resttoner", "afval", "廢", "废")
 
-# Serial numbers in descriptions (Xerox ";SN...", Samsung "S/N:..."): they
-# change with every cartridge, which would start a new metric series each time.
-_SERIAL = re.compile(r"(?:\s*;\s*SN\s*:?|[\s;,]+S/N\s*:?)\s*\S*\s*$")
-
-
-def parse_reading(values: SnmpTable, low_fraction: float = DEFAULT_LOW_FRACTION) -> PrinterReading:
+def parse_reading(
+    values: SnmpTable,
+    low_fraction: float = DEFAULT_LOW_FRACTION,
+    vendor: PrinterVendor | None = None,
+) -> PrinterReading:
+    """The reading of one poll, decoded by `vendor` (the generic Printer-MIB one by default)."""
+    vendor = vendor or GenericVendor()
     device = printer_device_index(values)
     uptime = integer(values.get(oids.SYS_UPTIME))
     object_id = values.get(oids.SYS_OBJECT_ID)
-    return PrinterReading(
+    text = vendor.text
+    reading = PrinterReading(
         model=text(values.get(oids.SYS_DESCR)),
         object_id=object_id if isinstance(object_id, str) else "",
         name=text(values.get(oids.SYS_NAME)),
@@ -89,14 +51,18 @@ def parse_reading(values: SnmpTable, low_fraction: float = DEFAULT_LOW_FRACTION)
         device_status=_name(
             oids.HR_DEVICE_STATUS_NAMES, values.get(f"{oids.HR_DEVICE_STATUS}.{device}")
         ),
-        conditions=error_conditions(values.get(f"{oids.HR_PRINTER_DETECTED_ERROR_STATE}.{device}")),
-        supplies=parse_supplies(values, low_fraction),
-        trays=parse_trays(values, low_fraction),
-        outputs=parse_outputs(values, low_fraction),
-        covers=parse_covers(values),
-        alerts=parse_alerts(values),
+        conditions=vendor.error_conditions(
+            values.get(f"{oids.HR_PRINTER_DETECTED_ERROR_STATE}.{device}")
+        ),
+        supplies=parse_supplies(values, low_fraction, vendor),
+        trays=parse_trays(values, low_fraction, vendor),
+        outputs=parse_outputs(values, low_fraction, vendor),
+        covers=parse_covers(values, vendor),
+        alerts=parse_alerts(values, vendor),
         pages=parse_pages(values),
+        vendor=vendor.name,
     )
+    return vendor.adjust(reading, values)
 
 
 def printer_device_index(values: SnmpTable) -> str:
@@ -153,7 +119,9 @@ def level_state(
     return fraction, "ok"
 
 
-def parse_supplies(values: SnmpTable, low_fraction: float) -> tuple[Supply, ...]:
+def parse_supplies(
+    values: SnmpTable, low_fraction: float, vendor: PrinterVendor
+) -> tuple[Supply, ...]:
     classes = column(values, oids.PRT_MARKER_SUPPLIES_CLASS)
     types = column(values, oids.PRT_MARKER_SUPPLIES_TYPE)
     descriptions = column(values, oids.PRT_MARKER_SUPPLIES_DESCRIPTION)
@@ -163,15 +131,17 @@ def parse_supplies(values: SnmpTable, low_fraction: float) -> tuple[Supply, ...]
     colorants = column(values, oids.PRT_MARKER_SUPPLIES_COLORANT_INDEX)
     colorant_values = column(values, oids.PRT_MARKER_COLORANT_VALUE)
     rows = _sorted(_union(classes, types, descriptions, maxima, levels))
-    descriptions_text = {row: text(descriptions.get(row)) for row in rows}
+    descriptions_text = {row: vendor.text(descriptions.get(row)) for row in rows}
     labels = unique_labels(
-        [(row, strip_serial(descriptions_text[row])) for row in rows], fallback="supply"
+        [(row, vendor.supply_label(descriptions_text[row])) for row in rows], fallback="supply"
     )
     supplies = []
     for row in rows:
         description = descriptions_text[row]
         type_code = integer(types.get(row))
-        supply_class, reported = _supply_class(integer(classes.get(row)), type_code, description)
+        supply_class, reported = _supply_class(
+            integer(classes.get(row)), type_code, vendor.is_waste(description)
+        )
         level = integer(levels.get(row))
         max_capacity = integer(maxima.get(row))
         fraction, state = level_state(
@@ -190,14 +160,14 @@ def parse_supplies(values: SnmpTable, low_fraction: float) -> tuple[Supply, ...]
                 level=level,
                 remaining_fraction=fraction,
                 state=state,
-                colour=_colour(row, colorants.get(row), colorant_values, description),
+                colour=_colour(row, colorants.get(row), colorant_values, description, vendor),
             )
         )
     return tuple(supplies)
 
 
 def _supply_class(
-    reported: int | None, type_code: int | None, description: str
+    reported: int | None, type_code: int | None, named_waste: bool
 ) -> tuple[SupplyClass, bool]:
     if reported == oids.SUPPLY_CLASS_RECEPTACLE:
         return "receptacle", True
@@ -207,35 +177,28 @@ def _supply_class(
     # agents without a type (Xerox) the description's word for waste does.
     if type_code in oids.RECEPTACLE_TYPES:
         return "receptacle", False
-    if type_code in (None, 1, 2) and any(w in description.lower() for w in _WASTE_WORDS):
+    if type_code in (None, 1, 2) and named_waste:
         return "receptacle", False
     return "consumed", False
 
 
 def _colour(
-    row: str, colorant: SnmpValue, colorant_values: Mapping[str, SnmpValue], description: str
+    row: str,
+    colorant: SnmpValue,
+    colorant_values: Mapping[str, SnmpValue],
+    description: str,
+    vendor: PrinterVendor,
 ) -> str | None:
     index = integer(colorant)
     if index is not None and index > 0:
         device = row.split(".", 1)[0]
-        name = text(colorant_values.get(f"{device}.{index}")).lower()
+        name = vendor.text(colorant_values.get(f"{device}.{index}")).lower()
         if name and name not in ("unknown", "other"):
             return name
-    return colour_from_description(description)
+    return vendor.colour(description)
 
 
-def colour_from_description(description: str) -> str | None:
-    lowered = description.lower()
-    for pattern, colour in _COLOUR_PATTERNS:
-        if pattern.search(lowered):
-            return colour
-    for word, colour in _CJK_COLOURS:
-        if word in description:
-            return colour
-    return None
-
-
-def parse_trays(values: SnmpTable, low_fraction: float) -> tuple[Tray, ...]:
+def parse_trays(values: SnmpTable, low_fraction: float, vendor: PrinterVendor) -> tuple[Tray, ...]:
     maxima = column(values, oids.PRT_INPUT_MAX_CAPACITY)
     levels = column(values, oids.PRT_INPUT_CURRENT_LEVEL)
     statuses = column(values, oids.PRT_INPUT_STATUS)
@@ -243,7 +206,9 @@ def parse_trays(values: SnmpTable, low_fraction: float) -> tuple[Tray, ...]:
     names = column(values, oids.PRT_INPUT_NAME)
     descriptions = column(values, oids.PRT_INPUT_DESCRIPTION)
     rows = _sorted(_union(maxima, levels, statuses, names))
-    titles = {row: text(names.get(row)) or text(descriptions.get(row)) for row in rows}
+    titles = {
+        row: vendor.text(names.get(row)) or vendor.text(descriptions.get(row)) for row in rows
+    }
     labels = unique_labels([(row, titles[row]) for row in rows], fallback="tray")
     trays = []
     for row in rows:
@@ -256,7 +221,7 @@ def parse_trays(values: SnmpTable, low_fraction: float) -> tuple[Tray, ...]:
                 index=row,
                 label=labels[row],
                 name=titles[row],
-                media=text(media.get(row)),
+                media=vendor.text(media.get(row)),
                 max_capacity=max_capacity,
                 level=level,
                 remaining_fraction=fraction,
@@ -268,14 +233,18 @@ def parse_trays(values: SnmpTable, low_fraction: float) -> tuple[Tray, ...]:
     return tuple(trays)
 
 
-def parse_outputs(values: SnmpTable, low_fraction: float) -> tuple[Output, ...]:
+def parse_outputs(
+    values: SnmpTable, low_fraction: float, vendor: PrinterVendor
+) -> tuple[Output, ...]:
     maxima = column(values, oids.PRT_OUTPUT_MAX_CAPACITY)
     remaining = column(values, oids.PRT_OUTPUT_REMAINING_CAPACITY)
     statuses = column(values, oids.PRT_OUTPUT_STATUS)
     names = column(values, oids.PRT_OUTPUT_NAME)
     descriptions = column(values, oids.PRT_OUTPUT_DESCRIPTION)
     rows = _sorted(_union(maxima, remaining, statuses, names))
-    titles = {row: text(names.get(row)) or text(descriptions.get(row)) for row in rows}
+    titles = {
+        row: vendor.text(names.get(row)) or vendor.text(descriptions.get(row)) for row in rows
+    }
     labels = unique_labels([(row, titles[row]) for row in rows], fallback="output")
     outputs = []
     for row in rows:
@@ -308,11 +277,11 @@ def subunit_status(value: SnmpValue) -> tuple[str | None, frozenset[str]]:
     return oids.SUBUNIT_AVAILABILITY_NAMES.get(number & 7), flags
 
 
-def parse_covers(values: SnmpTable) -> tuple[Cover, ...]:
+def parse_covers(values: SnmpTable, vendor: PrinterVendor) -> tuple[Cover, ...]:
     descriptions = column(values, oids.PRT_COVER_DESCRIPTION)
     statuses = column(values, oids.PRT_COVER_STATUS)
     rows = _sorted(_union(descriptions, statuses))
-    titles = {row: text(descriptions.get(row)) for row in rows}
+    titles = {row: vendor.text(descriptions.get(row)) for row in rows}
     labels = unique_labels([(row, titles[row]) for row in rows], fallback="cover")
     covers = []
     for row in rows:
@@ -329,7 +298,7 @@ def parse_covers(values: SnmpTable) -> tuple[Cover, ...]:
     return tuple(covers)
 
 
-def parse_alerts(values: SnmpTable) -> tuple[Alert, ...]:
+def parse_alerts(values: SnmpTable, vendor: PrinterVendor) -> tuple[Alert, ...]:
     severities = column(values, oids.PRT_ALERT_SEVERITY_LEVEL)
     groups = column(values, oids.PRT_ALERT_GROUP)
     codes = column(values, oids.PRT_ALERT_CODE)
@@ -343,7 +312,7 @@ def parse_alerts(values: SnmpTable) -> tuple[Alert, ...]:
                 severity=_name(oids.ALERT_SEVERITY_NAMES, severities.get(row)),
                 group=_name(oids.ALERT_GROUP_NAMES, groups.get(row)),
                 code=oids.ALERT_CODE_NAMES.get(code, str(code)) if code is not None else "unknown",
-                description=text(descriptions.get(row)),
+                description=vendor.text(descriptions.get(row)),
             )
         )
     return tuple(alerts)
@@ -362,10 +331,6 @@ def parse_pages(values: SnmpTable) -> int | None:
             continue  # meters or hours, not pages
         total = (total or 0) + count
     return total
-
-
-def strip_serial(description: str) -> str:
-    return _SERIAL.sub("", description).strip(" ,;")
 
 
 def unique_labels(rows: Sequence[tuple[str, str]], fallback: str) -> dict[str, str]:

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ocrfleet.kinds import DeviceKind
-from ocrfleet.pluginhost import hookimpl
+from ocrfleet.plugin import DeviceKind, KindExtension, MonitoringAsset, hookimpl, packaged_assets
+
+# The plugin API this plugin is written for (ocrfleet/plugin.py).
+OCRFLEET_PLUGIN_API = "1.0"
 
 if TYPE_CHECKING:
-    from ocrfleet.alerts.rules import AlertRule
+    from ocrfleet.plugin import AlertRule
 
 
 @hookimpl
@@ -20,8 +22,16 @@ def ocrfleet_device_kinds() -> Sequence[DeviceKind]:
 
 
 @hookimpl
+def ocrfleet_kind_extensions() -> Sequence[KindExtension]:
+    # The bundled vendors take the same path as a third-party vendor plugin.
+    from ocrfleet_printer.vendors import bundled_vendors
+
+    return [KindExtension("printer", vendor.name, vendor) for vendor in bundled_vendors()]
+
+
+@hookimpl
 def ocrfleet_alert_rules() -> Sequence[AlertRule]:
-    from ocrfleet.alerts.device_down import DeviceDownRule
+    from ocrfleet.plugin import DeviceDownRule
     from ocrfleet_printer.forecast import PrinterSupplyForecastRule
     from ocrfleet_printer.rules import PrinterConditionRule, PrinterSupplyLowRule
 
@@ -36,3 +46,9 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
         PrinterSupplyLowRule(),
         PrinterSupplyForecastRule(),
     ]
+
+
+@hookimpl
+def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:
+    # The files of monitoring/: dashboards, Prometheus rules and their promtool tests.
+    return packaged_assets("ocrfleet_printer")

@@ -32,6 +32,16 @@ SUPPLY_STATES: Final[tuple[SupplyState, ...]] = (
     "other",  # level -1: the printer places no restriction on it
 )
 
+# The states an output bin (a receptacle) can be in: never "low" or "empty".
+OUTPUT_STATES: Final[tuple[SupplyState, ...]] = (
+    "ok",
+    "nearly_full",
+    "full",
+    "some_remaining",
+    "unknown",
+    "other",
+)
+
 PrinterStatus = Literal["idle", "printing", "warmup", "other", "unknown", "asleep", "unreachable"]
 PRINTER_STATUSES: Final[tuple[PrinterStatus, ...]] = (
     "idle",
@@ -164,3 +174,4 @@ class PrinterReading:
     covers: tuple[Cover, ...]
     alerts: tuple[Alert, ...]
     pages: int | None  # prtMarkerLifeCount summed over page-counting markers
+    vendor: str = "generic"  # the name of the vendor that decoded this reading

@@ -15,17 +15,17 @@ from collections.abc import Iterable, Mapping
 
 from pydantic import Field, field_validator
 
-from ocrfleet.alerts.rules import (
+from ocrfleet.plugin import (
     AlertRule,
+    DeviceInfo,
+    DeviceState,
+    Duration,
     Finding,
     MaintenanceEvidence,
     RuleContext,
     RuleSettings,
     Severity,
 )
-from ocrfleet.config.durations import Duration
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.devicestate import DeviceState
 from ocrfleet_printer.oids import ERROR_STATE_BITS
 from ocrfleet_printer.reading import PrinterReading, Supply
 

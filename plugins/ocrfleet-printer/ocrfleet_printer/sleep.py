@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, time
 
-from ocrfleet.config.hours import parse_time_range
-from ocrfleet.devices import DeviceInfo
+from ocrfleet.plugin import DeviceInfo, parse_time_range
 
 
 def parse_window(value: str) -> tuple[time, time]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ocrfleet.notify.notification import AlertItem, Notification
+from ocrfleet.plugin import AlertItem, Notification
 from ocrfleet_webhook.times import ZERO_TIME, rfc3339
 
 

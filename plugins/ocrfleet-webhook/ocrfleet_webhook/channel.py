@@ -7,8 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel
 
-from ocrfleet.notify.channels import Channel, ChannelType
-from ocrfleet.notify.notification import Notification
+from ocrfleet.plugin import Channel, ChannelType, Notification
 from ocrfleet_webhook.body import webhook_v4
 from ocrfleet_webhook.sender import JsonSender
 from ocrfleet_webhook.target import HttpTargetOptions

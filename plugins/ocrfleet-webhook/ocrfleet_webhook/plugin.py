@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocrfleet.notify.channels import ChannelType
-from ocrfleet.pluginhost import hookimpl
+from ocrfleet.plugin import ChannelType, hookimpl
+
+# The plugin API this plugin is written for (ocrfleet/plugin.py).
+OCRFLEET_PLUGIN_API = "1.0"
 
 
 @hookimpl

@@ -13,8 +13,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from ocrfleet import __version__
-from ocrfleet.notify.channels import DeliveryError
+from ocrfleet.plugin import DeliveryError, __version__
 from ocrfleet_webhook.target import HttpTargetOptions, TargetUrl
 
 RETRYABLE_STATUSES = frozenset({408, 429})

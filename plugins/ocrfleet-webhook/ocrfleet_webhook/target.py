@@ -14,13 +14,13 @@ from pydantic import (
     Field,
     PlainValidator,
     SecretStr,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
 )
 
-from ocrfleet.config.durations import Duration
-from ocrfleet.config.secrets import Secret, resolve_secret
+from ocrfleet.plugin import DeferredSecret, Duration, Secret, resolve_secret
 
 # RFC 9110 token characters: anything else cannot be a header name.
 _HEADER_NAME = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
@@ -68,11 +68,22 @@ def _shown(url: str, *, hide_path: bool) -> str:
     return f"{parts.scheme}://{host}{port}{path}"
 
 
-def parse_target_url(value: Any) -> TargetUrl:
+# Stands for a URL kept in the environment or a file by a command that does
+# not deliver notifications and so did not read it.
+UNREAD_URL = "http://secret-not-read.invalid"
+
+
+def parse_target_url(value: Any, info: ValidationInfo | None = None) -> TargetUrl:
     if isinstance(value, TargetUrl):
         return value
     from_secret = isinstance(value, dict)
-    text = resolve_secret(value).get_secret_value().strip() if from_secret else value
+    if from_secret:
+        secret = resolve_secret(value, info)
+        if isinstance(secret, DeferredSecret):
+            return TargetUrl(UNREAD_URL, from_secret=True)
+        text: Any = secret.get_secret_value().strip()
+    else:
+        text = value
     if not isinstance(text, str):
         raise ValueError('expected a URL string, { env = "NAME" } or { file = "/path" }')
     parts = urlsplit(text)
@@ -87,9 +98,13 @@ def parse_target_url(value: Any) -> TargetUrl:
     return TargetUrl(text, from_secret)
 
 
+def _validate_target_url(value: Any, info: ValidationInfo) -> TargetUrl:
+    return parse_target_url(value, info)
+
+
 HttpUrlOption = Annotated[
     TargetUrl,
-    PlainValidator(parse_target_url),
+    PlainValidator(_validate_target_url),
     WithJsonSchema({"type": "string", "format": "uri"}),
 ]
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 from string import Template
 
-from ocrfleet.notify.notification import AlertItem, Notification
+from ocrfleet.plugin import AlertItem, Notification
 
 PLACEHOLDERS: dict[str, str] = {
     "title": "one line: status, site and what happened",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 
-from ocrfleet.snmp.values import SnmpTable, SnmpValue
+from ocrfleet.plugin import SnmpTable, SnmpValue
 
 
 class HotspotVendor(ABC):

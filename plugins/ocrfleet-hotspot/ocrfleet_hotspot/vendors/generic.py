@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ocrfleet.snmp.values import SnmpTable
+from ocrfleet.plugin import SnmpTable
 from ocrfleet_hotspot.vendors.base import HotspotVendor
 
 

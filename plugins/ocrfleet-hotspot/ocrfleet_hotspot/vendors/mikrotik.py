@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from ocrfleet.snmp.values import SnmpTable, column
+from ocrfleet.plugin import SnmpTable, column
 from ocrfleet_hotspot.vendors.base import HotspotVendor, as_int, split_mac_index
 
 MIKROTIK = "1.3.6.1.4.1.14988"

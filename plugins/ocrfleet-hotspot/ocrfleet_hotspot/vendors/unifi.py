@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ocrfleet.snmp.values import SnmpTable, column
+from ocrfleet.plugin import SnmpTable, column
 from ocrfleet_hotspot.vendors.base import HotspotVendor, as_int, as_text
 
 UBNT_UNIFI = "1.3.6.1.4.1.41112.1.6"

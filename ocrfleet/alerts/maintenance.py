@@ -19,7 +19,7 @@ the reminders.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from ocrfleet.alerts.rules import (
 from ocrfleet.config.alerting import MaintenanceConfig
 from ocrfleet.config.durations import Duration
 from ocrfleet.devices import DeviceInfo
+from ocrfleet.kinds import DeviceKind
 from ocrfleet.maintenance.ledger import MONTHLY_TASK, RENEWAL_TASK, LedgerView
 
 # A reminder is no emergency: once a week is enough to be remembered.
@@ -86,6 +87,11 @@ class Due:
 
     def is_due(self, now: float) -> bool:
         return self.remind_from is not None and now >= self.remind_from
+
+
+def unmaintained_kinds(kinds: Mapping[str, DeviceKind]) -> frozenset[str]:
+    """Kinds that opted out of monthly maintenance (DeviceKind.monthly_maintenance)."""
+    return frozenset(name for name, kind in kinds.items() if not kind.monthly_maintenance)
 
 
 def monthly_due(info: DeviceInfo, ledger: LedgerView, settings: MaintenanceConfig) -> Due:
@@ -151,6 +157,8 @@ class MonthlyMaintenanceRule(AlertRule):
         norms = context.config.maintenance
         for key in sorted(context.devices):
             info = context.devices[key]
+            if info.kind in context.unmaintained_kinds:
+                continue
             due = monthly_due(info, context.ledger, norms)
             if not due.is_due(context.now):
                 continue

@@ -11,12 +11,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry
 
-from ocrfleet.alerts.service import AlertingService
+from ocrfleet.app.alerting import AlertingService
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
@@ -27,24 +27,21 @@ from ocrfleet.metrics.delivery import SessionDeliveryCollector
 from ocrfleet.metrics.exposition import Exposition
 from ocrfleet.metrics.fleetrender import FleetRenderer
 from ocrfleet.metrics.http import MetricsServer
+from ocrfleet.metrics.polling import PollCollector
 from ocrfleet.metrics.sites import SiteCollector
-from ocrfleet.metrics.snmp import SnmpCollector
 from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.routes import RouteTable
 from ocrfleet.mqtt.settings import MqttSettings
 from ocrfleet.mqtt.subscriber import MqttSubscriber
 from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.pluginhost.catalog import PluginCatalog
+from ocrfleet.poller import Poller, Sources
 from ocrfleet.sessions import SessionEvent, implausible_times
-from ocrfleet.snmp.poller import SnmpPoller, uses_snmp_v3
 from ocrfleet.state import FleetState
 from ocrfleet.store.database import SessionOutcome, Store, StoreError, store_errors
 from ocrfleet.store.health import StoreHealth
 from ocrfleet.store.keeper import StoreKeeper
 from ocrfleet.store.writer import StoreWriter
-
-if TYPE_CHECKING:
-    from ocrfleet.snmp.service import SnmpService
 
 log = logging.getLogger(__name__)
 
@@ -109,14 +106,14 @@ class App:
                 store_problem=lambda: self.store_health.problem,
             )
         )
-        self._snmp: SnmpService | None = None
-        self.poller = SnmpPoller(
-            self.state, catalog.kinds, self.snmp_service, self.clock, self._plugin_of_kind
+        self.sources = Sources(catalog.source_types, config.max_concurrent_polls)
+        self.poller = Poller(
+            self.state, catalog.kinds, self.sources, self.clock, self._plugin_of_kind
         )
         self.registry.register(
             SessionDeliveryCollector(lambda: self.writer.stats, lambda: self.writer.held)
         )
-        self.registry.register(SnmpCollector(lambda: self.poller.stats))
+        self.registry.register(PollCollector(lambda: self.poller.stats))
         self.registry.register(
             SiteCollector(lambda: self.loaded.config, lambda: self.loaded.schedules, self.clock)
         )
@@ -142,14 +139,6 @@ class App:
         self.started = asyncio.Event()
 
     # -- wiring helpers ----------------------------------------------------
-
-    def snmp_service(self) -> SnmpService:
-        """The one SNMP service, built on first use."""
-        if self._snmp is None:
-            from ocrfleet.snmp.service import SnmpService
-
-            self._snmp = SnmpService(self.loaded.config.snmp.max_concurrent_polls)
-        return self._snmp
 
     def _timeouts(self, devices: Sequence[DeviceInfo]) -> dict[DeviceKey, float | None]:
         return {d.key: self.catalog.kinds[d.kind].heartbeat_timeout(d.options) for d in devices}
@@ -292,8 +281,7 @@ class App:
             seconds=self.loaded.config.store.seen_flush_interval,
             id="flush-seen",
         )
-        if any(uses_snmp_v3(device) for device in self.state.devices.values()):
-            await asyncio.to_thread(self.snmp_service().warm_up_v3)
+        await self.poller.prepare(self.state.devices)
         self.poller.schedule(self.scheduler, self.state.devices)
         self.scheduler.start()
         self.subscriber.start()
@@ -322,8 +310,7 @@ class App:
         self.scheduler.shutdown(wait=False)
         if self.history is not None:
             await asyncio.to_thread(self.history.close)
-        if self._snmp is not None:
-            self._snmp.close()
+        await self.sources.close()
         await asyncio.to_thread(self.subscriber.stop)
         await asyncio.to_thread(self.flush_seen, True)
         await asyncio.to_thread(self.writer.stop)
@@ -336,7 +323,7 @@ class App:
         """Adopt a new device list; MQTT, HTTP and store settings need a restart."""
         old = self.loaded.config
         new = loaded.config
-        for section in ("mqtt", "http", "store", "snmp"):
+        for section in ("mqtt", "http", "store", "snmp", "polling"):
             if getattr(old, section) != getattr(new, section):
                 log.warning("[%s] changed; restart the daemon for it to take effect", section)
         self.state.replace_devices(loaded.devices, self._timeouts(loaded.devices))
@@ -347,9 +334,21 @@ class App:
             self.poller.schedule(self.scheduler, self.state.devices)
         # Keep the settings actually in force; only devices and sites change.
         kept = new.model_copy(
-            update={"mqtt": old.mqtt, "http": old.http, "store": old.store, "snmp": old.snmp}
+            update={
+                "mqtt": old.mqtt,
+                "http": old.http,
+                "store": old.store,
+                "snmp": old.snmp,
+                "polling": old.polling,
+            }
         )
-        self.loaded = LoadedConfig(kept, loaded.devices, loaded.rule_settings, loaded.channels)
+        self.loaded = LoadedConfig(
+            kept,
+            loaded.devices,
+            loaded.rule_settings,
+            loaded.channels,
+            schedules=loaded.schedules,
+        )
         self.alerting.reload(self.loaded)
         self.subscriber.resubscribe()
         log.info("configuration reloaded: %d devices", len(loaded.devices))

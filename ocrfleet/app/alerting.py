@@ -16,13 +16,16 @@ from prometheus_client.registry import Collector
 
 from ocrfleet.alerts.context import build_context
 from ocrfleet.alerts.engine import AlertEngine
+from ocrfleet.alerts.maintenance import unmaintained_kinds
 from ocrfleet.alerts.rules import MaintenanceEvidence
 from ocrfleet.alerts.silences import SilenceSuppressor
 from ocrfleet.alerts.store import AlertStore
 from ocrfleet.alerts.windows import MaintenanceWindows
+from ocrfleet.app.keeping import StateKeeper
 from ocrfleet.clock import Clock
 from ocrfleet.config.alerting import LOG_CHANNEL
 from ocrfleet.config.loader import LoadedConfig
+from ocrfleet.kept import KeepsState
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.maintenance.ledger import LedgerView, MaintenanceLedger
 from ocrfleet.metrics.alerting import AlertingCollector
@@ -34,6 +37,7 @@ from ocrfleet.notify.outbox import Dispatcher, Outbox
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.state import FleetState
 from ocrfleet.store.database import StoreError
+from ocrfleet.store.kept import KeptKey, KeptStateStore
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +83,12 @@ class AlertingService:
             on_enqueued=self.dispatcher.wake,
             record_evidence=self._record_evidence,
         )
+        keepers: dict[KeptKey, KeepsState] = {("rule", n): r for n, r in catalog.rules.items()}
+        keepers.update({("kind", n): k for n, k in catalog.kinds.items()})
+        owners = {("rule", n): p for n, p in catalog.rule_owner.items()}
+        owners.update({("kind", n): p for n, p in catalog.kind_owner.items()})
+        self.kept = StateKeeper(KeptStateStore(path), keepers, owners)
+        self.kept.restore()
         self._ledger_view = LedgerView()
         self._ledger_read_at: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -113,6 +123,7 @@ class AlertingService:
                 log.warning("maintenance ledger not readable, using the last view: %s", exc)
         context = build_context(self._state(), self._loaded, self._kinds, self._ledger_view, now)
         self.engine.evaluate(context)
+        self.kept.save_due(now)
 
     def _record_evidence(self, rule: str, evidence: MaintenanceEvidence) -> None:
         if self.ledger.record(
@@ -187,6 +198,7 @@ class AlertingService:
                 self.ledger_view,
                 lambda: self._loaded.config.maintenance,
                 self._clock,
+                unmaintained_kinds=unmaintained_kinds(self._kinds),
             ),
         ]
 
@@ -205,6 +217,8 @@ class AlertingService:
         )
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.kept.save, self._clock.now())
+        self.kept.close()
         for channel in self.channels.values():
             try:
                 await channel.close()

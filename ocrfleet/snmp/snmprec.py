@@ -14,9 +14,9 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from ocrfleet.demo.snmp_agents import SnmpWriter, Value
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.kinds import SimulationContext
+from ocrfleet.snmp.setter import SnmpWriter, Value
 from ocrfleet.snmp.values import SnmpValue
 
 Cell = tuple[str, int | bytes]  # (snmprec type tag, value)

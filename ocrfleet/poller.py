@@ -1,8 +1,10 @@
-"""Polling SNMP devices on their own intervals with apscheduler.
+"""Polling devices on their own intervals with apscheduler, through their kind's source.
 
-Every device has its own job, timeout and retries, and a bound on devices
-polled at once keeps a large fleet from flooding the network: a device that
-does not answer only ever delays itself.
+Every device has its own job, timeout and retries, and a bound per source on
+devices polled at once keeps a large fleet from flooding the network: a
+device that does not answer only ever delays itself. The poller knows no
+protocol: the kind's source (ocrfleet/sources.py) gives the client, the kind
+reads the device with it.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -23,80 +24,107 @@ from ocrfleet.clock import Clock
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.snmp.options import SnmpDeviceOptions, SnmpV3
-from ocrfleet.snmp.values import SnmpError
+from ocrfleet.sources import PolledOptions, PollError, Source, SourceType
 from ocrfleet.state import FleetState
-
-if TYPE_CHECKING:
-    # pysnmp costs ~40 MiB: only fleets with SNMP devices load it.
-    from ocrfleet.snmp.client import SnmpClient
-    from ocrfleet.snmp.service import SnmpService
 
 log = logging.getLogger(__name__)
 
 POLL_DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-_JOB_PREFIX = "snmp-poll:"
+_JOB_PREFIX = "poll:"
+
+# (source, kind)
+PollKey = tuple[str, str]
 
 
 @dataclass
 class PollStats:
-    """Per kind: polls, errors by reason, and a duration histogram."""
+    """Per source and kind: polls, errors by reason, and a duration histogram."""
 
-    polls: dict[str, int] = field(default_factory=dict)
-    errors: dict[tuple[str, str], int] = field(default_factory=dict)
-    buckets: dict[str, list[int]] = field(default_factory=dict)
-    duration_sum: dict[str, float] = field(default_factory=dict)
+    polls: dict[PollKey, int] = field(default_factory=dict)
+    errors: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    buckets: dict[PollKey, list[int]] = field(default_factory=dict)
+    duration_sum: dict[PollKey, float] = field(default_factory=dict)
 
-    def observe(self, kind: str, seconds: float, error: str | None) -> None:
-        self.polls[kind] = self.polls.get(kind, 0) + 1
+    def observe(self, source: str, kind: str, seconds: float, error: str | None) -> None:
+        key = (source, kind)
+        self.polls[key] = self.polls.get(key, 0) + 1
         if error is not None:
-            self.errors[(kind, error)] = self.errors.get((kind, error), 0) + 1
-        counts = self.buckets.setdefault(kind, [0] * len(POLL_DURATION_BUCKETS))
+            self.errors[(source, kind, error)] = self.errors.get((source, kind, error), 0) + 1
+        counts = self.buckets.setdefault(key, [0] * len(POLL_DURATION_BUCKETS))
         for i in range(bisect.bisect_left(POLL_DURATION_BUCKETS, seconds), len(counts)):
             counts[i] += 1
-        self.duration_sum[kind] = self.duration_sum.get(kind, 0.0) + seconds
+        self.duration_sum[key] = self.duration_sum.get(key, 0.0) + seconds
 
 
-def is_polled(device: DeviceInfo) -> bool:
-    return isinstance(device.options, SnmpDeviceOptions)
+class Sources:
+    """The running sources of one daemon, opened on first use, by name."""
+
+    def __init__(self, types: Mapping[str, SourceType], limits: Callable[[str], int]) -> None:
+        self._types = types
+        self._limits = limits
+        self._open: dict[str, tuple[Source, asyncio.Semaphore]] = {}
+
+    def type_of(self, kind: DeviceKind) -> SourceType | None:
+        return self._types.get(kind.source) if kind.source is not None else None
+
+    def get(self, name: str) -> tuple[Source, asyncio.Semaphore]:
+        opened = self._open.get(name)
+        if opened is None:
+            source = self._types[name].open(self._limits(name))
+            opened = self._open[name] = (source, asyncio.Semaphore(source.slots()))
+        return opened
+
+    async def prepare(self, devices: Mapping[str, list[DeviceInfo]]) -> None:
+        for name, polled in devices.items():
+            if polled:
+                await self.get(name)[0].prepare(polled)
+
+    async def close(self) -> None:
+        opened, self._open = self._open, {}
+        for source, _ in opened.values():
+            await source.close()
 
 
-def uses_snmp_v3(device: DeviceInfo) -> bool:
-    return is_polled(device) and isinstance(device.options.snmp, SnmpV3)
-
-
-class SnmpPoller:
+class Poller:
     def __init__(
         self,
         state: FleetState,
         kinds: Mapping[str, DeviceKind],
-        service: Callable[[], SnmpService],
+        sources: Sources,
         clock: Clock,
         plugin_of_kind: Callable[[str], str],
     ) -> None:
         self._state = state
         self._kinds = kinds
-        self._service = service
+        self._sources = sources
         self._clock = clock
         # Called after every poll, answered or not, so alert rules see a new
         # condition soon rather than at the next timed evaluation.
         self.on_polled: Callable[[], None] = lambda: None
         self._plugin_of_kind = plugin_of_kind
-        self._clients: dict[DeviceKey, tuple[SnmpDeviceOptions, SnmpClient]] = {}
+        self._clients: dict[DeviceKey, tuple[object, object]] = {}
         self._log = RateLimitedLog(log, interval=60.0)
         self.stats = PollStats()
+
+    def polled(self, device: DeviceInfo) -> str | None:
+        """The name of the source the device is polled through, or None if it is not polled."""
+        kind = self._kinds.get(device.kind)
+        source = self._sources.type_of(kind) if kind is not None else None
+        if source is None or not isinstance(device.options, source.options_model):
+            return None
+        return source.name
 
     def schedule(
         self, scheduler: AsyncIOScheduler, devices: Mapping[DeviceKey, DeviceInfo]
     ) -> None:
         """(Re)create one job per polled device; jobs of removed devices go."""
-        wanted = {f"{_JOB_PREFIX}{key}": d for key, d in devices.items() if is_polled(d)}
+        wanted = {f"{_JOB_PREFIX}{key}": d for key, d in devices.items() if self.polled(d)}
         for job in scheduler.get_jobs():
             if job.id.startswith(_JOB_PREFIX) and job.id not in wanted:
                 job.remove()
         now = datetime.now(UTC)
         for job_id, device in wanted.items():
-            options: SnmpDeviceOptions = device.options
+            options: PolledOptions = device.options
             # Spread first polls over the interval so a fleet is not polled in
             # one burst; the offset is stable per device.
             offset = (zlib.crc32(job_id.encode()) % 1000) / 1000 * min(options.poll_interval, 10)
@@ -115,37 +143,53 @@ class SnmpPoller:
         for key in [k for k in self._clients if f"{_JOB_PREFIX}{k}" not in wanted]:
             del self._clients[key]
 
-    async def _client(self, device: DeviceInfo) -> SnmpClient:
-        options: SnmpDeviceOptions = device.options
+    async def prepare(self, devices: Mapping[DeviceKey, DeviceInfo]) -> None:
+        """Let each source set up for its devices before their first polls."""
+        by_source: dict[str, list[DeviceInfo]] = {}
+        for device in devices.values():
+            source = self.polled(device)
+            if source is not None:
+                by_source.setdefault(source, []).append(device)
+        await self._sources.prepare(by_source)
+
+    async def _client(self, source: Source, device: DeviceInfo) -> object:
+        # Built again only when the device's options changed (a reload):
+        # building may resolve names or set up security.
         cached = self._clients.get(device.key)
-        if cached is not None and cached[0] == options:
+        if cached is not None and cached[0] == device.options:
             return cached[1]
-        client = await self._service().client(options)
-        self._clients[device.key] = (options, client)
+        client = await source.client(device)
+        self._clients[device.key] = (device.options, client)
         return client
 
     async def poll(self, key: DeviceKey) -> None:
         device = self._state.device(key)
-        if device is None or not is_polled(device):
+        source_name = self.polled(device) if device is not None else None
+        if device is None or source_name is None:
             return
         kind = self._kinds[device.kind]
-        options: SnmpDeviceOptions = device.options
+        source, slots = self._sources.get(source_name)
+        options: PolledOptions = device.options
         # Whole-poll bound: every request may use its timeout and retries,
         # but a poll never outlives its interval.
         budget = options.poll_interval * 0.9
         error: str | None = None
-        async with self._service().slots:
+        async with slots:
             started = time.perf_counter()
             try:
-                client = await self._client(device)
+                client = await self._client(source, device)
                 view = self._state.view(key)
                 previous = view.reading if view is not None else None
                 reading = await asyncio.wait_for(kind.poll(device, client, previous), budget)
-            except SnmpError as exc:
+            except PollError as exc:
                 error = exc.reason
                 self._state.record_poll_failure(key, exc.reason, self._clock.now())
                 self._log.warning(
-                    f"{key}:{exc.reason}", "SNMP poll of %s failed: %s", key, exc.detail
+                    f"{key}:{exc.reason}",
+                    "%s poll of %s failed: %s",
+                    source_name,
+                    key,
+                    exc.detail,
                 )
             except asyncio.CancelledError:
                 # Only the daemon's shutdown cancels a poll; ending quietly
@@ -158,7 +202,7 @@ class SnmpPoller:
             except OSError as exc:
                 error = "unreachable"
                 self._state.record_poll_failure(key, "unreachable", self._clock.now())
-                self._log.warning(f"{key}:os", "SNMP poll of %s failed: %s", key, exc)
+                self._log.warning(f"{key}:os", "%s poll of %s failed: %s", source_name, key, exc)
             except Exception:
                 error = "plugin_error"
                 # Recorded as a failure: the last reading must not live on as
@@ -176,5 +220,7 @@ class SnmpPoller:
                 self._state.record_reading(key, reading, self._clock.now())
             finally:
                 if error != "cancelled":
-                    self.stats.observe(device.kind, time.perf_counter() - started, error)
+                    self.stats.observe(
+                        source_name, device.kind, time.perf_counter() - started, error
+                    )
                     self.on_polled()

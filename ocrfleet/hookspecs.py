@@ -16,7 +16,9 @@ import pluggy
 if TYPE_CHECKING:
     from ocrfleet.alerts.rules import AlertRule
     from ocrfleet.kinds import DeviceKind, KindExtension
+    from ocrfleet.monitoring.assets import MonitoringAsset
     from ocrfleet.notify.channels import ChannelType
+    from ocrfleet.sources import SourceType
 
 hookspec = pluggy.HookspecMarker("ocrfleet")
 hookimpl = pluggy.HookimplMarker("ocrfleet")
@@ -43,6 +45,11 @@ def ocrfleet_device_kinds() -> Sequence[DeviceKind]:  # type: ignore[empty-body]
 
 
 @hookspec
+def ocrfleet_source_types() -> Sequence[SourceType]:  # type: ignore[empty-body]
+    """Sources polled kinds read their devices through (e.g. snmp, http; ocrfleet.sources)."""
+
+
+@hookspec
 def ocrfleet_cli_commands() -> Sequence[CliCommand]:  # type: ignore[empty-body]
     """Extra `ocrfleet` subcommands this plugin provides."""
 
@@ -60,3 +67,14 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:  # type: ignore[empty-body]
 @hookspec
 def ocrfleet_channel_types() -> Sequence[ChannelType]:  # type: ignore[empty-body]
     """Notification channel types this plugin provides (ocrfleet.notify.channels)."""
+
+
+@hookspec
+def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:  # type: ignore[empty-body]
+    """Grafana dashboards, Prometheus rule files and promtool tests this plugin ships.
+
+    Called by `ocrfleet export-monitoring` (and grafana/generate.py), never by
+    the daemon. Usually `packaged_assets("<your_package>")`
+    (ocrfleet.monitoring), which reads the files of the package's
+    monitoring/ folder.
+    """
