@@ -35,6 +35,6 @@ def setup_logging(level: str, fmt: str) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Libraries talk too much at INFO.
-    for noisy in ("apscheduler", "amqtt", "transitions"):
+    # Libraries talk too much at INFO (httpx logs every request of every poll).
+    for noisy in ("apscheduler", "amqtt", "transitions", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

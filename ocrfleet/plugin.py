@@ -53,7 +53,7 @@ from ocrfleet.kinds import (
     SimulationContext,
     Simulator,
 )
-from ocrfleet.monitoring import MonitoringAsset, packaged_assets
+from ocrfleet.monitoring import AssetKind, MonitoringAsset, packaged_assets
 from ocrfleet.notify.channels import Channel, ChannelType, DeliveryError
 from ocrfleet.notify.notification import AlertItem, Notification
 from ocrfleet.pluginhost.catalog import PluginConflictError
@@ -71,6 +71,7 @@ __all__ = [
     "Aggregation",
     "AlertItem",
     "AlertRule",
+    "AssetKind",
     "Availability",
     "Cell",
     "Channel",

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+import ocrfleet.plugin
 from ocrfleet import hookspecs
 from ocrfleet.alerts.rules import RuleContext
 from ocrfleet.cli import probe_cmd
@@ -469,6 +470,14 @@ def test_architecture_doc_lists_every_hook() -> None:
     match = re.search(r"^- The hooks are (.*?)\.\s", text, re.MULTILINE | re.DOTALL)
     assert match is not None
     assert set(re.findall(r"`(ocrfleet_\w+)\(\)`", match.group(1))) == _hooks()
+
+
+def test_plugins_doc_names_every_name_of_the_plugin_api() -> None:
+    text = PLUGINS_DOC.read_text(encoding="utf-8")
+    missing = [
+        name for name in ocrfleet.plugin.__all__ if not re.search(rf"`{re.escape(name)}\b", text)
+    ]
+    assert missing == [], "docs/plugins.md does not name these names of ocrfleet.plugin"
 
 
 def test_the_reserved_command_names_are_the_builtin_commands() -> None:

@@ -23,17 +23,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ocrfleet.clock import ManualClock
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import load_config
-from ocrfleet.kinds import (
+from ocrfleet.plugin import (
+    API_VERSION,
+    CliCommand,
     DeviceKind,
+    DeviceView,
     MetricSpec,
     MqttChannel,
     MqttMessageResult,
     PayloadError,
     Sample,
+    hookimpl,
 )
-from ocrfleet.pluginhost import CliCommand, hookimpl
 from ocrfleet.pluginhost.catalog import PluginCatalog
-from ocrfleet.state import DeviceView
 from tests.support.daemon import RunningApp, catalog, series_of, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.publisher import TestPublisher
@@ -278,3 +280,8 @@ def test_docs_show_this_code() -> None:
     first_class = documented.index("\n\nclass ")
     assert documented[first_class:].strip() == region.strip()
     assert _imports(ast.parse(documented)) <= _imports(ast.parse(source))
+    assert f'\nOCRFLEET_PLUGIN_API = "{API_VERSION}"\n' in documented[:first_class]
+    # The plugin API alone: nothing else of ocrfleet.
+    imported = _imports(ast.parse(documented))
+    core = {module for module, _ in imported if module.split(".")[0] == "ocrfleet"}
+    assert core == {"ocrfleet.plugin"}

@@ -21,19 +21,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import pytest
 from pydantic import BaseModel
 
+from ocrfleet.apiversion import API_VERSION
 from ocrfleet.cli import probe_cmd
-from ocrfleet.kinds import DeviceKind, MetricSpec, Sample
-from ocrfleet.pluginhost import hookimpl
+from ocrfleet.plugin import DeviceKind, MetricSpec, Sample, SnmpDeviceOptions, hookimpl
 from ocrfleet.pluginhost.catalog import PluginCatalog
-from ocrfleet.snmp.options import SnmpDeviceOptions
 from tests.support.daemon import RunningApp, catalog, series_of, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.snmpsim import SnmpSimulator, free_udp_port
 
 if TYPE_CHECKING:
-    from ocrfleet.devices import DeviceInfo
-    from ocrfleet.snmp.client import SnmpClient
-    from ocrfleet.state import DeviceView
+    from ocrfleet.plugin import DeviceInfo, DeviceView, SnmpClient
 
 # --- example plugin: begin ---
 
@@ -60,6 +57,7 @@ class UpsReading:
 class UpsKind(DeviceKind):
     name: ClassVar[str] = "ups"
     description: ClassVar[str] = "uninterruptible power supply polled over SNMP (UPS-MIB)"
+    source: ClassVar[str | None] = "snmp"
     options_model: ClassVar[type[BaseModel]] = SnmpDeviceOptions
     metric_specs: ClassVar[Sequence[MetricSpec]] = (
         MetricSpec("ocrfleet_ups_on_battery", "1 while the UPS runs on its battery, else 0."),
@@ -147,6 +145,7 @@ def _ups(device_id: str, port: int, community: str) -> dict[str, Any]:
 def test_the_kind_is_polled() -> None:
     plugins = _plugins()
     assert plugins.kind_owner["ups"] == __name__
+    assert plugins.kinds["ups"].source == "snmp"
     assert issubclass(plugins.kinds["ups"].options_model, SnmpDeviceOptions)
 
 
@@ -185,7 +184,7 @@ def test_ups_polled_end_to_end(broker: Mosquitto, ups_agent: SnmpSimulator, tmp_
     assert value(samples, "ocrfleet_device_up", **third) == 0.0
     for name in ("ocrfleet_ups_on_battery", "ocrfleet_ups_battery_charge_ratio"):
         assert [s for s in series_of(samples, name) if s["device"] == "ups-03"] == []
-    polls = value(samples, "ocrfleet_snmp_polls_total", kind="ups")
+    polls = value(samples, "ocrfleet_polls_total", source="snmp", kind="ups")
     assert polls is not None and polls >= 3
 
 
@@ -219,9 +218,11 @@ def _imports(tree: ast.Module) -> set[tuple[str, str]]:
 
 
 def _is_header(node: ast.stmt) -> bool:
-    """The module docstring, imports and `if TYPE_CHECKING:` imports."""
+    """The module docstring, imports, `if TYPE_CHECKING:` imports and the API version."""
     if isinstance(node, ast.Expr | ast.Import | ast.ImportFrom):
         return True
+    if isinstance(node, ast.Assign):
+        return [ast.unparse(target) for target in node.targets] == ["OCRFLEET_PLUGIN_API"]
     return (
         isinstance(node, ast.If)
         and isinstance(node.test, ast.Name)
@@ -243,3 +244,7 @@ def test_docs_show_this_code() -> None:
     shown = "\n".join(documented.splitlines()[body.lineno - 1 :])
     assert shown.strip() == region.strip()
     assert _imports(tree) <= _imports(ast.parse(source))
+    assert f'\nOCRFLEET_PLUGIN_API = "{API_VERSION}"\n' in documented
+    # The plugin API alone: nothing else of ocrfleet.
+    core = {module for module, _ in _imports(tree) if module.split(".")[0] == "ocrfleet"}
+    assert core == {"ocrfleet.plugin"}

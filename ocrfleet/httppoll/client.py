@@ -72,7 +72,28 @@ class HttpClient:
         except httpx.TimeoutException:
             raise HttpError("timeout", f"{url}: no answer in time") from None
         except httpx.ConnectError as exc:
-            reason = "refused" if "refused" in str(exc).lower() else "unreachable"
+            reason = "refused" if _refused(exc) else "unreachable"
             raise HttpError(reason, f"{url}: {exc}") from None
         except httpx.HTTPError as exc:
             raise HttpError("error", f"{url}: {exc}") from None
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether a failed connection was refused.
+
+    httpx words every failed connection alike ("All connection attempts
+    failed"); the operating system's error is further down the chain.
+    """
+    seen: set[int] = set()
+    pending = [exc]
+    while pending:
+        error = pending.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionRefusedError):
+            return True
+        if isinstance(error, BaseExceptionGroup):
+            pending.extend(error.exceptions)
+        pending.extend(e for e in (error.__cause__, error.__context__) if e is not None)
+    return False
