@@ -8,7 +8,9 @@ ocrfleet/monitoring/dashboards/ (the package ships them). Then what the core
 and the bundled plugins contribute through `ocrfleet_monitoring_assets`
 (dashboards, Prometheus rules, promtool tests; plugins/*/*/monitoring/) into
 grafana/dashboards/, deploy/prometheus/rules/ and deploy/prometheus/tests/,
-as `ocrfleet export-monitoring` does for a site's installed plugins.
+as `ocrfleet export-monitoring` does for a site's installed plugins. The
+plugins' panels for the fleet overview and the site dashboard (their
+monitoring/panels/) are merged into those two on the way.
 
 The files are committed, so Grafana and Prometheus can use them without
 Python; edit this file, the rule files in ocrfleet/monitoring/ or a plugin's
@@ -30,6 +32,7 @@ from typing import Any
 
 import pluggy
 
+from ocrfleet.monitoring.contributions import flow
 from ocrfleet.monitoring.export import (
     Layout,
     MonitoringAssetError,
@@ -52,11 +55,7 @@ DS = {"type": "prometheus", "uid": "${datasource}"}
 DATASOURCE_UID = "ocrfleet-prometheus"
 DATASOURCE_NAME = "Prometheus (ocrfleet)"
 S = 'site=~"$site"'
-SEATS = 'kind=~"pc|laptop"'
 TAGS = ["ocrfleet"]
-# The conditions the printer_condition alert rule fires on by default: a
-# printer showing one of these needs someone; lowToner and lowPaper do not yet.
-PRINTER_PROBLEMS = "jammed|noPaper|doorOpen|noToner|serviceRequested|offline"
 
 Json = dict[str, Any]
 
@@ -187,9 +186,9 @@ def timeseries(title: str, description: str, *targets: Target, **kw: Any) -> Pan
     return Panel("timeseries", title, description, list(targets), **kw)
 
 
-# Keeps the rows whose value is 1. For 0/1 series that are all present, such as
-# printer conditions: filtered here rather than with `== 1` in the query, the
-# query has data even when nothing is reported, and "nothing" is visibly so.
+# Keeps the rows whose value is 1. For 0/1 series that are all present:
+# filtered here rather than with `== 1` in the query, the query has data even
+# when nothing is reported, and "nothing" is visibly so.
 ONLY_ONES: Json = {
     "id": "filterByValue",
     "options": {
@@ -325,15 +324,13 @@ class Dashboard:
 
 
 def layout(panels: Iterable[Panel]) -> list[Json]:
-    """Places panels left to right, wrapping at Grafana's 24 columns."""
-    out: list[Json] = []
-    x = y = row_height = 0
-    for n, panel in enumerate(panels, start=1):
-        if x + panel.width > 24:
-            x, y, row_height = 0, y + row_height, 0
-        out.append(panel.json(n, x, y))
-        x += panel.width
-        row_height = max(row_height, panel.height)
+    """Places panels left to right, wrapping at Grafana's 24 columns.
+
+    The same placement as for a dashboard that plugins add panels to
+    (ocrfleet.monitoring.contributions), so adding none changes nothing.
+    """
+    out = [panel.json(0, 0, 0) for panel in panels]
+    flow(out)
     return out
 
 
@@ -422,41 +419,45 @@ def render(board: Dashboard) -> Json:
 
 # -- The dashboards ----------------------------------------------------------------
 
+# The fleet overview and the site dashboard show what every fleet has: devices,
+# seats, visitors, alerts. Plugins add their kinds' panels to them (a
+# printer's problems, say) through panel contributions
+# (ocrfleet.monitoring.contributions); the titles here are what they place
+# their panels after or before.
 OVERVIEW = "ocrfleet-overview"
 SITE = "ocrfleet-site"
-# Shipped by the printer and hotspot plugins (their monitoring/dashboards/).
-PRINTERS = "ocrfleet-printers"
-NETWORK = "ocrfleet-network"
 OCCUPANCY = "ocrfleet-occupancy"
 MAINTENANCE = "ocrfleet-maintenance"
 DAEMON = "ocrfleet-daemon"
 
+# A seat is a device of a kind visitors sit at, whatever the kind: exactly the
+# devices that have an `ocrfleet_seat_in_use` series. `and` keeps a device's
+# series when the seat series has the same labels (site, device, kind and
+# the target's), so two municipalities' rooms of one name stay apart.
+SEAT = "ocrfleet_seat_in_use"
 
-def per_site_or_zero(expr: str, kinds: str = "") -> str:
-    """`expr` summed by site, with 0 for every site that has devices (of `kinds`) but no match.
+
+def seats(expr: str) -> str:
+    """`expr`, a selector of a per-device metric, kept to the seats."""
+    return f"({expr} and {SEAT})"
+
+
+def per_site_or_zero(expr: str, devices: str = f"ocrfleet_device_info{{{S}}}") -> str:
+    """`expr` summed by site, with 0 for every site that has `devices` but no match.
 
     Without it a site with nothing wrong would have no row at all.
     """
-    selector = f"{S}, {kinds}" if kinds else S
-    return f"sum by (site) ({expr}) or sum by (site) (ocrfleet_device_info{{{selector}}}) * 0"
+    return f"sum by (site) ({expr}) or sum by (site) ({devices}) * 0"
 
 
-USABLE_SEATS = f"sum by (site) (ocrfleet_device_up{{{SEATS}, {S}}})"
-SEATS_CONFIGURED = f"count by (site) (ocrfleet_device_info{{{SEATS}, {S}}})"
+USABLE_SEATS = f"sum by (site) {seats(f'ocrfleet_device_up{{{S}}}')}"
+SEATS_CONFIGURED = (
+    f"count by (site) (ocrfleet_device_info{{{S}}} and ignoring (model, reservable) {SEAT})"
+)
 SEATS_BELOW_MINIMUM = per_site_or_zero(
-    f'ocrfleet_alert_firing{{alertname="site_seats_below_minimum", {S}}}', SEATS
+    f'ocrfleet_alert_firing{{alertname="site_seats_below_minimum", {S}}}', f"{SEAT}{{{S}}}"
 )
 SEATS_MINIMUM = f"max by (site) (ocrfleet_site_min_usable_seats{{{S}}})"
-PRINTERS_WITH_PROBLEM = (
-    "sum by (site) (max by (site, device) ("
-    f'ocrfleet_printer_condition{{{S}, condition=~"{PRINTER_PROBLEMS}"}}'
-    f' or ocrfleet_printer_status{{{S}, status="unreachable"}}'
-    f' or ocrfleet_printer_supply_state{{{S}, state=~"empty|full"}}'
-    "))"
-)
-HOTSPOTS_DOWN = per_site_or_zero(
-    f'ocrfleet_device_state{{kind="hotspot", state="down", {S}}}', 'kind="hotspot"'
-)
 ALERTS_FIRING = per_site_or_zero(f'ocrfleet_alert_firing{{type="alert", {S}, site!=""}}')
 MAINTENANCE_DUE = f"sum by (site) (ocrfleet_maintenance_due{{{S}}})"
 SEATS_IN_USE = f"sum by (site) (ocrfleet_site_seats_in_use{{{S}}})"
@@ -469,17 +470,6 @@ DEVICE_STATES = value_map(
         "unknown": ("never seen", "text"),
     }
 )
-PRINTER_STATUS = value_map(
-    {
-        "idle": ("idle", "green"),
-        "printing": ("printing", "green"),
-        "warmup": ("warming up", "green"),
-        "other": ("other", "orange"),
-        "unknown": ("unknown", "text"),
-        "asleep": ("asleep", "blue"),
-        "unreachable": ("unreachable", "red"),
-    }
-)
 RED_ABOVE_0 = [(None, "green"), (1, "red")]
 
 
@@ -487,39 +477,20 @@ def overview() -> Dashboard:
     return Dashboard(
         OVERVIEW,
         "ocrfleet: Fleet overview",
-        "Every site at a glance: usable seats, PCs in use, printers and hotspots that "
-        "need someone, firing alerts and maintenance due.",
+        "Every site at a glance: usable seats, seats in use, devices that need someone, "
+        "firing alerts and maintenance due.",
         [
             stat(
                 "Usable seats",
-                "PCs and laptops up now, over the selected sites.",
-                instant(f"sum(ocrfleet_device_up{{{SEATS}, {S}}})"),
+                "Seats (public PCs and laptops, for instance) up now, over the selected sites.",
+                instant(f"sum{seats(f'ocrfleet_device_up{{{S}}}')}"),
                 thresholds=[(None, "blue")],
             ),
             stat(
-                "PCs in use",
+                "Seats in use",
                 "Seats with an open visitor session now.",
                 instant(f"sum(ocrfleet_site_seats_in_use{{{S}}})"),
                 thresholds=[(None, "blue")],
-            ),
-            stat(
-                "Printers with a problem",
-                f"Printers unreachable, with an empty supply or full waste box, or reporting "
-                f"one of {PRINTER_PROBLEMS.replace('|', ', ')}.",
-                instant(f"sum({PRINTERS_WITH_PROBLEM})"),
-                thresholds=RED_ABOVE_0,
-                links=[link_to(PRINTERS, "Printers")],
-            ),
-            stat(
-                "Hotspots down",
-                "Hotspots not answering while their site is open (a hotspot off while "
-                "the site is closed is not down).",
-                instant(
-                    f'count(ocrfleet_device_state{{kind="hotspot", state="down", {S}}}) '
-                    "or vector(0)"
-                ),
-                thresholds=RED_ABOVE_0,
-                links=[link_to(NETWORK, "Hotspots & network")],
             ),
             stat(
                 "Alerts firing",
@@ -543,8 +514,6 @@ def overview() -> Dashboard:
                 table_query(SEATS_CONFIGURED),
                 table_query(SEATS_BELOW_MINIMUM),
                 table_query(SEATS_IN_USE),
-                table_query(PRINTERS_WITH_PROBLEM),
-                table_query(HOTSPOTS_DOWN),
                 table_query(ALERTS_FIRING),
                 table_query(MAINTENANCE_DUE),
                 table_query(SEATS_MINIMUM),
@@ -563,29 +532,21 @@ def overview() -> Dashboard:
                         mappings=value_map({"0": ("no", "green"), "1": ("YES", "red")}),
                         **{"custom.cellOptions": {"type": "color-background"}},
                     ),
-                    value_column(8, "Minimum seats"),
-                    value_column(3, "PCs in use"),
-                    value_column(
-                        4,
-                        "Printers with a problem",
-                        **{"custom.cellOptions": {"type": "color-text"}},
-                    ),
-                    value_column(
-                        5, "Hotspots down", **{"custom.cellOptions": {"type": "color-text"}}
-                    ),
-                    value_column(6, "Alerts firing"),
-                    value_column(7, "Maintenance due"),
+                    value_column(6, "Minimum seats"),
+                    value_column(3, "Seats in use"),
+                    value_column(4, "Alerts firing"),
+                    value_column(5, "Maintenance due"),
                 ],
                 thresholds=RED_ABOVE_0,
             ),
             timeseries(
                 "Usable seats per site",
-                "PCs and laptops up, per site.",
+                "Seats up, per site.",
                 Target(USABLE_SEATS, "{{site}}"),
                 decimals=0,
             ),
             timeseries(
-                "PCs in use per site",
+                "Seats in use per site",
                 "Seats with an open visitor session, per site.",
                 Target(SEATS_IN_USE, "{{site}}"),
                 stack=True,
@@ -608,17 +569,17 @@ def site() -> Dashboard:
     return Dashboard(
         SITE,
         "ocrfleet: Site",
-        "One location in depth: its devices and their state, visitors, PC health, printers "
-        "and wifi. Pick the site at the top.",
+        "One location in depth: its devices and their state, visitors, and what each "
+        "kind of device reports. Pick the site at the top.",
         [
             stat(
                 "Usable seats",
-                "PCs and laptops up now.",
-                instant(f"sum(ocrfleet_device_up{{{SEATS}, {S}}})"),
+                "Seats (public PCs and laptops, for instance) up now.",
+                instant(f"sum{seats(f'ocrfleet_device_up{{{S}}}')}"),
                 thresholds=[(None, "blue")],
             ),
             stat(
-                "PCs in use",
+                "Seats in use",
                 "Seats with an open visitor session now.",
                 instant(f"sum(ocrfleet_site_seats_in_use{{{S}}})"),
                 thresholds=[(None, "blue")],
@@ -629,12 +590,6 @@ def site() -> Dashboard:
                 instant(f"sum(increase(ocrfleet_sessions_total{{{S}}}[1d]))"),
                 thresholds=[(None, "blue")],
                 decimals=0,
-            ),
-            stat(
-                "Wifi clients",
-                "Wifi clients on the site's hotspots now (vendors that give no count left out).",
-                instant(f"sum(ocrfleet_hotspot_clients{{{S}}})"),
-                thresholds=[(None, "blue")],
             ),
             stat(
                 "Devices down",
@@ -662,7 +617,7 @@ def site() -> Dashboard:
                 height=10,
             ),
             timeseries(
-                "PCs in use",
+                "Seats in use per site",
                 "Seats with an open visitor session.",
                 Target(SEATS_IN_USE, "{{site}}"),
                 decimals=0,
@@ -672,52 +627,6 @@ def site() -> Dashboard:
                 "Devices answering, per kind.",
                 Target(f"sum by (site, kind) (ocrfleet_device_up{{{S}}})", "{{site}} {{kind}}"),
                 decimals=0,
-            ),
-            table(
-                "PC health",
-                "The last health report of each PC and laptop; kept while the device is "
-                "down. Restore software off (Frozen = no) means visitors' files survive.",
-                table_query(f"ocrfleet_pc_cpu_ratio{{{S}}}"),
-                table_query(f"ocrfleet_pc_memory_used_ratio{{{S}}}"),
-                table_query(f"ocrfleet_pc_disk_free_bytes{{{S}}}"),
-                table_query(f"ocrfleet_pc_uptime_seconds{{{S}}}"),
-                table_query(f"ocrfleet_pc_frozen{{{S}}}"),
-                table_query(f"ocrfleet_pc_eid_reader_present{{{S}}}"),
-                overrides=[
-                    value_column(0, "CPU", unit="percentunit"),
-                    value_column(1, "Memory", unit="percentunit"),
-                    value_column(2, "Disk free", unit="bytes"),
-                    value_column(3, "Uptime", unit="s"),
-                    value_column(
-                        4,
-                        "Frozen",
-                        mappings=value_map({"1": ("yes", "green"), "0": ("no", "orange")}),
-                        **{"custom.cellOptions": {"type": "color-text"}},
-                    ),
-                    value_column(
-                        5,
-                        "eID reader",
-                        mappings=value_map({"1": ("yes", "green"), "0": ("no", "orange")}),
-                        **{"custom.cellOptions": {"type": "color-text"}},
-                    ),
-                ],
-                height=10,
-            ),
-            table(
-                "Printers",
-                "Each printer's status now.",
-                table_query(f"ocrfleet_printer_status{{{S}}} == 1"),
-                hide=["Value"],
-                overrides=[colour_column("status", PRINTER_STATUS)],
-                width=12,
-                links=[link_to(PRINTERS, "Printers")],
-            ),
-            timeseries(
-                "Wifi clients",
-                "Wifi clients associated, per hotspot.",
-                Target(f"ocrfleet_hotspot_clients{{{S}}}", "{{site}} {{device}}"),
-                decimals=0,
-                links=[link_to(NETWORK, "Hotspots & network")],
             ),
             table(
                 "Firing alerts and reminders",
@@ -734,12 +643,12 @@ def occupancy() -> Dashboard:
     return Dashboard(
         OCCUPANCY,
         "ocrfleet: Occupancy & usage",
-        "How busy the rooms are: PCs in use hour by hour, sessions per day, how long "
-        "sessions last and the share of opening hours the PCs are in use.",
+        "How busy the rooms are: seats in use hour by hour, sessions per day, how long "
+        "sessions last and the share of opening hours the seats are in use.",
         [
             heatmap(
-                "PCs in use by hour of the week",
-                "Average PCs and laptops in use per hour, one row per site; over the "
+                "Seats in use by hour of the week",
+                "Average seats in use per hour, one row per site; over the "
                 "default 7 days each column is one hour of the week.",
                 Target(
                     f"sum by (site) (avg_over_time(ocrfleet_site_seats_in_use{{{S}}}[1h]))",
@@ -753,7 +662,7 @@ def occupancy() -> Dashboard:
                 "Utilisation during opening hours",
                 "Share of the time a session was open, per site, counting only time the "
                 "seat was up or down: time it was off while its site was closed is left "
-                "out. A PC left on while its site is closed counts then too.",
+                "out. A seat left on while its site is closed counts then too.",
                 Target(
                     f"avg by (site) (avg_over_time((ocrfleet_seat_in_use{{{S}}}"
                     " and on (site, device, kind)"
@@ -820,8 +729,8 @@ def occupancy() -> Dashboard:
                 ],
             ),
             timeseries(
-                "PCs in use, by kind",
-                "Public PCs and lesson laptops in use.",
+                "Seats in use, by kind",
+                "Seats in use per kind of seat (public PCs and lesson laptops, for instance).",
                 Target(f"sum by (kind) (ocrfleet_seat_in_use{{{S}}})", "{{kind}}"),
                 stack=True,
                 decimals=0,

@@ -16,6 +16,7 @@ from ocrfleet.alerts.seats import (
     NoUnreservedSeatRule,
     SeatsBelowMinimumRule,
 )
+from ocrfleet.apiversion import API_VERSION
 from ocrfleet.hookspecs import hookimpl
 from ocrfleet.httppoll.source import HttpSourceType
 from ocrfleet.monitoring.assets import MonitoringAsset, packaged_assets
@@ -23,6 +24,9 @@ from ocrfleet.notify.channels import ChannelType
 from ocrfleet.notify.log_channel import LogChannelType
 from ocrfleet.snmp.source import SnmpSourceType
 from ocrfleet.sources import SourceType
+
+# Written for the plugin API of the very release it comes with.
+OCRFLEET_PLUGIN_API = API_VERSION
 
 
 @hookimpl

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from ocrfleet.devices import DeviceKey
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
 from ocrfleet_agent.journal import Journal
 from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
@@ -348,7 +349,7 @@ def test_agent_survives_broker_outage(
         hist = {"site": "lib", "kind": "pc"}
         assert value(samples, "ocrfleet_session_duration_seconds_count", **hist) == 2.0
         assert value(samples, "ocrfleet_session_duration_seconds_sum", **hist) == 700.0
-    db = Store(store)
+    db = Store(StoreConnections(store))
     try:
         assert db.session_count() == 2
         assert db.usage_summary()[DeviceKey("lib", "pc-01")].open_session is None
@@ -406,7 +407,7 @@ def test_agent_runner_publishes_health_and_sessions(broker: Mosquitto, tmp_path:
     reloaded = Journal(journal_path)
     assert reloaded.open_session is None, "no session left open"
     assert reloaded.pending() == []
-    db = Store(store)
+    db = Store(StoreConnections(store))
     try:
         assert db.session_count() == 2
         assert db.stream_position(DeviceKey("lib", "pc-01"), journal.stream) == 4

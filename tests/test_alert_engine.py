@@ -27,6 +27,7 @@ from ocrfleet.devices import DeviceKey
 from ocrfleet.maintenance.ledger import LedgerView
 from ocrfleet.notify.notification import Notification
 from ocrfleet.state import FleetState
+from ocrfleet.store.connections import StoreConnections
 
 T0 = 1_800_000_000.0
 
@@ -103,7 +104,7 @@ class Harness:
             {rule.name: rule for rule in self.rules},
             self.settings,
             self.alerting,
-            AlertStore(self.path),
+            AlertStore(StoreConnections(self.path)),
             [Silences()],
         )
 
@@ -369,7 +370,7 @@ def test_evidence_goes_to_the_ledger_callback(tmp_path: Path) -> None:
         {"jam": rule},
         {},
         AlertingConfig(),
-        AlertStore(tmp_path / "s.sqlite"),
+        AlertStore(StoreConnections(tmp_path / "s.sqlite")),
         record_evidence=lambda rule, evidence: logged.append((rule, evidence)),
     )
     engine.evaluate(context(T0))

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
 from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
 from ocrfleet_agent.payloads import SessionMessage
@@ -104,7 +105,7 @@ def test_every_session_event_counted_once_across_broker_restart(
         assert value(samples, "ocrfleet_session_duration_seconds_count", **hist) == total
         for agent in agents:
             agent.stop()
-    store = Store(store_path)
+    store = Store(StoreConnections(store_path))
     try:
         assert store.session_count() == total
     finally:

@@ -103,7 +103,7 @@ def test_the_daemon_needs_every_secret_of_the_config(
 @pytest.mark.parametrize(
     "command",
     [
-        ["check-config", "{config}"],
+        ["check-config", "-c", "{config}"],
         ["norms", "-c", "{config}", "--metrics-url", "http://127.0.0.1:9/metrics"],
         ["report", "-c", "{config}"],
         ["maintenance", "list", "-c", "{config}"],
@@ -171,6 +171,77 @@ def test_without_the_option_there_is_no_state_dir() -> None:
         assert _parse(command).state_dir is None  # type: ignore[attr-defined]
 
 
-def test_given_before_the_action_it_is_kept_after_it() -> None:
-    args = _parse(["silence", "--state-dir", "/srv/demo", "list"])
+@pytest.mark.parametrize("command", ["silence", "store", "maintenance"])
+def test_given_before_the_action_it_is_kept_after_it(command: str) -> None:
+    args = _parse([command, "--state-dir", "/srv/demo", "list"])
     assert args.state_dir == Path("/srv/demo")  # type: ignore[attr-defined]
+    args = _parse([command, "-c", "/etc/ocrfleet.toml", "list"])
+    assert args.config == Path("/etc/ocrfleet.toml")  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("command", ["silence", "store", "maintenance", "report", "norms"])
+def test_the_config_option_says_the_demo_fleet_is_the_default(
+    command: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit):
+        _parse([command, "--help"])
+    out = " ".join(capsys.readouterr().out.split())
+    assert "TOML configuration file (default: the demo fleet" in out
+
+
+# -- the configuration file -----------------------------------------------------
+
+CONFIG_COMMANDS = [
+    ["run"],
+    ["check-config"],
+    ["maintenance", "done", "lib/pc-01"],
+    ["maintenance", "list"],
+    ["silence", "list"],
+    ["norms"],
+    ["report"],
+    ["store", "list"],
+]
+
+
+@pytest.mark.parametrize("command", CONFIG_COMMANDS, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize("spelling", ["-c", "--config"])
+def test_every_command_takes_the_config_as_c(command: list[str], spelling: str) -> None:
+    args = _parse([*command, spelling, "/etc/ocrfleet.toml"])
+    assert args.config == Path("/etc/ocrfleet.toml")  # type: ignore[attr-defined]
+
+
+def test_check_config_takes_c(config: Path) -> None:
+    result = ocrfleet("check-config", "-c", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{config}: valid\n")
+
+
+def test_check_config_still_takes_the_file_as_an_argument(config: Path) -> None:
+    result = ocrfleet("check-config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"{config}: valid\n")
+
+
+def test_check_config_takes_the_same_file_given_both_ways(config: Path) -> None:
+    result = ocrfleet("check-config", "-c", str(config), str(config))
+    assert result.returncode == 0, result.stderr
+
+
+def test_check_config_refuses_two_different_files(config: Path, tmp_path: Path) -> None:
+    other = tmp_path / "other.toml"
+    result = ocrfleet("check-config", "-c", str(config), str(other))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith(
+        f"two configuration files given, {config} (-c) and {other}; give one, with -c FILE"
+    ), result.stderr
+    assert result.stdout == ""
+
+
+def test_check_config_without_a_file_says_what_to_give() -> None:
+    result = ocrfleet("check-config")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip().endswith("no configuration file given; give one with -c FILE"), (
+        result.stderr
+    )

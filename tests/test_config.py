@@ -6,6 +6,7 @@ status, stdout and stderr are exactly what an operator sees.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from ocrfleet import __version__
+from ocrfleet.apiversion import API_VERSION
 from ocrfleet.cli.common import load_catalog, load_or_exit
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -532,11 +534,39 @@ def test_plugins_lists_pc_plugin() -> None:
     assert result.returncode == 0, result
     lines = result.stdout.splitlines()
     pc = lines.index(next(line for line in lines if line.split()[0] == "pc"))
+    assert lines[pc] == f"pc {_version('ocrfleet-pc')} (plugin API {API_VERSION})"
     assert lines[pc + 1] == "  kinds: pc, laptop"
     # The agent is its own distribution (ocrfleet-agent): no `ocrfleet agent`.
     assert not any(line.startswith("  commands:") for line in lines[pc + 1 : pc + 4])
     descriptions = {line.strip().split(":")[0] for line in lines if line.startswith("    ")}
     assert {"pc", "laptop"} <= descriptions
+
+
+def _version(distribution: str) -> str:
+    return importlib.metadata.version(distribution)
+
+
+def _block(lines: list[str], header: str) -> list[str]:
+    """The lines of one plugin: its header and the indented lines under it."""
+    start = lines.index(header)
+    end = next(
+        (i for i in range(start + 1, len(lines)) if not lines[i].startswith(" ")), len(lines)
+    )
+    return lines[start:end]
+
+
+def test_plugins_lists_the_sources_and_each_kinds_source() -> None:
+    result = ocrfleet("plugins")
+    assert result.returncode == 0, result
+    lines = result.stdout.splitlines()
+    core = _block(lines, f"ocrfleet {__version__} (plugin API {API_VERSION})")
+    assert "  source_types: snmp, http" in core
+    printer = _block(lines, f"printer {_version('ocrfleet-printer')} (plugin API {API_VERSION})")
+    kind = printer.index("    printer: network printer polled over SNMP (Printer-MIB, RFC 3805)")
+    assert printer[kind + 1] == "      source: snmp"
+    pc = _block(lines, f"pc {_version('ocrfleet-pc')} (plugin API {API_VERSION})")
+    laptop = next(i for i, line in enumerate(pc) if line.startswith("    laptop: "))
+    assert pc[laptop + 1] == "      source: none (reports over MQTT)"
 
 
 def test_plugins_json() -> None:
@@ -550,6 +580,12 @@ def test_plugins_json() -> None:
     assert pc[0]["commands"] == []
     assert isinstance(pc[0]["version"], str)
     assert pc[0]["version"]
+    assert pc[0]["api_version"] == API_VERSION
+    assert pc[0]["kind_sources"] == {"pc": None, "laptop": None}
+    by_name = {row["plugin"]: row for row in rows}
+    assert by_name["ocrfleet"]["source_types"] == ["snmp", "http"]
+    assert by_name["ocrfleet"]["version"] == __version__
+    assert by_name["hotspot"]["kind_sources"] == {"hotspot": "snmp"}
 
 
 # -- regression ------------------------------------------------------------------

@@ -23,6 +23,7 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from ocrfleet.devices import DeviceKey
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
 from ocrfleet_agent.journal import Journal
 from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
@@ -102,7 +103,7 @@ def stored(path: Path) -> dict[str, tuple[float, float | None, str | None]]:
 
 
 def position(path: Path, stream: str) -> int:
-    store = Store(path)
+    store = Store(StoreConnections(path))
     try:
         return store.stream_position(KEY, stream)
     finally:

@@ -21,13 +21,14 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import ocrfleet.plugin
 from ocrfleet import hookspecs
-from ocrfleet.alerts.rules import RuleContext
+from ocrfleet.alerts.rules import AlertRule, RuleContext
 from ocrfleet.cli import probe_cmd
 from ocrfleet.cli.common import BUILTIN_COMMANDS, load_catalog
 from ocrfleet.cli.main import build_parser
 from ocrfleet.config.models import Config
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import device_status
+from ocrfleet.kinds import DeviceKind
 from ocrfleet.maintenance.ledger import LedgerView
 from ocrfleet.metrics.daemon import REJECT_REASONS
 from ocrfleet.pluginhost import PROJECT
@@ -332,7 +333,7 @@ def test_snmp_doc_vendor_example_works() -> None:
 
 def _check_config(env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ocrfleet", "check-config", *options, str(EXAMPLE_CONFIG)],
+        [sys.executable, "-m", "ocrfleet", "check-config", *options, "-c", str(EXAMPLE_CONFIG)],
         capture_output=True,
         text=True,
         env=env,
@@ -472,6 +473,20 @@ def test_architecture_doc_lists_every_hook() -> None:
     assert set(re.findall(r"`(ocrfleet_\w+)\(\)`", match.group(1))) == _hooks()
 
 
+@pytest.mark.parametrize(
+    ("cls", "heading"),
+    [(DeviceKind, "A device kind"), (AlertRule, "Alert rules")],
+    ids=lambda x: getattr(x, "__name__", x),
+)
+def test_plugins_doc_tables_have_every_member(cls: type, heading: str) -> None:
+    """Each public attribute and method of DeviceKind and AlertRule has its row."""
+    section = _section(PLUGINS_DOC.read_text(encoding="utf-8"), heading)
+    rows = "\n".join(line for line in section.splitlines() if line.startswith("| `"))
+    documented = set(re.findall(r"`(\w+)(?:\(|`)", rows))
+    members = {name for name in dir(cls) if not name.startswith("_")}
+    assert sorted(members - documented) == []
+
+
 def test_plugins_doc_names_every_name_of_the_plugin_api() -> None:
     text = PLUGINS_DOC.read_text(encoding="utf-8")
     missing = [
@@ -487,6 +502,24 @@ def test_the_reserved_command_names_are_the_builtin_commands() -> None:
 @pytest.mark.parametrize("doc", [PLUGINS_DOC, ARCHITECTURE_DOC], ids=lambda p: p.name)
 def test_docs_list_every_builtin_command(doc: Path) -> None:
     assert _listed_commands(doc.read_text(encoding="utf-8")) == _builtin_commands()
+
+
+def test_the_plugins_sample_shows_what_the_command_prints() -> None:
+    """The occupancy example's `ocrfleet plugins` is the real output, the example's plugin added."""
+    text = PLUGINS_DOC.read_text(encoding="utf-8")
+    start = text.index("$ pip install ./ocrfleet-occupancy\n$ ocrfleet plugins\n")
+    sample = text[start : text.index("```", start)].splitlines()[2:]
+    result = subprocess.run(
+        [sys.executable, "-m", "ocrfleet", "plugins"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    # Less the example's own plugin: its header and the indented lines under it.
+    start = next(i for i, line in enumerate(sample) if line.startswith("occupancy "))
+    end = next(i for i in range(start + 1, len(sample)) if not sample[i].startswith(" "))
+    assert result.stdout.splitlines() == sample[:start] + sample[end:]
 
 
 # -- every Python example in docs/*.md runs ------------------------------------------

@@ -28,6 +28,7 @@ from ocrfleet.metrics.fleet import FleetCollector
 from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.routes import RouteTable
 from ocrfleet.state import FleetState
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.writer import StoreWriter
 from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
 from tests.support.daemon import RunningApp, Samples, catalog, site_config, value, wait_for
@@ -400,7 +401,9 @@ class IngestRig:
         self.state = FleetState(loaded.devices, timeouts)
         self.routes = RouteTable(ROOT, loaded.devices, kinds)
         # Never started: session events just wait in its (large) queue.
-        self.writer = StoreWriter(tmp_path / "never-opened.sqlite", lambda *a: None, 1_000_000)
+        self.writer = StoreWriter(
+            StoreConnections(tmp_path / "never-opened.sqlite"), lambda *a: None, 1_000_000
+        )
         self.clock = ManualClock()
         self.ingest = Ingest(self.state, self.routes, self.writer, self.clock, lambda kind: "pc")
         self.collector = FleetCollector(lambda: self.state, kinds, lambda kind: "pc", self.clock)

@@ -28,6 +28,7 @@ from ocrfleet.pluginhost import hookimpl
 from ocrfleet.pluginhost.catalog import PluginConflictError
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import Availability, DeviceView, FleetState
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store, StoreError
 from tests.support.daemon import catalog
 
@@ -128,7 +129,7 @@ def store_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def recorder(store_path: Path) -> Iterator[HistoryRecorder]:
-    opened = HistoryRecorder(store_path, KINDS)
+    opened = HistoryRecorder(StoreConnections(store_path), KINDS)
     try:
         yield opened
     finally:
@@ -293,13 +294,13 @@ def test_a_restarted_recorder_continues_todays_counter(store_path: Path) -> None
     loaded = fleet()
     state = FleetState(loaded.devices, {})
     clock = ManualClock(brussels(5, 10))
-    first = HistoryRecorder(store_path, KINDS)
+    first = HistoryRecorder(StoreConnections(store_path), KINDS)
     for pages in (100.0, 110.0):
         state.record_reading(METER, (pages, 0.0), clock.now())
         first.sample(state.snapshot(clock.now()))
         clock.advance(60)
     first.close()
-    second = HistoryRecorder(store_path, KINDS)
+    second = HistoryRecorder(StoreConnections(store_path), KINDS)
     state.record_reading(METER, (115.0, 0.0), clock.now())
     second.sample(state.snapshot(clock.now()))
     second.close()
@@ -325,7 +326,7 @@ def test_gaps_and_a_clock_going_back_are_not_counted_as_open_time(
 def test_a_failing_kind_does_not_stop_the_sample(store_path: Path) -> None:
     loaded = fleet([{"id": "b-01", "kind": "broken"}])
     state = FleetState(loaded.devices, {})
-    recorder = HistoryRecorder(store_path, KINDS)
+    recorder = HistoryRecorder(StoreConnections(store_path), KINDS)
     try:
         recorder.sample(state.snapshot(brussels(5, 10)))
     finally:
@@ -335,7 +336,7 @@ def test_a_failing_kind_does_not_stop_the_sample(store_path: Path) -> None:
 
 def test_a_store_that_cannot_be_written_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
-    recorder = HistoryRecorder(path, KINDS)
+    recorder = HistoryRecorder(StoreConnections(path), KINDS)
     state = FleetState(fleet().devices, {})
     locker = sqlite3.connect(path, isolation_level=None, timeout=0)
     locker.execute("BEGIN EXCLUSIVE")
@@ -356,7 +357,7 @@ def test_a_store_that_cannot_be_written_is_a_store_error(tmp_path: Path) -> None
 
 
 def test_purge_deletes_only_what_is_older_than_the_retention(store_path: Path) -> None:
-    Store(store_path).close()
+    Store(StoreConnections(store_path)).close()
     now = brussels(20, 12)
     old, recent = now - 500 * DAY, now - 10 * DAY
     db = sqlite3.connect(store_path, isolation_level=None)
@@ -403,7 +404,7 @@ def test_purge_deletes_only_what_is_older_than_the_retention(store_path: Path) -
         )
     db.close()
 
-    result = purge_history(store_path, now, retention=400 * DAY)
+    result = purge_history(StoreConnections(store_path), now, retention=400 * DAY)
 
     assert (result.sessions, result.alert_events, result.notifications, result.daily_rows) == (
         1,
@@ -424,7 +425,7 @@ def test_purge_deletes_only_what_is_older_than_the_retention(store_path: Path) -
     for table in ("site_daily", "kind_daily", "device_daily", "site_figure_daily"):
         assert rows(store_path, f"SELECT day FROM {table}") == [("2026-10-10",)]
     # Purging again finds nothing more.
-    assert purge_history(store_path, now, 400 * DAY).daily_rows == 0
+    assert purge_history(StoreConnections(store_path), now, 400 * DAY).daily_rows == 0
 
 
 def test_the_bundled_kinds_figures_name_metrics_of_their_own() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
 from tests.support.daemon import scrape, series_of, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto, free_port
@@ -105,7 +106,7 @@ def test_signal_stops_within_five_seconds_with_store_intact(
     assert code == 0, output
     assert elapsed < 5.0, f"took {elapsed:.1f} s to stop"
     assert "Traceback" not in output
-    store = Store(store_path)
+    store = Store(StoreConnections(store_path))
     try:
         assert store.integrity_ok()
         assert store.session_count() == 20

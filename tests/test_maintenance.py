@@ -42,6 +42,7 @@ from ocrfleet.maintenance.ledger import (
 )
 from ocrfleet.metrics.maintenance import MaintenanceCollector
 from ocrfleet.state import DeviceView, FleetState
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -60,7 +61,7 @@ START = brussels(2026, 10, 2, 10, 0)
 
 @pytest.fixture
 def ledger(tmp_path: Path) -> Iterator[MaintenanceLedger]:
-    opened = MaintenanceLedger(tmp_path / "store.sqlite")
+    opened = MaintenanceLedger(StoreConnections(tmp_path / "store.sqlite"))
     try:
         yield opened
     finally:
@@ -158,10 +159,10 @@ def test_evidence_is_logged_once(ledger: MaintenanceLedger) -> None:
 
 def test_ledger_survives_reopening_and_migrates_a_new_file(tmp_path: Path) -> None:
     path = tmp_path / "deep" / "store.sqlite"
-    first = MaintenanceLedger(path)
+    first = MaintenanceLedger(StoreConnections(path))
     first.record(PC1, MONTHLY_TASK, START, 60, "", "cli")
     first.close()
-    again = MaintenanceLedger(path)
+    again = MaintenanceLedger(StoreConnections(path))
     try:
         assert again.view().last_done(PC1, MONTHLY_TASK) == START
     finally:
@@ -170,11 +171,11 @@ def test_ledger_survives_reopening_and_migrates_a_new_file(tmp_path: Path) -> No
 
 def test_view_knows_when_the_daemon_first_heard_from_a_device(tmp_path: Path) -> None:
     path = tmp_path / "store.sqlite"
-    store = Store(path)
+    store = Store(StoreConnections(path))
     store.record_seen({PC1: ("pc", START)})
     store.record_seen({PC1: ("pc", START + DAY)})
     store.close()
-    opened = MaintenanceLedger(path)
+    opened = MaintenanceLedger(StoreConnections(path))
     try:
         assert opened.view().known_since == {PC1: START}
     finally:
@@ -397,7 +398,7 @@ village_core = "Testdorp"
 def logged(path: Path) -> list[MaintenanceEntry]:
     if not path.exists():
         return []
-    opened = MaintenanceLedger(path)
+    opened = MaintenanceLedger(StoreConnections(path))
     try:
         return opened.entries()
     finally:
@@ -540,6 +541,39 @@ def test_without_a_config_it_uses_the_demo_fleet(
     assert rows[("pc-01", "monthly")]["last_done"] is not None
     assert rows[("pc-01", "monthly")]["due"] is False
     assert rows[("pc-02", "monthly")]["last_done"] is None
+
+
+def test_list_leaves_out_the_monthly_task_of_a_kind_that_opted_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`list` agrees with the reminders: a door counter gets no monthly maintenance."""
+    catalog = load_catalog()
+    catalog.kinds["doorcounter"] = DoorCounterKind()
+    catalog.kind_owner["doorcounter"] = "tests"
+    monkeypatch.setattr("ocrfleet.cli.maintenance_cmd.load_catalog", lambda: catalog)
+    config = write_config(tmp_path)
+    bought = (date.today() - timedelta(days=365)).isoformat()
+    with config.open("a", encoding="utf-8") as file:
+        file.write(
+            f'[[sites.devices]]\nid = "door-01"\nkind = "doorcounter"\npurchase_date = "{bought}"\n'
+        )
+
+    code, out, _ = cli(capsys, "list", "--json", "--site", "hall", "-c", str(config))
+    assert code == 0
+    tasks = [(row["device"], row["task"], row["due"]) for row in json.loads(out)]
+    assert tasks == [("door-01", "renewal", False)]
+    assert ("hall/door-01", "monthly") not in due_rows(capsys, config)
+    code, out, _ = cli(capsys, "list", "--site", "hall", "-c", str(config))
+    assert "monthly" not in out
+
+    # Logged all the same, it is a task without a schedule, like any other.
+    code, out, _ = cli(capsys, "done", "hall/door-01", "-c", str(config))
+    assert code == 0
+    assert "next due" not in out
+    code, out, _ = cli(capsys, "list", "--json", "--site", "hall", "-c", str(config))
+    rows = {row["task"]: row for row in json.loads(out)}
+    assert rows["monthly"]["last_done"] is not None
+    assert (rows["monthly"]["next_due"], rows["monthly"]["due"]) == (None, False)
 
 
 # -- metrics ---------------------------------------------------------------------------

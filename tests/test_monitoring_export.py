@@ -8,14 +8,13 @@ bundled plugins', and promtool runs the plugin's rule test where it landed.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import textwrap
 import types
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,17 +102,6 @@ def ups_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> types.ModuleT
 
     module: types.ModuleType = ocrfleet_example_ups
     return module
-
-
-@pytest.fixture
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        message = "promtool is not installed (apt-get install prometheus)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 def test_packaged_assets_reads_the_monitoring_folder(ups_plugin: types.ModuleType) -> None:
@@ -265,3 +253,145 @@ def test_the_command_writes_what_is_checked_in(tmp_path: Path) -> None:
         f"{tmp_path}/grafana/dashboards/stray.json: provided by no plugin",
         f"{tmp_path}/prometheus/rules/ocrfleet-alerts.yml: differs from what the plugins provide",
     ]
+
+
+# -- Panels for dashboards of others ------------------------------------------------
+
+UPS_STAT = {
+    "type": "stat",
+    "title": "UPS on battery",
+    "description": "UPSes running on their battery now.",
+    "gridPos": {"w": 4, "h": 4},
+    "targets": [{"refId": "A", "expr": "sum(ocrfleet_ups_on_battery)", "instant": True}],
+}
+UPS_CONTRIBUTION = {
+    "dashboard": "ocrfleet-overview",
+    "panels": [{"after": "Seats in use", "panel": UPS_STAT}],
+    "columns": [
+        {
+            "table": "Sites",
+            "target": {"expr": "sum by (site) (ocrfleet_ups_on_battery)", "instant": True},
+            "properties": [{"id": "displayName", "value": "UPS on battery"}],
+        }
+    ],
+}
+
+
+def _contribution(name: str, data: object) -> MonitoringAsset:
+    return MonitoringAsset.from_text(AssetKind.PANELS, name, json.dumps(data))
+
+
+def _overview(*plugins: object, names: Sequence[str] = ()) -> dict[str, object]:
+    manager = build_plugin_manager(load_entry_points=False)
+    for n, plugin in enumerate(plugins):
+        manager.register(plugin, name=names[n] if names else f"plugin{n}")
+    [overview] = [f for f in collect(manager) if f.name == "overview.json"]
+    board: dict[str, object] = json.loads(overview.text)
+    return board
+
+
+def _titles(board: dict[str, object]) -> list[str]:
+    return [panel["title"] for panel in board["panels"]]  # type: ignore[attr-defined]
+
+
+def _panel(board: dict[str, object], title: str) -> dict[str, Any]:
+    [panel] = [p for p in board["panels"] if p["title"] == title]  # type: ignore[attr-defined]
+    found: dict[str, Any] = panel
+    return found
+
+
+def test_a_contribution_adds_a_panel_and_a_column_to_the_overview() -> None:
+    core = _overview()
+    board = _overview(_Assets(_contribution("ups-overview.json", UPS_CONTRIBUTION)))
+    titles = _titles(core)
+    at = titles.index("Seats in use") + 1
+    assert _titles(board) == [*titles[:at], "UPS on battery", *titles[at:]]
+    # Numbered and laid out again: the stat sits beside the one it follows.
+    ids = [panel["id"] for panel in board["panels"]]  # type: ignore[attr-defined]
+    assert ids == list(range(1, len(ids) + 1))
+    seats, ups = _panel(board, "Seats in use"), _panel(board, "UPS on battery")
+    assert ups["gridPos"] == {"x": seats["gridPos"]["x"] + 4, "y": 0, "w": 4, "h": 4}
+    sites, core_sites = _panel(board, "Sites"), _panel(core, "Sites")
+    ref = chr(ord("A") + len(core_sites["targets"]))
+    assert sites["targets"][-1] == {
+        "expr": "sum by (site) (ocrfleet_ups_on_battery)",
+        "instant": True,
+        "refId": ref,
+    }
+    assert sites["fieldConfig"]["overrides"][-1] == {
+        "matcher": {"id": "byName", "options": f"Value #{ref}"},
+        "properties": [{"id": "displayName", "value": "UPS on battery"}],
+    }
+    # The core's own file is untouched: only the exported dashboard changes.
+    shipped = json.loads((ROOT / "ocrfleet/monitoring/dashboards/overview.json").read_text())
+    assert _titles(shipped) == titles
+
+
+def test_contributions_after_one_panel_keep_the_order_of_their_plugins() -> None:
+    def after_seats(title: str) -> dict[str, object]:
+        return {
+            "dashboard": "ocrfleet-overview",
+            "panels": [{"after": "Seats in use", "panel": {**UPS_STAT, "title": title}}],
+        }
+
+    # Registered in reverse: the order is the plugins' names, not their loading.
+    board = _overview(
+        _Assets(_contribution("b.json", after_seats("second"))),
+        _Assets(_contribution("a.json", after_seats("first"))),
+        names=["zeta", "alpha"],
+    )
+    titles = _titles(board)
+    at = titles.index("Seats in use")
+    assert titles[at + 1 : at + 3] == ["first", "second"]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {**UPS_CONTRIBUTION, "dashboard": "example-nowhere"},
+            "no dashboard with uid 'example-nowhere' to add to",
+        ),
+        (
+            {"dashboard": "ocrfleet-overview", "panels": [{"after": "Nope", "panel": UPS_STAT}]},
+            "dashboard 'ocrfleet-overview' has no panel titled 'Nope'",
+        ),
+        (
+            {
+                "dashboard": "ocrfleet-overview",
+                "columns": [{"table": "Seats in use", "target": {"expr": "1"}}],
+            },
+            "panel 'Seats in use' is a stat, not a table",
+        ),
+        (
+            {
+                "dashboard": "ocrfleet-overview",
+                "panels": [{"after": "Sites", "before": "Sites", "panel": UPS_STAT}],
+            },
+            "panels[0]: `after` or `before` is one panel title",
+        ),
+        (
+            {
+                "dashboard": "ocrfleet-overview",
+                "panels": [{"panel": {**UPS_STAT, "gridPos": {"w": 30, "h": 4}}}],
+            },
+            "panels[0] ('UPS on battery'): `gridPos` needs `w` (1 to 24) and `h`",
+        ),
+        ({"dashboard": "ocrfleet-overview"}, "neither `panels` nor `columns`: nothing to add"),
+        ({"dashboard": "ocrfleet-overview", "rows": []}, "unknown keys ['rows']"),
+    ],
+)
+def test_a_bad_contribution_is_named_with_its_plugin(data: object, message: str) -> None:
+    error = _collect_error(_Assets(_contribution("ups-overview.json", data)))
+    assert error == f"plugin0: panels/ups-overview.json: {message}"
+
+
+def test_a_dashboard_that_cannot_be_laid_out_again_is_named() -> None:
+    board = MonitoringAsset.from_text(
+        AssetKind.DASHBOARD, "x.json", json.dumps({"uid": "example-x", "panels": [{"title": "a"}]})
+    )
+    panels = {"dashboard": "example-x", "panels": [{"panel": UPS_STAT}]}
+    assert _collect_error(_Assets(board), _Assets(_contribution("x-panels.json", panels))) == (
+        "plugin0: dashboards/x.json: cannot take panels: panel 'a': `gridPos` needs `w` "
+        "(1 to 24) and `h`"
+    )

@@ -32,6 +32,7 @@ from ocrfleet.metrics.outbox import OutboxCollector
 from ocrfleet.notify.channels import Channel
 from ocrfleet.notify.notification import AlertItem, Notification
 from ocrfleet.notify.outbox import Dispatcher, Outbox, retry_delay
+from ocrfleet.store.connections import StoreConnections
 from tests.support.outbox_worker import HOOK_CHANNEL, HttpPostChannel
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -210,7 +211,7 @@ def hook(receiver: Receiver) -> dict[str, Channel]:
 
 def test_enqueue_is_idempotent_per_id_and_channel(database: Path) -> None:
     clock = ManualClock(T0)
-    outbox = Outbox(database, OutboxConfig(), clock)
+    outbox = Outbox(StoreConnections(database), OutboxConfig(), clock)
     first = notification("n1", T0)
     assert outbox.enqueue([first]) == 1
     clock.advance(30)
@@ -220,7 +221,7 @@ def test_enqueue_is_idempotent_per_id_and_channel(database: Path) -> None:
     outbox.close()
 
     # Committed when enqueue returned: a new connection sees every row.
-    reopened = Outbox(database, OutboxConfig(), clock)
+    reopened = Outbox(StoreConnections(database), OutboxConfig(), clock)
     rows = reopened.rows()
     assert [(r.id, r.channel) for r in rows] == [
         ("n1", HOOK_CHANNEL),
@@ -237,7 +238,7 @@ def test_enqueue_is_idempotent_per_id_and_channel(database: Path) -> None:
 
 def test_purge_deletes_only_rows_finished_long_ago(database: Path) -> None:
     config = OutboxConfig(keep_delivered=3600)
-    outbox = Outbox(database, config, ManualClock(T0))
+    outbox = Outbox(StoreConnections(database), config, ManualClock(T0))
     outbox.enqueue([notification(f"n{i}", T0 + i) for i in range(4)])
     old, recent, refused, waiting = outbox.rows()
     outbox.mark_delivered(old, T0 - 3601)
@@ -259,7 +260,7 @@ def test_outage_then_recovery_delivers_everything_in_order_with_back_off(
     config = OutboxConfig(retry_initial=5, retry_max=600)
     down_until = T0 + 600  # the receiver is down for ten minutes
     receiver.status = lambda request: 503 if clock.now() < down_until else 200
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     # A firing notification, its resolution, and another group's.
     sent = [
         notification("a-firing", T0 - 3),
@@ -267,7 +268,9 @@ def test_outage_then_recovery_delivers_everything_in_order_with_back_off(
         notification("b-firing", T0 - 1),
     ]
     outbox.enqueue(sent)
-    dispatcher = Dispatcher(database, hook(receiver), config, clock, jitter=random.Random(7))
+    dispatcher = Dispatcher(
+        StoreConnections(database), hook(receiver), config, clock, jitter=random.Random(7)
+    )
 
     def tried(failed_before: int) -> Callable[[], bool]:
         def done() -> bool:
@@ -335,9 +338,9 @@ def test_refused_notification_fails_at_once_and_is_not_retried(
     clock = ManualClock(T0)
     config = OutboxConfig()
     receiver.status = lambda request: 400 if request.key == "malformed" else 200
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     outbox.enqueue([notification("malformed", T0 - 2), notification("fine", T0 - 1)])
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def scenario() -> None:
         async with running(dispatcher):
@@ -364,10 +367,10 @@ def test_undeliverable_notifications_expire(
     clock = ManualClock(T0)
     config = OutboxConfig(retry_initial=5, give_up_after=60)
     receiver.status = lambda request: 503
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     # "retired" was a channel of an older config: nothing can deliver it.
     outbox.enqueue([notification("n1", T0), notification("n1", T0, channel="retired")])
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     def unknown_channel_warnings() -> int:
         return sum("no such channel" in r.getMessage() for r in caplog.records)
@@ -398,9 +401,9 @@ def test_a_moved_clock_is_noticed_without_a_wake(database: Path, receiver: Recei
     clock = ManualClock(T0)
     config = OutboxConfig(retry_initial=5, give_up_after=60)
     receiver.status = lambda request: 503 if clock.now() < T0 + 1 else 200
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     outbox.enqueue([notification("n1", T0), notification("n1", T0, channel="retired")])
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def scenario() -> None:
         async with running(dispatcher):
@@ -426,11 +429,11 @@ def test_a_slow_channel_does_not_hold_up_another(database: Path) -> None:
             "slow": HttpPostChannel("slow", slow.port),
             "fast": HttpPostChannel("fast", fast.port),
         }
-        outbox = Outbox(database, config, clock)
+        outbox = Outbox(StoreConnections(database), config, clock)
         outbox.enqueue(
             [notification("n1", T0, channel="slow"), notification("n2", T0 + 1, channel="fast")]
         )
-        dispatcher = Dispatcher(database, channels, config, clock)
+        dispatcher = Dispatcher(StoreConnections(database), channels, config, clock)
 
         async def scenario() -> None:
             async with running(dispatcher):
@@ -450,9 +453,9 @@ def test_a_delivery_without_answer_times_out_and_is_retried(
     clock = ManualClock(T0)
     config = OutboxConfig(delivery_timeout=0.2)
     receiver.hold()
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     outbox.enqueue([notification("n1", T0)])
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def scenario() -> None:
         async with running(dispatcher):
@@ -472,7 +475,7 @@ def test_a_delivery_without_answer_times_out_and_is_retried(
 def test_an_unreadable_row_fails_and_the_rest_goes_on(database: Path, receiver: Receiver) -> None:
     clock = ManualClock(T0)
     config = OutboxConfig()
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     with sqlite3.connect(database) as db:
         db.execute(
             "INSERT INTO outbox (id, channel, created_at, payload, next_attempt_at)"
@@ -481,7 +484,7 @@ def test_an_unreadable_row_fails_and_the_rest_goes_on(database: Path, receiver: 
         )
     db.close()
     outbox.enqueue([notification("fine", T0)])
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def scenario() -> None:
         async with running(dispatcher):
@@ -500,7 +503,7 @@ def test_a_failing_database_write_loses_nothing_and_repeats_nothing(
 ) -> None:
     clock = ManualClock(T0)
     config = OutboxConfig()
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     outbox.enqueue([notification("n1", T0)])
     # Every change of an outbox row fails, as on a full disk.
     with sqlite3.connect(database) as db:
@@ -509,7 +512,7 @@ def test_a_failing_database_write_loses_nothing_and_repeats_nothing(
             " BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END"
         )
     db.close()
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     def complaints() -> int:
         return sum("not saved" in r.getMessage() for r in caplog.records)
@@ -537,9 +540,9 @@ def test_stop_lets_the_delivery_in_flight_finish(database: Path, receiver: Recei
     clock = ManualClock(T0)
     config = OutboxConfig()
     receiver.hold()
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     outbox.enqueue([notification("n1", T0), notification("n2", T0 + 1)])
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def scenario() -> None:
         stop = asyncio.Event()
@@ -564,9 +567,9 @@ def test_a_restarted_dispatcher_resumes_where_the_last_stopped(
     clock = ManualClock(T0)
     config = OutboxConfig(retry_initial=5)
     receiver.status = lambda request: 503
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     outbox.enqueue([notification("n1", T0), notification("n2", T0 + 1)])
-    first = Dispatcher(database, hook(receiver), config, clock)
+    first = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def first_run() -> None:
         async with running(first):
@@ -577,7 +580,7 @@ def test_a_restarted_dispatcher_resumes_where_the_last_stopped(
 
     receiver.status = lambda request: 200
     clock.set(row_of(outbox, "n1")[2])
-    second = Dispatcher(database, hook(receiver), config, clock)
+    second = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def second_run() -> None:
         async with running(second):
@@ -594,7 +597,7 @@ def test_killed_mid_delivery_the_notification_is_delivered_again_with_the_same_k
 ) -> None:
     config = OutboxConfig()
     clock = SystemClock()
-    outbox = Outbox(database, config, clock)
+    outbox = Outbox(StoreConnections(database), config, clock)
     now = clock.now()
     enqueued = ["n1", "n2", "n3"]
     outbox.enqueue([notification(id, now + i) for i, id in enumerate(enqueued)])
@@ -619,7 +622,7 @@ def test_killed_mid_delivery_the_notification_is_delivered_again_with_the_same_k
     assert row_of(outbox, "n1")[0] == "pending"
     receiver.release()  # its answer goes to a dead connection
 
-    dispatcher = Dispatcher(database, hook(receiver), config, clock)
+    dispatcher = Dispatcher(StoreConnections(database), hook(receiver), config, clock)
 
     async def after_restart() -> None:
         async with running(dispatcher):
@@ -636,9 +639,9 @@ def test_killed_mid_delivery_the_notification_is_delivered_again_with_the_same_k
 
 
 def test_the_pending_gauge_is_left_out_when_the_outbox_cannot_be_read(database: Path) -> None:
-    outbox = Outbox(database, OutboxConfig(), ManualClock(T0))
+    outbox = Outbox(StoreConnections(database), OutboxConfig(), ManualClock(T0))
     outbox.close()
-    dispatcher = Dispatcher(database, {}, OutboxConfig(), ManualClock(T0))
+    dispatcher = Dispatcher(StoreConnections(database), {}, OutboxConfig(), ManualClock(T0))
     registry = CollectorRegistry()
     registry.register(OutboxCollector(lambda: dispatcher.stats, outbox.pending))
     assert registry.get_sample_value("ocrfleet_outbox_pending", {}) is None

@@ -19,7 +19,6 @@ import fnmatch
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -405,13 +404,15 @@ def test_it_loads_through_its_entry_point(installed: Installed) -> None:
 
     listed = installed.run("plugins")
     assert listed.returncode == 0, listed.stderr
-    block = listed.stdout.split(f"{PLUGIN_NAME} 0.1.0\n", 1)[1].split("\n", 3)[:3]
+    header = f"{PLUGIN_NAME} 0.1.0 (plugin API {API_VERSION})"
+    block = listed.stdout.split(f"{header}\n", 1)[1].split("\n", 4)[:4]
     assert block == [
         f"  kinds: {PLUGIN_NAME}",
         "  rules: people_counter_down",
         f"    {PLUGIN_NAME}: {kind.description}",
+        "      source: http",
     ]
-    assert "\n".join([f"{PLUGIN_NAME} 0.1.0", *block]) in section()
+    assert "\n".join([header, *block]) in section()
 
 
 def test_a_plugin_for_another_api_version_is_refused(installed: Installed) -> None:
@@ -530,17 +531,6 @@ def test_probe_reads_a_counter(installed: Installed) -> None:
             f"ocrfleet probe: {door.url} did not answer: protocol: "
             f"{door.url}api/v1/count: HTTP 500\n"
         )
-
-
-@pytest.fixture
-def promtool() -> str:
-    found = shutil.which("promtool")
-    if found is None:
-        message = "promtool is not installed (apt-get install prometheus)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 def test_its_rules_are_exported_and_pass_promtool(

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import ClassVar
 
 import pluggy
 import pytest
+from pydantic import BaseModel
 
+from ocrfleet.apiversion import API_VERSION
 from ocrfleet.app import App, BackgroundTask
 from ocrfleet.config.loader import load_config
+from ocrfleet.httppoll.options import HttpDeviceOptions
 from ocrfleet.kinds import DeviceKind, MetricSpec, MqttChannel, MqttMessageResult, Sample
 from ocrfleet.pluginhost import hookimpl
 from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
 from ocrfleet.pluginhost.manager import build_plugin_manager
+from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.state import DeviceView
 from tests.support.daemon import RunningApp, catalog, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.publisher import TestPublisher, health
+from tests.test_plugin_api import install
 
 
 class FlakyKind(DeviceKind):
@@ -138,3 +146,116 @@ class DuplicatePcPlugin:
 def test_two_plugins_with_one_kind_name_conflict() -> None:
     with pytest.raises(PluginConflictError, match="'pc'"):
         PluginCatalog.from_manager(build_plugin_manager([DuplicatePcPlugin()]))
+
+
+# -- a kind's options and its source ---------------------------------------------------
+
+
+class DoorOptions(HttpDeviceOptions):
+    entrance: str = "main"
+
+
+class SourcelessDoorKind(DeviceKind):
+    """Options for the http source, but `source` left out: its devices would never be polled."""
+
+    name: ClassVar[str] = "door"
+    options_model: ClassVar[type[BaseModel]] = DoorOptions
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        return ()
+
+
+class UpsOptions(SnmpDeviceOptions):
+    pass
+
+
+class SourcelessUpsKind(DeviceKind):
+    name: ClassVar[str] = "ups"
+    options_model: ClassVar[type[BaseModel]] = UpsOptions
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        return ()
+
+
+class KindsPlugin:
+    def __init__(self, *kinds: DeviceKind) -> None:
+        self.kinds = kinds
+
+    @hookimpl
+    def ocrfleet_device_kinds(self) -> Sequence[DeviceKind]:
+        return list(self.kinds)
+
+
+def _load(*kinds: DeviceKind) -> PluginCatalog:
+    manager = build_plugin_manager(load_entry_points=False)
+    manager.register(KindsPlugin(*kinds), name="doorcount")
+    return PluginCatalog.from_manager(manager)
+
+
+@pytest.mark.parametrize(
+    ("kind", "model", "source"),
+    [
+        (SourcelessDoorKind(), "HttpDeviceOptions", "http"),
+        (SourcelessUpsKind(), "SnmpDeviceOptions", "snmp"),
+    ],
+    ids=["http", "snmp"],
+)
+def test_a_kind_with_a_sources_options_but_no_source_is_refused(
+    kind: DeviceKind, model: str, source: str
+) -> None:
+    with pytest.raises(PluginConflictError) as refused:
+        _load(kind)
+    assert str(refused.value) == (
+        f"plugin 'doorcount': the options of kind {kind.name!r} extend {model}, the options "
+        f"of source {source!r}, but the kind names no source: set `source = {source!r}` on "
+        f"{type(kind).__name__} (or base its options on another model)"
+    )
+
+
+def test_the_same_kind_with_its_source_loads() -> None:
+    class DoorKind(SourcelessDoorKind):
+        source: ClassVar[str | None] = "http"
+
+    assert _load(DoorKind()).kinds["door"].source == "http"
+
+
+SOURCELESS_PLUGIN = f"""
+from ocrfleet.plugin import DeviceKind, HttpDeviceOptions, hookimpl
+
+OCRFLEET_PLUGIN_API = "{API_VERSION}"
+
+
+class DoorOptions(HttpDeviceOptions):
+    entrance: str = "main"
+
+
+class DoorKind(DeviceKind):
+    name = "door"
+    options_model = DoorOptions
+
+    def samples(self, device):
+        return ()
+
+
+@hookimpl
+def ocrfleet_device_kinds():
+    return [DoorKind()]
+"""
+
+
+def test_every_command_names_the_plugin_and_what_to_set(tmp_path: Path) -> None:
+    install(tmp_path, SOURCELESS_PLUGIN)
+    result = subprocess.run(
+        [sys.executable, "-m", "ocrfleet", "plugins"],
+        env={**os.environ, "PYTHONPATH": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        "ocrfleet: plugin conflict: plugin 'doorcount': the options of kind 'door' extend "
+        "HttpDeviceOptions, the options of source 'http', but the kind names no source: "
+        "set `source = 'http'` on DoorKind (or base its options on another model)"
+    )

@@ -34,6 +34,7 @@ from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import device_status
 from ocrfleet.maintenance.ledger import LedgerView
 from ocrfleet.state import FleetState
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.kept import KeptStateStore
 from ocrfleet_printer.forecast import (
     FORECAST_METRIC,
@@ -481,13 +482,13 @@ def test_the_forecast_history_survives_a_restart_through_the_store(tmp_path: Pat
     fleet = Fleet(printer(schedule))
     before = PrinterSupplyForecastRule()
     [expected] = findings(use_for_a_week(before, fleet, OpeningTime(schedule))).values()
-    store = KeptStateStore(tmp_path / "store.sqlite")
+    store = KeptStateStore(StoreConnections(tmp_path / "store.sqlite"))
     keeper = StateKeeper(store, {("rule", before.name): before}, {})
     keeper.save(MONDAY)
     store.close()
 
     after = PrinterSupplyForecastRule()  # the daemon restarted
-    reopened = KeptStateStore(tmp_path / "store.sqlite")
+    reopened = KeptStateStore(StoreConnections(tmp_path / "store.sqlite"))
     StateKeeper(reopened, {("rule", after.name): after}, {}).restore()
     reopened.close()
     friday = brussels(2026, 10, 9, 17, 0)
@@ -502,7 +503,7 @@ def test_the_forecast_history_survives_a_restart_through_the_store(tmp_path: Pat
 def test_kept_state_a_plugin_cannot_take_back_is_dropped_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = KeptStateStore(tmp_path / "store.sqlite")
+    store = KeptStateStore(StoreConnections(tmp_path / "store.sqlite"))
     store.save({("rule", "printer_supply_forecast"): '{"version": 99}'}, MONDAY)
     rule = PrinterSupplyForecastRule()
     StateKeeper(store, {("rule", rule.name): rule}, {("rule", rule.name): "printer"}).restore()

@@ -39,6 +39,7 @@ from ocrfleet.report.html_format import render_html
 from ocrfleet.report.markdown_format import render_markdown
 from ocrfleet.report.model import MonthReport
 from ocrfleet.state import DeviceView, FleetState
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
@@ -76,7 +77,7 @@ def config_data(store: Path) -> dict[str, Any]:
 
 
 def seed(path: Path) -> None:
-    Store(path).close()
+    Store(StoreConnections(path)).close()
     db = sqlite3.connect(path, isolation_level=None)
     sessions = [
         # lib, Brussels: four sessions start in October.
@@ -170,7 +171,7 @@ def loaded_config(store: Path) -> LoadedConfig:
 
 
 def october(store: Path, site: str | None = None) -> MonthReport:
-    reader = HistoryReader(store)
+    reader = HistoryReader(StoreConnections(store))
     try:
         return build_report(
             reader,
@@ -259,7 +260,7 @@ def test_one_site_only(store: Path) -> None:
 
 
 def test_a_month_in_progress_and_one_without_daily_figures(store: Path) -> None:
-    reader = HistoryReader(store)
+    reader = HistoryReader(StoreConnections(store))
     try:
         config = loaded_config(store).config
         report = build_report(reader, config, Month(2026, 11), NOW)
@@ -306,7 +307,7 @@ def test_the_csv_columns_are_stable(store: Path) -> None:
         "availability_pct_printer,printer_pages,wifi_clients_peak,alerts_fired,alerts_critical,"
         "alerts_warning,alerts_info,maintenance_entries,maintenance_minutes,days_recorded"
     )
-    reader = HistoryReader(store)
+    reader = HistoryReader(StoreConnections(store))
     try:
         config = loaded_config(store).config
         empty = build_report(
@@ -378,7 +379,7 @@ def test_a_kind_of_a_plugin_gets_a_column_for_its_figure(tmp_path: Path) -> None
     loaded = load_config(data, kinds)
     state = FleetState(loaded.devices, {})
     door = DeviceKey("lib", "door-01")
-    recorder = HistoryRecorder(loaded.config.store.path, kinds)
+    recorder = HistoryRecorder(StoreConnections(loaded.config.store.path), kinds)
     try:
         for minute, visitors in enumerate((1000.0, 1012.0, 1040.0)):
             now = at(BRUSSELS, 10, 5, 10, minute)
@@ -386,7 +387,7 @@ def test_a_kind_of_a_plugin_gets_a_column_for_its_figure(tmp_path: Path) -> None
             recorder.sample(state.snapshot(now))
     finally:
         recorder.close()
-    reader = HistoryReader(loaded.config.store.path)
+    reader = HistoryReader(StoreConnections(loaded.config.store.path))
     try:
         report = build_report(reader, loaded.config, OCTOBER, NOW, figures=declared_figures(kinds))
     finally:
@@ -494,7 +495,7 @@ def test_the_demo_fleet_without_a_config(
 ) -> None:
     assert run(["--state-dir", str(tmp_path), "--month", "2026-10"]) == 1
     assert "no history at" in capsys.readouterr().err
-    Store(demo_store_path(tmp_path)).close()  # what a first `ocrfleet run` leaves
+    Store(StoreConnections(demo_store_path(tmp_path))).close()  # what a first `ocrfleet run` leaves
     assert run(["--state-dir", str(tmp_path), "--month", "2026-10", "--format", "html"]) == 0
     page = capsys.readouterr().out
     assert "Vlaminggem total" in page and "No daily figures were recorded" in page

@@ -8,6 +8,7 @@ from pathlib import Path
 from ocrfleet.clock import ManualClock
 from ocrfleet.devices import DeviceKey
 from ocrfleet.sessions import SessionEvent, SessionEventType
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import SessionOutcome, Store
 from tests.support.daemon import RunningApp, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
@@ -29,7 +30,7 @@ def _closed_by(path: Path) -> dict[str, tuple[float | None, str | None]]:
 
 def test_new_start_supersedes_a_session_that_never_ended(tmp_path: Path) -> None:
     path = tmp_path / "s.sqlite"
-    store = Store(path)
+    store = Store(StoreConnections(path))
     try:
         outcomes = store.record_session_events(
             [(KEY, _start("a", 100.0)), (KEY, _start("b", 500.0))]
@@ -48,7 +49,7 @@ def test_stale_sessions_close_at_start_up_and_while_running(
 ) -> None:
     path = tmp_path / "s.sqlite"
     clock = ManualClock(1_800_000_000.0)
-    store = Store(path)
+    store = Store(StoreConnections(path))
     store.record_session_events([(KEY, _start("old", clock.now() - 13 * 3600))])
     store.close()
     config = site_config(broker.port, path)

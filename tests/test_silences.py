@@ -14,6 +14,7 @@ import pytest
 from ocrfleet.alerts.silences import SilenceError, SilenceStore, SilenceSuppressor
 from ocrfleet.cli.main import main
 from ocrfleet.clock import ManualClock
+from ocrfleet.store.connections import StoreConnections
 
 NOON = datetime(2026, 3, 2, 12, 0, tzinfo=UTC).timestamp()
 HOUR = 3600.0
@@ -29,7 +30,7 @@ def db_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db_path: Path) -> Iterator[SilenceStore]:
-    opened = SilenceStore(db_path, clock=ManualClock(NOON))
+    opened = SilenceStore(StoreConnections(db_path), clock=ManualClock(NOON))
     try:
         yield opened
     finally:
@@ -110,7 +111,7 @@ def test_bad_silences_are_refused(
 
 def test_a_device_silence_covers_that_device_only(store: SilenceStore, db_path: Path) -> None:
     silence_id = store.add("lib/printer-1", NOON, NOON + 2 * HOUR, "printer being repaired")
-    suppressor = SilenceSuppressor(db_path, ManualClock(NOON))
+    suppressor = SilenceSuppressor(StoreConnections(db_path), ManualClock(NOON))
     assert suppressor.suppressed_by(PRINTER, NOON) == (
         f"silenced #{silence_id} until 14:00 UTC: printer being repaired"
     )
@@ -120,7 +121,7 @@ def test_a_device_silence_covers_that_device_only(store: SilenceStore, db_path: 
 
 def test_a_site_silence_covers_every_alert_of_the_site(store: SilenceStore, db_path: Path) -> None:
     store.add("lib", NOON, NOON + 2 * HOUR, "inventory day")
-    suppressor = SilenceSuppressor(db_path, ManualClock(NOON))
+    suppressor = SilenceSuppressor(StoreConnections(db_path), ManualClock(NOON))
     assert suppressor.suppressed_by(PRINTER, NOON) is not None
     assert suppressor.suppressed_by({"site": "lib", "alertname": "seats"}, NOON) is not None
     assert suppressor.suppressed_by(HALL_PC, NOON) is None
@@ -130,7 +131,7 @@ def test_a_site_silence_covers_every_alert_of_the_site(store: SilenceStore, db_p
 def test_a_silence_holds_only_between_its_start_and_end(store: SilenceStore, db_path: Path) -> None:
     store.add("lib", NOON + HOUR, NOON + 2 * HOUR, "later")
     clock = ManualClock(NOON)
-    suppressor = SilenceSuppressor(db_path, clock)
+    suppressor = SilenceSuppressor(StoreConnections(db_path), clock)
     assert suppressor.suppressed_by(PC, NOON) is None
     assert suppressor.suppressed_by(PC, NOON + HOUR) is not None
     assert suppressor.suppressed_by(PC, NOON + 2 * HOUR) is None
@@ -141,13 +142,13 @@ def test_the_longest_silence_says_when_notifications_resume(
 ) -> None:
     store.add("lib", NOON, NOON + HOUR, "short")
     store.add("lib/pc-01", NOON, NOON + 3 * HOUR, "long")
-    reason = SilenceSuppressor(db_path, ManualClock(NOON)).suppressed_by(PC, NOON)
+    reason = SilenceSuppressor(StoreConnections(db_path), ManualClock(NOON)).suppressed_by(PC, NOON)
     assert reason is not None and "until 15:00 UTC: long" in reason
 
 
 def test_a_silence_ending_another_day_gives_the_date(store: SilenceStore, db_path: Path) -> None:
     store.add("lib", NOON, NOON + 24 * HOUR, "closed for works")
-    reason = SilenceSuppressor(db_path, ManualClock(NOON)).suppressed_by(PC, NOON)
+    reason = SilenceSuppressor(StoreConnections(db_path), ManualClock(NOON)).suppressed_by(PC, NOON)
     assert reason is not None and "until 2026-03-03 12:00 UTC" in reason
 
 
@@ -155,7 +156,7 @@ def test_new_and_removed_silences_are_seen_after_the_refresh_interval(
     store: SilenceStore, db_path: Path
 ) -> None:
     clock = ManualClock(NOON)
-    suppressor = SilenceSuppressor(db_path, clock, refresh_interval=5.0)
+    suppressor = SilenceSuppressor(StoreConnections(db_path), clock, refresh_interval=5.0)
     assert suppressor.suppressed_by(PC, clock.now()) is None
     silence_id = store.add("lib", NOON, NOON + HOUR, "cleaning")
     assert suppressor.suppressed_by(PC, clock.now()) is None  # still the cached read
@@ -168,7 +169,7 @@ def test_new_and_removed_silences_are_seen_after_the_refresh_interval(
 
 def test_a_missing_store_silences_nothing_and_is_not_created(tmp_path: Path) -> None:
     path = tmp_path / "absent.sqlite"
-    suppressor = SilenceSuppressor(path, ManualClock(NOON))
+    suppressor = SilenceSuppressor(StoreConnections(path), ManualClock(NOON))
     assert suppressor.suppressed_by(PC, NOON) is None
     assert not path.exists()
 
@@ -176,13 +177,17 @@ def test_a_missing_store_silences_nothing_and_is_not_created(tmp_path: Path) -> 
 def test_an_unreadable_store_does_not_raise(tmp_path: Path) -> None:
     path = tmp_path / "garbage.sqlite"
     path.write_bytes(b"this is not a database" * 100)
-    assert SilenceSuppressor(path, ManualClock(NOON)).suppressed_by(PC, NOON) is None
+    assert (
+        SilenceSuppressor(StoreConnections(path), ManualClock(NOON)).suppressed_by(PC, NOON) is None
+    )
 
 
 def test_a_store_without_the_table_does_not_raise(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite"
     sqlite3.connect(path).close()
-    assert SilenceSuppressor(path, ManualClock(NOON)).suppressed_by(PC, NOON) is None
+    assert (
+        SilenceSuppressor(StoreConnections(path), ManualClock(NOON)).suppressed_by(PC, NOON) is None
+    )
 
 
 def test_silences_already_read_survive_a_store_that_fails_for_a_while(
@@ -190,7 +195,7 @@ def test_silences_already_read_survive_a_store_that_fails_for_a_while(
 ) -> None:
     store.add("lib", NOON, NOON + HOUR, "cleaning")
     clock = ManualClock(NOON)
-    suppressor = SilenceSuppressor(db_path, clock, refresh_interval=5.0)
+    suppressor = SilenceSuppressor(StoreConnections(db_path), clock, refresh_interval=5.0)
     assert suppressor.suppressed_by(PC, clock.now()) is not None
     moved = db_path.with_name("moved.sqlite")
     db_path.rename(moved)
@@ -295,7 +300,7 @@ def test_cli_list_prints_a_table(config_file: Path, capsys: pytest.CaptureFixtur
 def test_cli_expired_silences_show_only_with_all(
     config_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    past = SilenceStore(tmp_path / "cli.sqlite")
+    past = SilenceStore(StoreConnections(tmp_path / "cli.sqlite"))
     try:
         past.add("lib", NOON - 2 * HOUR, NOON - HOUR, "long ago")
     finally:

@@ -10,6 +10,7 @@ import pytest
 
 from ocrfleet.devices import DeviceKey
 from ocrfleet.sessions import SessionEvent, SessionEventType
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import SessionOutcome, Store, StoreError
 from ocrfleet.store.migrations import MIGRATIONS
 
@@ -28,7 +29,7 @@ def end(session_id: str, started: float, ended: float) -> SessionEvent:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store(tmp_path / "ocrfleet.sqlite")
+    opened = Store(StoreConnections(tmp_path / "ocrfleet.sqlite"))
     try:
         yield opened
     finally:
@@ -52,7 +53,7 @@ def test_wal_mode(store: Store) -> None:
 
 def test_creates_missing_parent_directories(tmp_path: Path) -> None:
     path = tmp_path / "var" / "lib" / "ocrfleet" / "db.sqlite"
-    opened = Store(path)
+    opened = Store(StoreConnections(path))
     opened.close()
     assert path.is_file()
 
@@ -73,13 +74,13 @@ def test_migrations_set_user_version(store: Store) -> None:
 
 def test_reopening_does_not_rerun_migrations(tmp_path: Path) -> None:
     path = tmp_path / "ocrfleet.sqlite"
-    first = Store(path)
+    first = Store(StoreConnections(path))
     first.record_session_events([(PC1, start("a", 100.0))])
     first.record_seen({PC1: ("pc", 100.0)})
     first.close()
     # Re-running migration 1 would fail with "table devices already exists",
     # or (were it idempotent) the rows would be gone.
-    second = Store(path)
+    second = Store(StoreConnections(path))
     try:
         assert second.schema_version() == len(MIGRATIONS)
         assert second.session_count() == 1
@@ -90,13 +91,13 @@ def test_reopening_does_not_rerun_migrations(tmp_path: Path) -> None:
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "ocrfleet.sqlite"
-    Store(path).close()
+    Store(StoreConnections(path)).close()
     newer = len(MIGRATIONS) + 1
     other = raw(path)
     other.execute(f"PRAGMA user_version = {newer}")
     other.close()
     with pytest.raises(StoreError, match=rf"schema version {newer} is newer"):
-        Store(path)
+        Store(StoreConnections(path))
     other = raw(path)
     try:
         assert other.execute("PRAGMA user_version").fetchone()[0] == newer, "left untouched"
@@ -108,14 +109,14 @@ def test_not_a_database_is_a_store_error(tmp_path: Path) -> None:
     path = tmp_path / "ocrfleet.sqlite"
     path.write_bytes(b"this is not a SQLite file, just some text long enough " * 20)
     with pytest.raises(StoreError, match=str(path)):
-        Store(path)
+        Store(StoreConnections(path))
 
 
 def test_unusable_path_is_a_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where a directory is needed")
     with pytest.raises(StoreError):
-        Store(blocker / "ocrfleet.sqlite")
+        Store(StoreConnections(blocker / "ocrfleet.sqlite"))
 
 
 # -- sessions -------------------------------------------------------------------
@@ -195,10 +196,10 @@ def test_usage_summary(store: Store) -> None:
 
 def test_usage_summary_survives_reopen(tmp_path: Path) -> None:
     path = tmp_path / "ocrfleet.sqlite"
-    first = Store(path)
+    first = Store(StoreConnections(path))
     first.record_session_events([(PC1, start("a", 100.0)), (PC2, end("b", 10.0, 20.0))])
     first.close()
-    second = Store(path)
+    second = Store(StoreConnections(path))
     try:
         summary = second.usage_summary()
     finally:
@@ -262,8 +263,8 @@ def test_record_seen_nothing_is_a_no_op(store: Store) -> None:
 
 def test_two_connections_share_the_file(tmp_path: Path) -> None:
     path = tmp_path / "ocrfleet.sqlite"
-    writer = Store(path)
-    reader = Store(path)
+    writer = Store(StoreConnections(path))
+    reader = Store(StoreConnections(path))
     try:
         writer.record_session_events([(PC1, start("a", 1.0))])
         writer.record_seen({PC1: ("pc", 1.0)})

@@ -18,6 +18,7 @@ from ocrfleet.config.models import StoreConfig
 from ocrfleet.devices import DeviceKey
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.store.backup import check_file, list_backups, take_backup
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store, StoreError
 from ocrfleet.store.health import StoreHealth
 from ocrfleet.store.keeper import StoreKeeper
@@ -82,7 +83,7 @@ def write_config(tmp_path: Path, store: Path, port: int = 1883) -> Path:
 
 
 def make_store(path: Path, sessions: int = 3) -> None:
-    store = Store(path)
+    store = Store(StoreConnections(path))
     try:
         for n in range(sessions):
             store.record_session_events(
@@ -147,7 +148,7 @@ def test_damaged_alerts_table_is_a_store_error_past_the_start_check(tmp_path: Pa
     store = tmp_path / "s.sqlite"
     make_store(store)
     damage_table(store, "alerts")
-    alerts = AlertStore(store)
+    alerts = AlertStore(StoreConnections(store))
     try:
         with pytest.raises(StoreError, match=f"store {store} is damaged"):
             alerts.load()
@@ -162,7 +163,10 @@ def test_damage_found_while_running_is_logged_once_and_unhealthy(
     make_store(store)
     health = StoreHealth(store)
     writer = StoreWriter(
-        store, lambda *_: None, health=health, backoff=Backoff(initial=0.01, maximum=0.01)
+        StoreConnections(store),
+        lambda *_: None,
+        health=health,
+        backoff=Backoff(initial=0.01, maximum=0.01),
     )
     writer.start()
     try:
@@ -186,7 +190,9 @@ def test_stop_ends_in_time_while_writes_fail(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     make_store(store)
     acked: list[int] = []
-    writer = StoreWriter(store, lambda *_: None, backoff=Backoff(initial=30.0, maximum=30.0))
+    writer = StoreWriter(
+        StoreConnections(store), lambda *_: None, backoff=Backoff(initial=30.0, maximum=30.0)
+    )
     writer.start()
     damage_table(store, "sessions")
     writer.submit_session(
@@ -207,14 +213,14 @@ def test_backups_are_whole_named_by_time_and_pruned(tmp_path: Path) -> None:
     make_store(store)
     directory = tmp_path / "backups"
     for day in range(4):
-        take_backup(store, directory, T0 + timedelta(days=day), kept=3)
+        take_backup(StoreConnections(store), directory, T0 + timedelta(days=day), kept=3)
     backups = list_backups(store, directory)
     assert [b.path.name for b in backups] == [
         "s-20260303T140000Z.sqlite",
         "s-20260304T140000Z.sqlite",
         "s-20260305T140000Z.sqlite",
     ]
-    assert all(check_file(b.path) == [] for b in backups)
+    assert all(check_file(StoreConnections(b.path)) == [] for b in backups)
     assert session_ids(backups[-1].path) == ["s0", "s1", "s2"]
     assert sorted(p.name for p in directory.iterdir()) == [b.path.name for b in backups]
 
@@ -223,7 +229,7 @@ def test_daily_backup_is_taken_once_a_day(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     make_store(store)
     config = StoreConfig(path=store, backups_kept=2)
-    keeper = StoreKeeper(config, StoreHealth(store))
+    keeper = StoreKeeper(config, StoreHealth(store), StoreConnections(store))
     keeper.backup_if_due(T0.timestamp())
     keeper.backup_if_due((T0 + timedelta(hours=23)).timestamp())  # not due yet
     assert len(list_backups(store, config.backups)) == 1
@@ -241,7 +247,8 @@ def test_failed_backup_is_counted_not_fatal(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("a file where the backup directory should be")
     health = StoreHealth(store)
-    keeper = StoreKeeper(StoreConfig(path=store, backup_dir=blocker / "backups"), health)
+    config = StoreConfig(path=store, backup_dir=blocker / "backups")
+    keeper = StoreKeeper(config, health, StoreConnections(store))
     keeper.backup_if_due(T0.timestamp())
     assert [n for op, n in health.errors().items() if op.value == "backup"] == [1]
     assert health.problem is None, "a failed backup does not make the store unhealthy"
@@ -274,7 +281,7 @@ def test_backup_list_check_restore_through_the_cli(tmp_path: Path) -> None:
 def test_damaged_backup_is_not_restored(tmp_path: Path) -> None:
     store = tmp_path / "s.sqlite"
     make_store(store)
-    backup = take_backup(store, tmp_path / "backups", T0)
+    backup = take_backup(StoreConnections(store), tmp_path / "backups", T0)
     damage_table(backup.path, "sessions")
     before = store.read_bytes()
     result = ocrfleet(
@@ -292,7 +299,7 @@ def test_restore_and_a_second_daemon_are_refused_while_a_daemon_runs(
 ) -> None:
     store = tmp_path / "s.sqlite"
     make_store(store)
-    take_backup(store, tmp_path / "backups", T0)
+    take_backup(StoreConnections(store), tmp_path / "backups", T0)
     config = write_config(tmp_path, store, broker.port)
     with RunningApp(site_config(broker.port, store)):
         restore = ocrfleet("store", "restore", "latest", "-c", str(config))
@@ -314,7 +321,7 @@ def test_empty_store_with_backups_is_a_warning(
 ) -> None:
     store = tmp_path / "s.sqlite"
     make_store(store)
-    newest = take_backup(store, tmp_path / "backups", T0)
+    newest = take_backup(StoreConnections(store), tmp_path / "backups", T0)
     store.write_bytes(b"")
     with caplog.at_level(logging.WARNING), RunningApp(site_config(broker.port, store)):
         pass

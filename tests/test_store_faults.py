@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
 from ocrfleet.store.writer import Backoff
 from tests.support.daemon import RunningApp, Samples, site_config, value, wait_for
@@ -74,7 +75,9 @@ def stored_sessions(path: Path) -> list[tuple[str, float | None]]:
 
 
 def start_daemon(broker: Mosquitto, store: Path) -> RunningApp:
-    Store(store).close()  # migrated beforehand: the WAL starts empty and must grow
+    Store(
+        StoreConnections(store)
+    ).close()  # migrated beforehand: the WAL starts empty and must grow
     config = site_config(broker.port, store)
     config["store"]["seen_flush_interval"] = 3600
     daemon = RunningApp(config)

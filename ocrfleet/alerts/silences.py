@@ -13,12 +13,11 @@ import sqlite3
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.store.database import open_connection
+from ocrfleet.store.connections import StoreConnections, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +88,9 @@ class Silence:
 class SilenceStore:
     """Read and write the `silences` table; one object per thread that uses it."""
 
-    def __init__(self, path: Path, clock: Clock | None = None) -> None:
+    def __init__(self, connections: StoreConnections, clock: Clock | None = None) -> None:
         self._clock = clock or SystemClock()
-        self._db = open_connection(path)
+        self._db = connections.connect()
 
     def close(self) -> None:
         self._db.close()
@@ -161,14 +160,17 @@ def _silence(row: tuple[Any, ...]) -> Silence:
 class SilenceSuppressor:
     """The daemon's view of the silences: a Suppressor that reads the store now and then.
 
-    It opens the store afresh at each refresh, only reads, and never creates
-    it, so it works from any thread and never holds the writer up.
+    It opens a connection afresh at each refresh, only reads, and never
+    creates the store, so it works from any thread and never holds the writer up.
     """
 
     def __init__(
-        self, path: Path, clock: Clock, refresh_interval: float = DEFAULT_REFRESH_INTERVAL
+        self,
+        connections: StoreConnections,
+        clock: Clock,
+        refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
     ) -> None:
-        self._path = path
+        self._connections = connections
         self._clock = clock
         self._refresh_interval = refresh_interval
         self._silences: tuple[Silence, ...] = ()
@@ -191,19 +193,19 @@ class SilenceSuppressor:
         self._read_at = checked_at
         try:
             self._silences = tuple(self._read(checked_at))
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, StoreError) as exc:
             # Keeping the last silences read is safer than notifying about
             # everything because the store was busy for a moment.
             self._log.warning(
                 "silences",
                 "cannot read silences from %s: %s; keeping the %d read before",
-                self._path,
+                self._connections.path,
                 exc,
                 len(self._silences),
             )
 
     def _read(self, now: float) -> builtins.list[Silence]:
-        db = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=rw", uri=True, timeout=1.0)
+        db = self._connections.connect_existing(timeout=1.0)
         try:
             rows = db.execute(
                 f"SELECT {_COLUMNS} FROM silences WHERE removed_at IS NULL AND ends_at > ?",

@@ -12,11 +12,10 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from ocrfleet.notify.notification import Notification
 from ocrfleet.notify.outbox import insert_notifications
-from ocrfleet.store.database import StoreError, open_connection, store_errors
+from ocrfleet.store.connections import StoreConnections, StoreError, store_errors
 
 
 @dataclass(slots=True)
@@ -48,10 +47,10 @@ class AlertEvent:
 
 
 class AlertStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, connections: StoreConnections) -> None:
         # Built on one thread, then used by one evaluation at a time.
-        self._path = path
-        self._db = open_connection(path, any_thread=True)
+        self._path = connections.path
+        self._db = connections.connect(any_thread=True)
 
     def load(self) -> dict[str, AlertRecord]:
         with store_errors(self._path):

@@ -38,6 +38,7 @@ from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.poller import Poller, Sources
 from ocrfleet.sessions import SessionEvent, implausible_times
 from ocrfleet.state import FleetState
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import SessionOutcome, Store, StoreError, store_errors
 from ocrfleet.store.health import StoreHealth
 from ocrfleet.store.keeper import StoreKeeper
@@ -70,13 +71,16 @@ class App:
         self.clock = clock or SystemClock()
         self._background = list(background)
         config = loaded.config
+        # Every part gets its connections to the store from here, and
+        # _shutdown closes whatever is left open.
+        self.store = StoreConnections(config.store.path)
         # Before anything opens the store: damage is one clear error, not a traceback.
         self.store_health = StoreHealth(config.store.path)
-        self.store_keeper = StoreKeeper(config.store, self.store_health)
+        self.store_keeper = StoreKeeper(config.store, self.store_health, self.store)
         self.store_keeper.check_at_start()
         self.state = FleetState(loaded.devices, self._timeouts(loaded.devices))
         self.writer = StoreWriter(
-            config.store.path,
+            self.store,
             self._on_session,
             max_queue=config.mqtt.queue_size,
             health=self.store_health,
@@ -122,7 +126,7 @@ class App:
                 lambda: self.loaded.config, lambda: self.state, catalog.kinds, self.clock
             )
         )
-        self.alerting = AlertingService(loaded, catalog, lambda: self.state, self.clock)
+        self.alerting = AlertingService(loaded, catalog, lambda: self.state, self.clock, self.store)
         for collector in self.alerting.collectors():
             self.registry.register(collector)
         # State changes that alerts wait for trigger an evaluation at once.
@@ -171,11 +175,10 @@ class App:
     # -- lifecycle ---------------------------------------------------------
 
     def _restore_usage(self) -> None:
-        path = self.loaded.config.store.path
-        store = Store(path)
+        store = Store(self.store)
         longest = self.loaded.config.sessions.max_duration
         try:
-            with store_errors(path):
+            with store_errors(self.store.path):
                 store.close_stale_sessions(self.clock.now() - longest, longest)
                 summary = store.usage_summary()
         finally:
@@ -218,9 +221,9 @@ class App:
             log.warning("history not recorded this minute: %s", exc)
 
     def purge_history(self) -> None:
-        store = self.loaded.config.store
+        retention = self.loaded.config.store.retention
         try:
-            result = purge_history(store.path, self.clock.now(), store.retention)
+            result = purge_history(self.store, self.clock.now(), retention)
         except StoreError as exc:
             log.warning("history purge failed: %s", exc)
             return
@@ -241,9 +244,7 @@ class App:
         # Held until the shutdown: no second daemon, no restore under our feet.
         self.store_keeper.lock.acquire()
         await asyncio.to_thread(self._restore_usage)
-        self.history = await asyncio.to_thread(
-            HistoryRecorder, self.loaded.config.store.path, self.catalog.kinds
-        )
+        self.history = await asyncio.to_thread(HistoryRecorder, self.store, self.catalog.kinds)
         self.scheduler.add_job(
             self.record_history,
             "interval",
@@ -316,6 +317,7 @@ class App:
         await asyncio.to_thread(self.writer.stop)
         await self.alerting.close()
         self.http.stop()
+        await asyncio.to_thread(self.store.close)
         self.store_keeper.lock.release()
         log.info("stopped")
 

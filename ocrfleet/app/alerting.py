@@ -36,6 +36,7 @@ from ocrfleet.notify.log_channel import LogChannelType, LogOptions
 from ocrfleet.notify.outbox import Dispatcher, Outbox
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.state import FleetState
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import StoreError
 from ocrfleet.store.kept import KeptKey, KeptStateStore
 
@@ -60,24 +61,24 @@ class AlertingService:
         catalog: PluginCatalog,
         state: Callable[[], FleetState],
         clock: Clock,
+        store: StoreConnections,
     ) -> None:
         self._loaded = loaded
         self._kinds: Mapping[str, DeviceKind] = catalog.kinds
         self._state = state
         self._clock = clock
         config = loaded.config
-        path = config.store.path
-        self.ledger = MaintenanceLedger(path)
-        self.outbox = Outbox(path, config.outbox, clock)
+        self.ledger = MaintenanceLedger(store)
+        self.outbox = Outbox(store, config.outbox, clock)
         self.channels = build_channels(loaded)
-        self.dispatcher = Dispatcher(path, self.channels, config.outbox, clock)
-        self._silences = SilenceSuppressor(path, clock)
+        self.dispatcher = Dispatcher(store, self.channels, config.outbox, clock)
+        self._silences = SilenceSuppressor(store, clock)
         self._windows = MaintenanceWindows(config.alerting.maintenance_windows, loaded.schedules)
         self.engine = AlertEngine(
             catalog.rules,
             loaded.rule_settings,
             config.alerting,
-            AlertStore(path),
+            AlertStore(store),
             [self._silences, self._windows],
             rule_owner=lambda rule: catalog.rule_owner.get(rule, "?"),
             on_enqueued=self.dispatcher.wake,
@@ -87,7 +88,7 @@ class AlertingService:
         keepers.update({("kind", n): k for n, k in catalog.kinds.items()})
         owners = {("rule", n): p for n, p in catalog.rule_owner.items()}
         owners.update({("kind", n): p for n, p in catalog.kind_owner.items()})
-        self.kept = StateKeeper(KeptStateStore(path), keepers, owners)
+        self.kept = StateKeeper(KeptStateStore(store), keepers, owners)
         self.kept.restore()
         self._ledger_view = LedgerView()
         self._ledger_read_at: float | None = None

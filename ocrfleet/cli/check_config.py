@@ -1,8 +1,9 @@
-"""`ocrfleet check-config FILE`: validate without starting anything."""
+"""`ocrfleet check-config -c FILE`: validate without starting anything."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +15,12 @@ HELP = "validate a configuration file and print a summary"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="the TOML configuration file")
+    parser.add_argument("-c", "--config", type=Path, help="the TOML configuration file")
+    # The file as a bare argument, the command's first form, so scripts that
+    # still call `check-config FILE` keep working.
+    parser.add_argument(
+        "file", type=Path, nargs="?", metavar="FILE", help="the same as -c CONFIG (older form)"
+    )
     parser.add_argument(
         "--secrets",
         action="store_true",
@@ -24,11 +30,28 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def config_file(args: argparse.Namespace) -> Path | str:
+    """The file to check, or why there is none to check."""
+    given: Path | None = args.config
+    positional: Path | None = args.file
+    if given is None:
+        return positional or "no configuration file given; give one with -c FILE"
+    if positional is not None and given.resolve() != positional.resolve():
+        return (
+            f"two configuration files given, {given} (-c) and {positional}; give one, with -c FILE"
+        )
+    return given
+
+
 def run(args: argparse.Namespace) -> int:
+    path = config_file(args)
+    if isinstance(path, str):
+        print(f"ocrfleet {NAME}: error: {path}", file=sys.stderr)
+        return 2
     catalog = load_catalog()
-    loaded = load_or_exit(args.file, catalog, read_secrets=args.secrets)
+    loaded = load_or_exit(path, catalog, read_secrets=args.secrets)
     config = loaded.config
-    print(f"{args.file}: valid")
+    print(f"{path}: valid")
     print(
         f"municipality: {config.municipality.name} "
         f"({config.municipality.adult_population:,} adults)"

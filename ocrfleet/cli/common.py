@@ -51,6 +51,29 @@ def add_state_dir_option(parser: argparse.ArgumentParser, help: str, default: An
     )
 
 
+def add_fleet_options(parser: argparse.ArgumentParser, *, top_level: bool = True) -> None:
+    """`-c/--config` and `--state-dir` of a command that works on the demo fleet without -c.
+
+    A command with actions adds them to its own parser (`top_level`) and to
+    each action's, so they are taken before and after ACTION; after it, only
+    when given, so that they do not undo a value given before.
+    """
+    default: Any = None if top_level else argparse.SUPPRESS
+    parser.add_argument(
+        "-c",
+        "--config",
+        type=Path,
+        default=default,
+        help="TOML configuration file (default: the demo fleet, as `ocrfleet run` without -c)",
+    )
+    add_state_dir_option(
+        parser,
+        default=default,
+        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
+        "(default: a per-user state dir)",
+    )
+
+
 class _DeprecatedSpelling(argparse.Action):
     """Stores like the option it is an old name of, and says which name to use now."""
 

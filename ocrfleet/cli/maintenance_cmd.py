@@ -15,19 +15,27 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ocrfleet.alerts.maintenance import Due, device_zone, monthly_due, renewal_due
-from ocrfleet.cli.common import add_state_dir_option, load_catalog, load_or_exit
+from ocrfleet.alerts.maintenance import (
+    Due,
+    device_zone,
+    monthly_due,
+    renewal_due,
+    unmaintained_kinds,
+)
+from ocrfleet.cli.common import add_fleet_options, load_catalog, load_or_exit
 from ocrfleet.clock import Clock, SystemClock
+from ocrfleet.config.alerting import MaintenanceConfig
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.fleet import demo_config
 from ocrfleet.demo.runner import default_state_dir, demo_store_path
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.maintenance.ledger import (
     MONTHLY_TASK,
-    RENEWAL_TASK,
     LedgerView,
     MaintenanceLedger,
 )
+from ocrfleet.pluginhost.catalog import PluginCatalog
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import StoreError
 
 NAME = "maintenance"
@@ -47,6 +55,7 @@ class UsageError(Exception):
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    add_fleet_options(parser)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     done = actions.add_parser(
         "done",
@@ -67,7 +76,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="when it was done, e.g. 2026-10-02T14:30 (site time unless an offset is given; "
         "default: now)",
     )
-    _source_options(done)
+    add_fleet_options(done, top_level=False)
     listing = actions.add_parser(
         "list",
         help="the last time each task was done per device, and when it is next due",
@@ -78,24 +87,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     listing.add_argument("--site", help="only this site")
     listing.add_argument("--json", action="store_true", help="print JSON")
-    _source_options(listing)
-
-
-def _source_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-c", "--config", type=Path, help="TOML configuration file")
-    add_state_dir_option(
-        parser,
-        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
-        "(default: a per-user state dir)",
-    )
+    add_fleet_options(listing, top_level=False)
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        loaded, store_path = _load(args)
+        catalog = load_catalog()
+        loaded, store_path = _load(args, catalog)
+        # Kinds that opted out of monthly maintenance: as for the reminders.
+        unmaintained = unmaintained_kinds(catalog.kinds)
         if args.action == "done":
-            return _done(args, loaded, store_path, SystemClock())
-        return _list(args, loaded, store_path, SystemClock())
+            return _done(args, loaded, store_path, SystemClock(), unmaintained)
+        return _list(args, loaded, store_path, SystemClock(), unmaintained)
     except UsageError as exc:
         print(f"ocrfleet maintenance: {exc}", file=sys.stderr)
         return 2
@@ -104,8 +107,7 @@ def run(args: argparse.Namespace) -> int:
         return 1
 
 
-def _load(args: argparse.Namespace) -> tuple[LoadedConfig, Path]:
-    catalog = load_catalog()
+def _load(args: argparse.Namespace, catalog: PluginCatalog) -> tuple[LoadedConfig, Path]:
     if args.config is not None:
         if args.state_dir is not None:
             raise UsageError(
@@ -127,7 +129,13 @@ def _load(args: argparse.Namespace) -> tuple[LoadedConfig, Path]:
 # -- done ---------------------------------------------------------------------
 
 
-def _done(args: argparse.Namespace, loaded: LoadedConfig, store_path: Path, clock: Clock) -> int:
+def _done(
+    args: argparse.Namespace,
+    loaded: LoadedConfig,
+    store_path: Path,
+    clock: Clock,
+    unmaintained: frozenset[str],
+) -> int:
     info = _device(loaded, args.device)
     if not _TASK.match(args.task):
         raise UsageError(
@@ -141,7 +149,7 @@ def _done(args: argparse.Namespace, loaded: LoadedConfig, store_path: Path, cloc
     done_at = now if args.at is None else _parse_time(args.at, info)
     if done_at > now + _FUTURE_TOLERANCE:
         raise UsageError(f"--at {args.at}: is in the future")
-    ledger = MaintenanceLedger(store_path)
+    ledger = MaintenanceLedger(StoreConnections(store_path))
     try:
         ledger.record(info.key, args.task, done_at, minutes, args.note, source="cli")
         view = ledger.view()
@@ -150,11 +158,7 @@ def _done(args: argparse.Namespace, loaded: LoadedConfig, store_path: Path, cloc
     line = (
         f"logged {args.task} for {info.key} at {_local(info, done_at, 'minutes')} ({minutes} min)"
     )
-    due = {
-        MONTHLY_TASK: monthly_due(info, view, norms),
-        RENEWAL_TASK: renewal_due(info, view, norms),
-    }
-    following = due.get(args.task)
+    following = _scheduled(info, view, norms, unmaintained).get(args.task)
     if following is not None and following.due_at is not None:
         line += f"; next due {_local(info, following.due_at, 'date')}"
     print(line)
@@ -247,7 +251,13 @@ def _iso(info: DeviceInfo, when: float | None) -> str | None:
     return datetime.fromtimestamp(when, device_zone(info)).isoformat(timespec="seconds")
 
 
-def _list(args: argparse.Namespace, loaded: LoadedConfig, store_path: Path, clock: Clock) -> int:
+def _list(
+    args: argparse.Namespace,
+    loaded: LoadedConfig,
+    store_path: Path,
+    clock: Clock,
+    unmaintained: frozenset[str],
+) -> int:
     devices = loaded.devices
     if args.site is not None:
         sites = sorted(site.id for site in loaded.config.sites)
@@ -255,7 +265,7 @@ def _list(args: argparse.Namespace, loaded: LoadedConfig, store_path: Path, cloc
             raise UsageError(f"unknown site {args.site!r} (sites: {', '.join(sites)})")
         devices = loaded.devices_of(args.site)
     view = _read_view(store_path)
-    rows = _rows(devices, view, loaded, clock.now())
+    rows = _rows(devices, view, loaded.config.maintenance, unmaintained, clock.now())
     if args.due:
         rows = [row for row in rows if row.is_due]
     if args.json:
@@ -279,23 +289,36 @@ def _read_view(store_path: Path) -> LedgerView:
     # demo's first run): no store, nothing logged.
     if not store_path.exists():
         return LedgerView()
-    ledger = MaintenanceLedger(store_path)
+    ledger = MaintenanceLedger(StoreConnections(store_path))
     try:
         return ledger.view()
     finally:
         ledger.close()
 
 
+def _scheduled(
+    info: DeviceInfo, view: LedgerView, norms: MaintenanceConfig, unmaintained: frozenset[str]
+) -> dict[str, Due]:
+    """The tasks the reminders keep a due date for on this device."""
+    scheduled: dict[str, Due] = {}
+    if info.kind not in unmaintained:
+        scheduled[MONTHLY_TASK] = monthly_due(info, view, norms)
+    renewal = renewal_due(info, view, norms)
+    if renewal is not None:
+        scheduled[renewal.task] = renewal
+    return scheduled
+
+
 def _rows(
-    devices: list[DeviceInfo], view: LedgerView, loaded: LoadedConfig, now: float
+    devices: list[DeviceInfo],
+    view: LedgerView,
+    norms: MaintenanceConfig,
+    unmaintained: frozenset[str],
+    now: float,
 ) -> list[_Row]:
-    norms = loaded.config.maintenance
     rows = []
     for info in sorted(devices, key=lambda d: d.key):
-        scheduled: dict[str, Due | None] = {MONTHLY_TASK: monthly_due(info, view, norms)}
-        renewal = renewal_due(info, view, norms)
-        if renewal is not None:
-            scheduled[renewal.task] = renewal
+        scheduled: dict[str, Due | None] = dict(_scheduled(info, view, norms, unmaintained))
         for task in view.tasks_of(info.key):
             scheduled.setdefault(task, None)
         for task, due in scheduled.items():

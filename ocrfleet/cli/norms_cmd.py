@@ -119,7 +119,7 @@ def _load(path: Path | None, catalog: PluginCatalog) -> LoadedConfig:
         first = f"{path}: {where}: {message}" if where else message
         more = len(exc.problems) - 1
         if more:
-            first += f" (and {more} more; `ocrfleet check-config {path}` lists them)"
+            first += f" (and {more} more; `ocrfleet check-config -c {path}` lists them)"
         raise UsageError(first) from None
 
 

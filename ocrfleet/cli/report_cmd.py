@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from ocrfleet.cli.common import add_state_dir_option, load_catalog, load_or_exit
+from ocrfleet.cli.common import add_fleet_options, load_catalog, load_or_exit
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.fleet import demo_config
@@ -22,6 +22,7 @@ from ocrfleet.history.reader import HistoryReader
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.report.build import build_report
 from ocrfleet.report.formats import FORMATS, render
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import StoreError
 
 NAME = "report"
@@ -52,12 +53,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-o", "--output", type=Path, help="write the report to this file (default: stdout)"
     )
-    parser.add_argument("-c", "--config", type=Path, help="TOML configuration file")
-    add_state_dir_option(
-        parser,
-        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
-        "(default: a per-user state dir)",
-    )
+    add_fleet_options(parser)
 
 
 def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
@@ -105,7 +101,8 @@ def _report(args: argparse.Namespace, clock: Clock) -> str:
             if d.kind in catalog.kinds and not catalog.kinds[d.kind].is_seat
         }
     )
-    reader = HistoryReader(store_path)
+    connections = StoreConnections(store_path)
+    reader = HistoryReader(connections)
     try:
         report = build_report(
             reader,
@@ -117,7 +114,7 @@ def _report(args: argparse.Namespace, clock: Clock) -> str:
             figures=declared_figures(catalog.kinds),
         )
     finally:
-        reader.close()
+        connections.close()
     return render(report, args.format)
 
 

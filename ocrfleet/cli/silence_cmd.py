@@ -17,13 +17,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from ocrfleet.alerts.silences import Silence, SilenceError, SilenceStore, SilenceTarget
-from ocrfleet.cli.common import add_state_dir_option, load_catalog
+from ocrfleet.cli.common import add_fleet_options, load_catalog
 from ocrfleet.clock import SystemClock
 from ocrfleet.config.durations import parse_duration
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import LoadedConfig, load_config, load_config_file
 from ocrfleet.demo.fleet import demo_config
 from ocrfleet.demo.runner import default_state_dir, demo_store_path
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import StoreError
 
 NAME = "silence"
@@ -33,7 +34,7 @@ _EXAMPLE_START = "2026-03-02T14:00 or 2026-03-02T14:00+01:00"
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    _store_options(parser, top_level=True)
+    add_fleet_options(parser, top_level=True)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     add = actions.add_parser(
@@ -42,7 +43,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
         description="Silence every alert of a site (TARGET = SITE) or of one device "
         "(TARGET = SITE/DEVICE): they still fire, but do not notify until the silence ends.",
     )
-    _store_options(add, top_level=False)
+    add_fleet_options(add, top_level=False)
     add.add_argument("target", metavar="TARGET", help="SITE or SITE/DEVICE, as configured")
     add.add_argument(
         "--for", dest="duration", required=True, metavar="DURATION", help='e.g. "45m", "2h", "3d"'
@@ -59,40 +60,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
     listing = actions.add_parser(
         "list", help="show silences", description="Show the silences in force or to come."
     )
-    _store_options(listing, top_level=False)
+    add_fleet_options(listing, top_level=False)
     listing.add_argument("--all", action="store_true", help="also the expired and removed ones")
     listing.add_argument("--json", action="store_true", help="print JSON")
 
     remove = actions.add_parser(
         "remove", help="end a silence now", description="End a silence now."
     )
-    _store_options(remove, top_level=False)
+    add_fleet_options(remove, top_level=False)
     remove.add_argument("id", metavar="ID", help="the silence's number, as `list` shows it")
-
-
-def _store_options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
-    # Accepted before and after ACTION; after it, only when given, so that it
-    # does not undo a value given before.
-    default: Any = None if top_level else argparse.SUPPRESS
-    parser.add_argument(
-        "-c",
-        "--config",
-        type=Path,
-        default=default,
-        help="TOML configuration file (default: the demo fleet, as `ocrfleet run` without -c)",
-    )
-    add_state_dir_option(
-        parser,
-        default=default,
-        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
-        "(default: a per-user state dir)",
-    )
 
 
 def run(args: argparse.Namespace) -> int:
     try:
         loaded = _load(args)
-        store = SilenceStore(loaded.config.store.path)
+        connections = StoreConnections(loaded.config.store.path)
+        store = SilenceStore(connections)
         try:
             if args.action == "add":
                 _add(args, loaded, store)
@@ -101,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 _remove(args, store)
         finally:
-            store.close()
+            connections.close()
     except (SilenceError, ConfigError) as exc:
         print(f"ocrfleet silence: {exc}", file=sys.stderr)
         return 2
@@ -135,7 +118,7 @@ def _load(args: argparse.Namespace) -> LoadedConfig:
         first = f"{where}: {message}" if where else message
         more = len(exc.problems) - 1
         if more:
-            first += f" (and {more} more; `ocrfleet check-config {path}` lists them)"
+            first += f" (and {more} more; `ocrfleet check-config -c {path}` lists them)"
         raise SilenceError(first if not where else f"{path}: {first}") from None
 
 

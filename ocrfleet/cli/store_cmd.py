@@ -11,14 +11,14 @@ import argparse
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
-from ocrfleet.cli.common import add_state_dir_option, load_catalog
+from ocrfleet.cli.common import add_fleet_options, load_catalog
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import load_config_file
 from ocrfleet.config.models import StoreConfig
 from ocrfleet.demo.runner import default_state_dir, demo_store_path
 from ocrfleet.store.backup import check_file, list_backups, restore_backup, take_backup
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import StoreError
 from ocrfleet.store.lock import StoreInUse, StoreLock
 
@@ -31,7 +31,7 @@ class _Refused(Exception):
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    _options(parser, top_level=True)
+    add_fleet_options(parser, top_level=True)
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     check = actions.add_parser(
         "check",
@@ -39,21 +39,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         description="Run PRAGMA integrity_check on the store; print ok (exit 0) or the "
         "problems found (exit 1).",
     )
-    _options(check, top_level=False)
+    add_fleet_options(check, top_level=False)
     backup = actions.add_parser(
         "backup",
         help="take a backup now",
         description="Copy the store into the backup directory now (safe while the daemon "
         "runs), keeping the newest store.backups_kept.",
     )
-    _options(backup, top_level=False)
+    add_fleet_options(backup, top_level=False)
     listing = actions.add_parser(
         "list",
         help="show the backups",
         description="Show the backups, oldest first, with their time, size and whether "
         "each passes a quick check.",
     )
-    _options(listing, top_level=False)
+    add_fleet_options(listing, top_level=False)
     restore = actions.add_parser(
         "restore",
         help="put a backup in the store's place (the daemon must be stopped)",
@@ -61,28 +61,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "<name>.damaged-<utc> and copy the backup into its place. Refused while a "
         "daemon holds the store.",
     )
-    _options(restore, top_level=False)
+    add_fleet_options(restore, top_level=False)
     restore.add_argument(
         "backup", metavar="BACKUP", help="'latest', a file name from `list`, or a path"
-    )
-
-
-def _options(parser: argparse.ArgumentParser, *, top_level: bool) -> None:
-    # Accepted before and after ACTION; after it, only when given, so that it
-    # does not undo a value given before.
-    default: Any = None if top_level else argparse.SUPPRESS
-    parser.add_argument(
-        "-c",
-        "--config",
-        type=Path,
-        default=default,
-        help="TOML configuration file (default: the demo fleet, as `ocrfleet run` without -c)",
-    )
-    add_state_dir_option(
-        parser,
-        default=default,
-        help="without -c: the demo's state directory, as given to `ocrfleet run --state-dir` "
-        "(default: a per-user state dir)",
     )
 
 
@@ -122,7 +103,7 @@ def _store_config(args: argparse.Namespace) -> StoreConfig:
 def _check(config: StoreConfig) -> int:
     if not config.path.exists():
         raise _Refused(f"{config.path}: no such file")
-    problems = check_file(config.path)
+    problems = check_file(StoreConnections(config.path))
     if not problems:
         print(f"{config.path}: ok")
         return 0
@@ -135,7 +116,9 @@ def _check(config: StoreConfig) -> int:
 def _backup(config: StoreConfig) -> None:
     if not config.path.exists():
         raise _Refused(f"{config.path}: no such file")
-    backup = take_backup(config.path, config.backups, datetime.now(UTC), config.backups_kept)
+    backup = take_backup(
+        StoreConnections(config.path), config.backups, datetime.now(UTC), config.backups_kept
+    )
     print(f"{backup.path} ({backup.size} bytes)")
 
 
@@ -145,7 +128,7 @@ def _list(config: StoreConfig) -> None:
         print(f"no backups of {config.path} in {config.backups}")
         return
     for backup in backups:
-        problems = check_file(backup.path, full=False)
+        problems = check_file(StoreConnections(backup.path), full=False)
         verdict = "ok" if not problems else f"DAMAGED: {problems[0]}"
         taken = backup.taken_at.strftime("%Y-%m-%d %H:%M:%SZ")
         print(f"{taken}  {backup.size:>12,} bytes  {verdict}  {backup.path}")

@@ -10,10 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
 from ocrfleet.notify.outbox import FINISHED_STATES
-from ocrfleet.store.database import StoreError, open_connection
+from ocrfleet.store.connections import StoreConnections, StoreError
 
 _DAILY_TABLES = ("site_daily", "kind_daily", "device_daily", "site_figure_daily")
 
@@ -26,7 +25,7 @@ class PurgeResult:
     daily_rows: int
 
 
-def purge_history(path: Path, now: float, retention: float) -> PurgeResult:
+def purge_history(store: StoreConnections, now: float, retention: float) -> PurgeResult:
     """Delete what ended before `now - retention`, in one transaction.
 
     Daily rows go by their date: a day is dropped once the whole of it (in
@@ -34,7 +33,7 @@ def purge_history(path: Path, now: float, retention: float) -> PurgeResult:
     """
     cutoff = now - retention
     cutoff_day = datetime.fromtimestamp(cutoff, UTC).date().isoformat()
-    db = open_connection(path)  # creates the tables on a store that has none yet
+    db = store.connect()  # creates the tables on a store that has none yet
     try:
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -57,7 +56,7 @@ def purge_history(path: Path, now: float, retention: float) -> PurgeResult:
             raise
         db.execute("COMMIT")
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: {exc}") from exc
+        raise StoreError(f"{store.path}: {exc}") from exc
     finally:
         db.close()
     return PurgeResult(sessions, events, notifications, daily)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from ocrfleet.store.database import open_connection, store_errors
+from ocrfleet.store.connections import StoreConnections, store_errors
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +37,10 @@ class MaintenanceDone:
 class HistoryReader:
     """Queries over one store. Days are 'YYYY-MM-DD' strings, ranges are [first, end)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, connections: StoreConnections) -> None:
+        self.path = connections.path
         # A store from before the history existed gets its tables here.
-        self._db = open_connection(path)
+        self._db = connections.connect()
 
     def close(self) -> None:
         self._db.close()

@@ -1,6 +1,6 @@
 """HistoryRecorder: every minute, adds the minute's figures to today's rows per site.
 
-A scheduler job calls `sample()` from a worker thread; the recorder owns its
+A scheduler job calls `sample()` from a worker thread; the recorder has its
 own SQLite connection and writes one transaction per sample. Minutes are
 counted only while a site is open (its schedule), so utilisation and
 availability are about the hours visitors can come.
@@ -11,7 +11,6 @@ from __future__ import annotations
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devicestate import DeviceState, device_status
@@ -19,7 +18,7 @@ from ocrfleet.history.days import local_day
 from ocrfleet.history.figures import declared_figures, device_figures
 from ocrfleet.kinds import Aggregation, KindRegistry
 from ocrfleet.state import DeviceView, FleetSnapshot
-from ocrfleet.store.database import open_connection, store_errors
+from ocrfleet.store.connections import StoreConnections, store_errors
 
 SAMPLE_INTERVAL = 60.0
 # A longer gap between samples means the daemon was stopped or stalled: what
@@ -56,20 +55,20 @@ class _CounterRow:
 class HistoryRecorder:
     def __init__(
         self,
-        path: Path,
+        connections: StoreConnections,
         kinds: KindRegistry,
         *,
         interval: float = SAMPLE_INTERVAL,
         max_gap: float = MAX_GAP,
     ) -> None:
-        self.path = path
+        self.path = connections.path
         self._kinds = kinds
         self._figures = declared_figures(kinds)
         self._interval = interval
         self._max_gap = max_gap
         # Jobs may run on any worker thread; the lock keeps them one at a time.
         self._lock = threading.Lock()
-        self._db = open_connection(path, any_thread=True)
+        self._db = connections.connect(any_thread=True)
         self._previous: float | None = None
         # (site, device, figure) -> the counter's last value seen
         self._counters: dict[tuple[str, str, str], float] = {}

@@ -1,16 +1,23 @@
-"""What a kind polled over HTTP gets in `poll()`: GET requests that fail as PollErrors."""
+"""What a kind polled over HTTP gets in `poll()`: GET requests that fail as PollErrors.
+
+httpx is imported by the first request, not with this module: the plugin
+API names HttpClient, and a daemon without an HTTP-polled device should not
+pay for loading httpx.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 
 from ocrfleet.sources import PollError
+
+if TYPE_CHECKING:
+    import httpx
 
 # Enough for any status document or metrics page; more is a misconfigured URL.
 MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -56,6 +63,8 @@ class HttpClient:
         return f"{self.base_url.rstrip('/')}/{path.lstrip('/')}" if path else self.base_url
 
     async def _get(self, path: str, params: Mapping[str, str] | None) -> bytes:
+        import httpx  # here, not at the top: see the module's docstring
+
         url = self._url(path)
         try:
             async with self._client.stream("GET", url, params=params) as response:

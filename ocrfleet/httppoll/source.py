@@ -1,11 +1,13 @@
-"""HTTP as a source: a kind whose options extend HttpDeviceOptions gets an HttpClient."""
+"""HTTP as a source: a kind whose options extend HttpDeviceOptions gets an HttpClient.
+
+httpx is imported when the first device's client is made, not with this
+module, which the built-in plugin imports in every daemon (see client.py).
+"""
 
 from __future__ import annotations
 
 import ssl
 from typing import Any, ClassVar
-
-import httpx
 
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.httppoll.client import HttpClient
@@ -29,6 +31,8 @@ class HttpSource(Source):
         old = self._clients.pop(device.key, None)
         if old is not None:
             await old.close()
+        import httpx  # here, not at the top: see the module's docstring
+
         client = HttpClient(str(options.url), httpx.AsyncClient(**_settings(options)))
         self._clients[device.key] = client
         return client
@@ -52,6 +56,8 @@ class HttpSourceType(SourceType):
 
 
 def _settings(options: HttpDeviceOptions) -> dict[str, Any]:
+    import httpx  # here, not at the top: see the module's docstring
+
     verify: ssl.SSLContext | bool = options.verify_tls
     if options.verify_tls and options.ca_file is not None:
         verify = ssl.create_default_context(cafile=str(options.ca_file))

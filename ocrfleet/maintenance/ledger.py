@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from ocrfleet.devices import DeviceKey
-from ocrfleet.store.database import open_connection, store_errors
+from ocrfleet.store.connections import StoreConnections, store_errors
 
 # Task names the core's reminder rules use.
 MONTHLY_TASK = "monthly"
@@ -53,11 +52,11 @@ _COLUMNS = "id, site, device, task, done_at, minutes, note, source, evidence_id"
 class MaintenanceLedger:
     """Access to `maintenance_log`; one object per thread that uses it."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, connections: StoreConnections) -> None:
+        self.path = connections.path
         # Built on one thread, then used by the event loop's thread only
         # (the daemon is constructed before its loop runs).
-        self._db = open_connection(path, any_thread=True)
+        self._db = connections.connect(any_thread=True)
 
     def record(
         self,

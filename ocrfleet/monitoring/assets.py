@@ -16,6 +16,12 @@ class AssetKind(StrEnum):
     """A Prometheus rule file (recording or alerting rules)."""
     RULE_TEST = "rule_test"
     """A `promtool test rules` file; it names its rule files as `../rules/<name>`."""
+    PANELS = "panels"
+    """Panels and table columns for a dashboard another plugin (or the core) ships.
+
+    Merged into that dashboard when the files are exported, never written
+    as a file of its own (ocrfleet.monitoring.contributions).
+    """
 
 
 # The folder of each kind inside a package's `monitoring/` folder, and the
@@ -24,11 +30,13 @@ FOLDERS: dict[AssetKind, str] = {
     AssetKind.DASHBOARD: "dashboards",
     AssetKind.RULES: "rules",
     AssetKind.RULE_TEST: "rule_tests",
+    AssetKind.PANELS: "panels",
 }
 SUFFIXES: dict[AssetKind, tuple[str, ...]] = {
     AssetKind.DASHBOARD: (".json",),
     AssetKind.RULES: (".yml", ".yaml"),
     AssetKind.RULE_TEST: (".yml", ".yaml"),
+    AssetKind.PANELS: (".json",),
 }
 
 
@@ -52,7 +60,8 @@ class MonitoringAsset:
 def packaged_assets(package: str, folder: str = "monitoring") -> list[MonitoringAsset]:
     """Every asset shipped in `package`'s `folder`.
 
-    That is dashboards/*.json, rules/*.yml and rule_tests/*.yml (or .yaml).
+    That is dashboards/*.json, rules/*.yml, rule_tests/*.yml (or .yaml) and
+    panels/*.json.
 
     Declare the files as package data in the distribution (pyproject.toml,
     `[tool.setuptools.package-data]`) so they are installed with it.

@@ -11,6 +11,10 @@ from typing import cast
 import pluggy
 
 from ocrfleet.monitoring.assets import FOLDERS, SUFFIXES, AssetKind, MonitoringAsset
+from ocrfleet.monitoring.contributions import ContributionError, DashboardMerge, parse
+
+# The kinds written as files; panel contributions end up inside dashboards.
+FILE_KINDS = (AssetKind.DASHBOARD, AssetKind.RULES, AssetKind.RULE_TEST)
 
 
 class MonitoringAssetError(Exception):
@@ -54,9 +58,10 @@ class ExportedFile:
 def collect(manager: pluggy.PluginManager) -> list[ExportedFile]:
     """Calls every `ocrfleet_monitoring_assets` implementation and checks what it returns.
 
-    Raises MonitoringAssetError for a file name two plugins both use, a
-    dashboard uid used twice, a dashboard that is not JSON, or a plugin whose
-    hook or content function fails.
+    Panel contributions are merged into the dashboards they name and are not
+    files of their own. Raises MonitoringAssetError for a file name two
+    plugins both use, a dashboard uid used twice, a dashboard or contribution
+    that is not valid, or a plugin whose hook or content function fails.
     """
     found: dict[tuple[AssetKind, str], ExportedFile] = {}
     uids: dict[str, str] = {}
@@ -76,8 +81,48 @@ def collect(manager: pluggy.PluginManager) -> list[ExportedFile]:
                     )
                 uids[uid] = where
             found[(asset.kind, asset.name)] = exported
+    files = _with_contributions(list(found.values()))
     order = list(AssetKind)
-    return sorted(found.values(), key=lambda f: (order.index(f.kind), f.name))
+    return sorted(files, key=lambda f: (order.index(f.kind), f.name))
+
+
+def _with_contributions(exported: list[ExportedFile]) -> list[ExportedFile]:
+    """The files, with every panel contribution merged into the dashboard it names.
+
+    Contributions are taken in the order of their plugins' names, then file
+    names, so the result does not depend on the order plugins load in.
+    """
+    boards = {json.loads(f.text)["uid"]: f for f in exported if f.kind is AssetKind.DASHBOARD}
+    contributions = sorted(
+        (f for f in exported if f.kind is AssetKind.PANELS), key=lambda f: (f.plugin, f.name)
+    )
+    merges: dict[str, DashboardMerge] = {}
+    for file in contributions:
+        where = f"{file.plugin}: {FOLDERS[file.kind]}/{file.name}"
+        try:
+            contribution = parse(file.text)
+            if contribution.dashboard not in boards:
+                raise ContributionError(
+                    f"no dashboard with uid {contribution.dashboard!r} to add to"
+                )
+            if contribution.dashboard not in merges:
+                board = json.loads(boards[contribution.dashboard].text)
+                merges[contribution.dashboard] = DashboardMerge(board)
+            merges[contribution.dashboard].add(contribution)
+        except ContributionError as exc:
+            raise MonitoringAssetError(f"{where}: {exc}") from None
+    merged: dict[str, str] = {}
+    for uid, merge in merges.items():
+        try:
+            merged[uid] = json.dumps(merge.result(), indent=2, ensure_ascii=False) + "\n"
+        except ContributionError as exc:
+            board = boards[uid]
+            where = f"{board.plugin}: {FOLDERS[board.kind]}/{board.name}"
+            raise MonitoringAssetError(f"{where}: cannot take panels: {exc}") from None
+    return [
+        ExportedFile(f.plugin, f.kind, f.name, merged[uid]) if uid in merged else f
+        for uid, f in boards.items()
+    ] + [f for f in exported if f.kind not in (AssetKind.DASHBOARD, AssetKind.PANELS)]
 
 
 def _call(impl: pluggy.HookImpl) -> list[MonitoringAsset]:
@@ -105,6 +150,11 @@ def _export(plugin: str, asset: MonitoringAsset) -> ExportedFile:
         raise MonitoringAssetError(f"{where}: cannot be read: {exc!r}") from exc
     if asset.kind is AssetKind.DASHBOARD:
         _check_dashboard(where, text)
+    if asset.kind is AssetKind.PANELS:
+        try:
+            parse(text)
+        except ContributionError as exc:
+            raise MonitoringAssetError(f"{where}: {exc}") from None
     if not text.endswith("\n"):
         text += "\n"
     return ExportedFile(plugin, asset.kind, asset.name, text)
@@ -139,7 +189,7 @@ def differences(files: dict[Path, str], layout: Layout) -> list[str]:
 def unclaimed(files: dict[Path, str], layout: Layout) -> list[Path]:
     """Files in the layout's folders, with an asset's suffix, that are not in `files`."""
     extra: list[Path] = []
-    for kind in AssetKind:
+    for kind in FILE_KINDS:
         folder = layout.folder(kind)
         if folder.is_dir():
             extra += [

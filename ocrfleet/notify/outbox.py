@@ -22,7 +22,6 @@ import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
 from ocrfleet.clock import Clock
@@ -30,7 +29,7 @@ from ocrfleet.config.alerting import OutboxConfig
 from ocrfleet.notify.channels import Channel, DeliveryError
 from ocrfleet.notify.notification import Notification
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.store.database import StoreError, open_connection
+from ocrfleet.store.connections import StoreConnections, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -122,13 +121,13 @@ def retry_delay(attempts: int, config: OutboxConfig) -> float:
 class Outbox:
     """The `outbox` table. Thread-safe: one connection, used under a lock."""
 
-    def __init__(self, path: Path, config: OutboxConfig, clock: Clock) -> None:
-        self.path = path
+    def __init__(self, connections: StoreConnections, config: OutboxConfig, clock: Clock) -> None:
+        self.path = connections.path
         self._config = config
         self._clock = clock
         self._lock = threading.Lock()
         # Used from the dispatcher's worker threads, under the lock.
-        self._db = open_connection(path, any_thread=True, timeout=5.0)
+        self._db = connections.connect(any_thread=True, timeout=5.0)
 
     def enqueue(self, notifications: Sequence[Notification]) -> int:
         """Store notifications (each for its own `channel`); returns how many were new."""
@@ -279,7 +278,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        outbox_path: Path,
+        connections: StoreConnections,
         channels: Mapping[str, Channel],
         config: OutboxConfig,
         clock: Clock,
@@ -287,7 +286,7 @@ class Dispatcher:
         jitter: random.Random | None = None,
     ) -> None:
         self.stats = DeliveryStats()
-        self._path = outbox_path
+        self._connections = connections
         self._channels = dict(channels)
         self._config = config
         self._clock = clock
@@ -356,7 +355,7 @@ class Dispatcher:
     async def _open(self, stop: asyncio.Event) -> Outbox | None:
         while not stop.is_set():
             try:
-                return await asyncio.to_thread(Outbox, self._path, self._config, self._clock)
+                return await asyncio.to_thread(Outbox, self._connections, self._config, self._clock)
             except StoreError as exc:
                 self._database_log.error("open", "outbox: %s; trying again", exc)
                 await self._pause(stop, DATABASE_RETRY_WAIT)

@@ -9,7 +9,9 @@ from typing import Any, cast
 
 import pluggy
 
+from ocrfleet import __version__
 from ocrfleet.alerts.rules import AlertRule
+from ocrfleet.apiversion import DECLARATION
 from ocrfleet.history.figures import declared_figures
 from ocrfleet.hookspecs import CliCommand
 from ocrfleet.kinds import DeviceKind
@@ -27,6 +29,9 @@ class PluginConflictError(Exception):
 class PluginContribution:
     plugin: str
     version: str
+    # The plugin API its entry-point module declares (OCRFLEET_PLUGIN_API);
+    # None for an object a program registers itself without one.
+    api_version: str | None = None
     kinds: list[str] = field(default_factory=list)
     commands: list[str] = field(default_factory=list)
     extensions: list[str] = field(default_factory=list)
@@ -58,10 +63,16 @@ class PluginCatalog:
             manager.get_name(plugin) or "": dist.version
             for plugin, dist in manager.list_plugin_distinfo()
         }
+        # The core's own hooks are registered under the project's name; it is
+        # not a distribution of its own, so it has the core's version.
+        versions.setdefault(manager.project_name, __version__)
 
         def contribution(name: str) -> PluginContribution:
             if name not in contributions:
-                contributions[name] = PluginContribution(name, versions.get(name, ""))
+                declared = getattr(manager.get_plugin(name), DECLARATION, None)
+                contributions[name] = PluginContribution(
+                    name, versions.get(name, ""), None if declared is None else str(declared)
+                )
             return contributions[name]
 
         source_types: dict[str, SourceType] = {}
@@ -153,6 +164,7 @@ class PluginCatalog:
 
 def _check_source(kind: DeviceKind, sources: dict[str, SourceType], plugin: str) -> None:
     if kind.source is None:
+        _check_no_source(kind, sources, plugin)
         return
     source = sources.get(kind.source)
     if source is None:
@@ -166,6 +178,29 @@ def _check_source(kind: DeviceKind, sources: dict[str, SourceType], plugin: str)
             f"plugin {plugin!r}: the options of kind {kind.name!r} must extend "
             f"{source.options_model.__name__}, the options of source {source.name!r}"
         )
+
+
+def _check_no_source(kind: DeviceKind, sources: dict[str, SourceType], plugin: str) -> None:
+    """A kind that takes a source's options but names no source is never polled.
+
+    Its configuration would look right (host, community, url...) and its
+    devices would stay silent: almost always a forgotten `source`.
+    """
+    taken = [
+        source
+        for source in sources.values()
+        if issubclass(kind.options_model, source.options_model)
+    ]
+    if not taken:
+        return
+    # The most specific one, should a source's options extend another's.
+    source = max(taken, key=lambda s: len(s.options_model.__mro__))
+    raise PluginConflictError(
+        f"plugin {plugin!r}: the options of kind {kind.name!r} extend "
+        f"{source.options_model.__name__}, the options of source {source.name!r}, but the "
+        f"kind names no source: set `source = {source.name!r}` on {type(kind).__name__} "
+        "(or base its options on another model)"
+    )
 
 
 def _call(impl: pluggy.HookImpl) -> list[Any]:

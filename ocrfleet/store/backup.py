@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ocrfleet.store.database import StoreError, store_errors
+from ocrfleet.store.connections import StoreConnections, StoreError, store_errors
 
 _STAMP = "%Y%m%dT%H%M%SZ"
 
@@ -56,29 +56,22 @@ def list_backups(store: Path, directory: Path) -> list[BackupFile]:
     return sorted(found, key=lambda backup: backup.taken_at)
 
 
-def take_backup(store: Path, directory: Path, at: datetime, kept: int = 0) -> BackupFile:
-    """Copy `store` into `directory` now; then keep only the newest `kept` (0: all)."""
-    final = directory / f"{store.stem}-{stamp(at)}.sqlite"
+def take_backup(
+    store: StoreConnections, directory: Path, at: datetime, kept: int = 0
+) -> BackupFile:
+    """Copy the store into `directory` now; then keep only the newest `kept` (0: all)."""
+    path = store.path
+    final = directory / f"{path.stem}-{stamp(at)}.sqlite"
     tmp = directory / f".{final.name}.tmp"
     try:
         directory.mkdir(parents=True, exist_ok=True)
         tmp.unlink(missing_ok=True)
-        with store_errors(store):
-            source = _connect_existing(store)
-            try:
-                target = sqlite3.connect(tmp)
-                try:
-                    source.backup(target)
-                    # A file on its own: no -wal beside it to lose when copied.
-                    target.execute("PRAGMA journal_mode=DELETE")
-                finally:
-                    target.close()
-            finally:
-                source.close()
+        with store_errors(path):
+            store.backup_to(tmp)
         # A copy of a damaged store must not push a sound backup out.
-        problems = check_file(tmp, full=False)
+        problems = check_file(StoreConnections(tmp), full=False)
         if problems:
-            raise StoreError(f"store {store} is damaged ({problems[0]}); no backup taken")
+            raise StoreError(f"store {path} is damaged ({problems[0]}); no backup taken")
         _fsync(tmp)
         os.replace(tmp, final)
         _fsync(directory)
@@ -89,7 +82,7 @@ def take_backup(store: Path, directory: Path, at: datetime, kept: int = 0) -> Ba
         tmp.unlink(missing_ok=True)
         raise
     if kept > 0:
-        prune_backups(store, directory, kept)
+        prune_backups(path, directory, kept)
     return BackupFile(final, at.astimezone(UTC).replace(microsecond=0), final.stat().st_size)
 
 
@@ -101,12 +94,12 @@ def prune_backups(store: Path, directory: Path, kept: int) -> list[Path]:
     return old
 
 
-def check_file(path: Path, *, full: bool = True) -> list[str]:
-    """The problems SQLite finds in `path` (integrity_check, or the quicker
+def check_file(file: StoreConnections, *, full: bool = True) -> list[str]:
+    """The problems SQLite finds in the file (integrity_check, or the quicker
     quick_check); [] when it is sound."""
     pragma = "integrity_check" if full else "quick_check"
     try:
-        db = _connect_existing(path)
+        db = file.connect_existing()
     except sqlite3.Error as exc:
         return [str(exc)]
     try:
@@ -126,7 +119,7 @@ def restore_backup(store: Path, backup: Path, at: datetime) -> Path | None:
     deleted; its -shm is only an index of the -wal and goes. The caller holds
     the store's lock.
     """
-    problems = check_file(backup)
+    problems = check_file(StoreConnections(backup))
     if problems:
         raise StoreError(f"backup {backup} fails its integrity check: {problems[0]}; not restored")
     tmp = store.with_name(f".{store.name}.restore.tmp")
@@ -149,11 +142,6 @@ def restore_backup(store: Path, backup: Path, at: datetime) -> Path | None:
         tmp.unlink(missing_ok=True)
         raise StoreError(f"{store}: restore failed: {exc}") from exc
     return kept
-
-
-def _connect_existing(path: Path) -> sqlite3.Connection:
-    # mode=rw: a missing file is an error here, not a new empty database.
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=10.0)
 
 
 def _fsync(path: Path) -> None:

@@ -1,22 +1,18 @@
-"""SQLite access. One Store object per thread that uses it; WAL lets them coexist."""
+"""The devices and sessions tables. One Store object per thread that uses it."""
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 
 from ocrfleet.devices import DeviceKey
 from ocrfleet.sessions import SessionEvent, SessionEventType
-from ocrfleet.store.health import damaged_message, is_corruption
-from ocrfleet.store.migrations import MIGRATIONS
+from ocrfleet.store.connections import StoreConnections, StoreError, store_errors
 
-
-class StoreError(Exception):
-    pass
+# Most parts import the store's error from here.
+__all__ = ["SeenRecord", "SessionOutcome", "Store", "StoreError", "UsageSummary", "store_errors"]
 
 
 class SessionOutcome(Enum):
@@ -44,66 +40,11 @@ class UsageSummary:
     sessions_total: int
 
 
-def open_connection(
-    path: Path, *, any_thread: bool = False, timeout: float = 10.0
-) -> sqlite3.Connection:
-    """A connection of its own to the store at `path`, its schema brought up to date first.
-
-    The parts that own tables (alerts, outbox, maintenance ledger, silences,
-    history) each keep one next to Store's; WAL lets them coexist.
-    `any_thread`: the connection is handed between threads, one at a time
-    (the caller's lock, or one user after another).
-    """
-    Store(path).close()
-    with store_errors(path):
-        db = sqlite3.connect(
-            path, isolation_level=None, timeout=timeout, check_same_thread=not any_thread
-        )
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-    return db
-
-
-@contextmanager
-def store_errors(path: Path) -> Iterator[None]:
-    """sqlite3 errors as StoreError naming the file: callers handle one exception
-    for every store problem (locked, read-only, corrupt)."""
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise StoreError(_message(path, exc)) from exc
-
-
-def _message(path: Path, exc: sqlite3.Error | OSError) -> str:
-    if is_corruption(exc):
-        return damaged_message(path, str(exc))
-    return f"{path}: {exc}"
-
-
 class Store:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, isolation_level=None, timeout=10.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode keeps the file consistent after a crash; a
-            # power cut may lose the last transactions, which QoS 1 redelivers.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute("PRAGMA foreign_keys=ON")
-            self._migrate()
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(_message(path, exc)) from exc
-
-    def _migrate(self) -> None:
-        current = self.schema_version()
-        if current > len(MIGRATIONS):
-            raise StoreError(
-                f"database schema version {current} is newer than this ocrfleet knows "
-                f"({len(MIGRATIONS)}); refusing to touch it"
-            )
-        for version, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            self._db.executescript(f"BEGIN; {script}; PRAGMA user_version = {version}; COMMIT;")
+    def __init__(self, connections: StoreConnections) -> None:
+        """A connection of its own from `connections`; raises StoreError."""
+        self.path = connections.path
+        self._db = connections.connect()
 
     def schema_version(self) -> int:
         row = self._db.execute("PRAGMA user_version").fetchone()

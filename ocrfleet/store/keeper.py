@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ocrfleet.config.models import StoreConfig
 from ocrfleet.store.backup import check_file, list_backups, take_backup
-from ocrfleet.store.database import StoreError
+from ocrfleet.store.connections import StoreConnections, StoreError
 from ocrfleet.store.health import StoreHealth, StoreOperation, damaged_message
 from ocrfleet.store.lock import StoreLock
 
@@ -20,9 +20,12 @@ BACKUP_EVERY = timedelta(hours=24)
 
 
 class StoreKeeper:
-    def __init__(self, config: StoreConfig, health: StoreHealth) -> None:
+    def __init__(
+        self, config: StoreConfig, health: StoreHealth, connections: StoreConnections
+    ) -> None:
         self.config = config
         self.health = health
+        self.connections = connections
         self.lock = StoreLock(config.path)
 
     def check_at_start(self) -> None:
@@ -39,7 +42,7 @@ class StoreKeeper:
         if empty:
             self._warn_if_lost(path)
             return
-        problems = check_file(path, full=False)
+        problems = check_file(self.connections, full=False)
         if problems:
             more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
             raise StoreError(damaged_message(path, problems[0] + more))
@@ -65,12 +68,12 @@ class StoreKeeper:
         if kept == 0:
             return
         at = datetime.fromtimestamp(now, UTC)
-        store, directory = self.config.path, self.config.backups
+        directory = self.config.backups
         try:
-            backups = list_backups(store, directory)
+            backups = list_backups(self.config.path, directory)
             if backups and at - backups[-1].taken_at < BACKUP_EVERY:
                 return
-            backup = take_backup(store, directory, at, kept)
+            backup = take_backup(self.connections, directory, at, kept)
         except (StoreError, OSError) as exc:
             self.health.count(StoreOperation.BACKUP)
             log.error("store backup failed: %s", exc)

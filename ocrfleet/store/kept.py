@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-from ocrfleet.store.database import open_connection, store_errors
+from ocrfleet.store.connections import StoreConnections, store_errors
 
 # (owner, name): owner is "kind" or "rule".
 KeptKey = tuple[str, str]
@@ -17,13 +16,14 @@ KeptKey = tuple[str, str]
 class KeptStateStore:
     """One connection of its own, used from one thread at a time."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
+    def __init__(self, connections: StoreConnections) -> None:
+        self._connections = connections
+        self._path = connections.path
         self._db: sqlite3.Connection | None = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._db is None:
-            self._db = open_connection(self._path, any_thread=True)
+            self._db = self._connections.connect(any_thread=True)
         return self._db
 
     def load(self) -> dict[KeptKey, Any]:

@@ -1,4 +1,4 @@
-"""A thread that owns the store's write connection.
+"""A thread that makes the store's writes, on a connection of its own.
 
 MQTT callbacks must return quickly (the same thread answers the broker's
 keep-alives), so writes are handed over through a bounded queue. A session
@@ -22,12 +22,12 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TypeVar
 
 from ocrfleet.devices import DeviceKey
 from ocrfleet.ratelimit import RateLimitedLog
 from ocrfleet.sessions import SessionEvent
+from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import SessionOutcome, Store, StoreError
 from ocrfleet.store.health import StoreHealth, StoreOperation
 from ocrfleet.store.sequencer import Plan, Sequencer, StreamKey
@@ -98,7 +98,7 @@ _SUBMIT_TIMEOUT = 10.0
 class StoreWriter:
     def __init__(
         self,
-        path: Path,
+        connections: StoreConnections,
         on_session: SessionListener,
         max_queue: int = 10_000,
         *,
@@ -107,7 +107,7 @@ class StoreWriter:
         check_times: TimeCheck = lambda event: None,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        self._path = path
+        self._connections = connections
         self._on_session = on_session
         self._check_times = check_times
         self._clock = clock
@@ -116,7 +116,7 @@ class StoreWriter:
         self._sequencer = Sequencer(
             lambda key, stream: self._open_store().stream_position(key, stream)
         )
-        self.health = health if health is not None else StoreHealth(path)
+        self.health = health if health is not None else StoreHealth(connections.path)
         self._backoff = backoff
         self._queue: queue.Queue[object] = queue.Queue(maxsize=max_queue)
         self._thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
@@ -194,7 +194,7 @@ class StoreWriter:
 
     def _run(self) -> None:
         try:
-            self._store = Store(self._path)
+            self._store = Store(self._connections)
         except BaseException as exc:  # reported to start(), which re-raises it
             self._error = exc
             self._ready.set()
@@ -350,7 +350,7 @@ class StoreWriter:
 
     def _open_store(self) -> Store:
         if self._store is None:
-            self._store = Store(self._path)
+            self._store = Store(self._connections)
         return self._store
 
     def _failed(self, operation: StoreOperation, exc: BaseException) -> None:

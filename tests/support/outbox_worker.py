@@ -17,6 +17,7 @@ from ocrfleet.config.alerting import OutboxConfig
 from ocrfleet.notify.channels import Channel, DeliveryError
 from ocrfleet.notify.notification import Notification
 from ocrfleet.notify.outbox import Dispatcher
+from ocrfleet.store.connections import StoreConnections
 
 HOOK_CHANNEL = "hook"
 
@@ -61,7 +62,7 @@ class HttpPostChannel(Channel):
 
 async def _deliver_forever(database: Path, port: int) -> None:
     dispatcher = Dispatcher(
-        database,
+        StoreConnections(database),
         {HOOK_CHANNEL: HttpPostChannel(HOOK_CHANNEL, port)},
         OutboxConfig(),
         SystemClock(),

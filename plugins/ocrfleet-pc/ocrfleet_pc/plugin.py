@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocrfleet.plugin import AlertRule, DeviceKind, hookimpl
+from ocrfleet.plugin import AlertRule, DeviceKind, MonitoringAsset, hookimpl, packaged_assets
 
 # The plugin API this plugin is written for (ocrfleet/plugin.py).
 OCRFLEET_PLUGIN_API = "1.0"
@@ -37,3 +37,10 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
         ),
         PcNotFrozenRule(),
     ]
+
+
+@hookimpl
+def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:
+    # The files of monitoring/: Prometheus rules, their promtool tests, and
+    # the PC health panel of the site dashboard.
+    return packaged_assets("ocrfleet_pc")

@@ -4,17 +4,23 @@ Retry semantics, shared by the HTTP channels: no answer (connection refused,
 reset, timed out, TLS failure), 5xx, 408 and 429 may pass, so they are
 retryable; any other status outside 2xx means the receiver will refuse the
 same request again, so it is not.
+
+httpx is imported by the first request, not with this module: loading the
+plugin's channel types happens in every ocrfleet command, most of which
+never send anything.
 """
 
 from __future__ import annotations
 
 import ssl
 from collections.abc import Mapping
-
-import httpx
+from typing import TYPE_CHECKING
 
 from ocrfleet.plugin import DeliveryError, __version__
 from ocrfleet_webhook.target import HttpTargetOptions, TargetUrl
+
+if TYPE_CHECKING:
+    import httpx
 
 RETRYABLE_STATUSES = frozenset({408, 429})
 # Enough of a refusal's body to see why (e.g. Alertmanager's validation message).
@@ -39,6 +45,8 @@ class JsonSender:
             elif self._options.ca_file is not None:
                 self._tls = ssl.create_default_context(cafile=str(self._options.ca_file))
             else:
+                import httpx  # here, not at the top: see the module's docstring
+
                 self._tls = httpx.create_ssl_context()
         return self._tls
 
@@ -53,6 +61,8 @@ class JsonSender:
 
     async def post(self, body: bytes, headers: Mapping[str, str]) -> httpx.Response:
         """POST `body`; returns the 2xx response or raises DeliveryError."""
+        import httpx  # here, not at the top: see the module's docstring
+
         basic = self._options.basic_auth
         auth = httpx.BasicAuth(basic.username, basic.password.get_secret_value()) if basic else None
         where = self.url.shown
@@ -89,5 +99,7 @@ def check_status(response: httpx.Response, where: str) -> None:
 def _reason(exc: httpx.TransportError) -> str:
     # httpx wraps the OS error; its text ("[Errno 111] Connection refused")
     # is what an operator searches for.
+    import httpx  # here, not at the top: see the module's docstring
+
     text = str(exc) or type(exc).__name__
     return f"cannot connect: {text}" if isinstance(exc, httpx.ConnectError) else text
