@@ -56,6 +56,7 @@ from tests.support.daemon import (
     value,
     wait_for,
 )
+from tests.support.imports import imported_names
 from tests.support.mosquitto import Mosquitto, free_port
 from tests.support.prometheus import Prometheus
 
@@ -347,19 +348,9 @@ def firing(samples: Samples, alertname: str, device: str) -> bool:
 # -- the document's code --------------------------------------------------------------------
 
 
-def _imports(tree: ast.Module) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            found.update((node.module or "", alias.name) for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update((alias.name, "") for alias in node.names)
-    return found
-
-
 def test_the_module_imports_nothing_of_ocrfleet_but_the_plugin_api() -> None:
     tree = ast.parse(documented_module())
-    modules = {module for module, _ in _imports(tree)}
+    modules = {module for module, _ in imported_names(tree)}
     assert {m for m in modules if m.split(".")[0] == "ocrfleet"} == {"ocrfleet.plugin"}
     # And nothing of another plugin, nor of the tests.
     assert not {m for m in modules if m.startswith(("ocrfleet_", "tests"))}
@@ -373,7 +364,7 @@ def test_docs_show_this_code() -> None:
     # The document's module: a docstring and its imports, then the same code as here.
     body = documented.index(f'\nOCRFLEET_PLUGIN_API = "{API_VERSION}"\n')
     assert documented[body:].strip() == region.strip()
-    assert _imports(ast.parse(documented)) <= _imports(ast.parse(source))
+    assert imported_names(ast.parse(documented)) <= imported_names(ast.parse(source))
 
 
 def test_the_distribution_ships_its_monitoring_files() -> None:

@@ -26,6 +26,7 @@ from ocrfleet.cli import probe_cmd
 from ocrfleet.plugin import DeviceKind, MetricSpec, Sample, SnmpDeviceOptions, hookimpl
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from tests.support.daemon import RunningApp, catalog, series_of, site_config, value, wait_for
+from tests.support.imports import imported_names
 from tests.support.mosquitto import Mosquitto
 from tests.support.snmpsim import SnmpSimulator, free_udp_port
 
@@ -207,16 +208,6 @@ def test_probe_shows_the_reading(
 # -- the document shows this code ----------------------------------------------------------
 
 
-def _imports(tree: ast.Module) -> set[tuple[str, str]]:
-    found: set[tuple[str, str]] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            found.update((node.module or "", alias.name) for alias in node.names)
-        elif isinstance(node, ast.Import):
-            found.update(("", alias.name) for alias in node.names)
-    return found
-
-
 def _is_header(node: ast.stmt) -> bool:
     """The module docstring, imports, `if TYPE_CHECKING:` imports and the API version."""
     if isinstance(node, ast.Expr | ast.Import | ast.ImportFrom):
@@ -243,8 +234,8 @@ def test_docs_show_this_code() -> None:
     # The document's module: a docstring and its imports, then the same code as here.
     shown = "\n".join(documented.splitlines()[body.lineno - 1 :])
     assert shown.strip() == region.strip()
-    assert _imports(tree) <= _imports(ast.parse(source))
+    assert imported_names(tree) <= imported_names(ast.parse(source))
     assert f'\nOCRFLEET_PLUGIN_API = "{API_VERSION}"\n' in documented
     # The plugin API alone: nothing else of ocrfleet.
-    core = {module for module, _ in _imports(tree) if module.split(".")[0] == "ocrfleet"}
+    core = {module for module, _ in imported_names(tree) if module.split(".")[0] == "ocrfleet"}
     assert core == {"ocrfleet.plugin"}
