@@ -5,8 +5,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
+# Packages with gettext catalogs (<package>/locale/): the core and plugins.
+CATALOGS := $(patsubst %/locale,%,$(wildcard ocrfleet/locale plugins/*/*/locale))
 
-.PHONY: run test lint bench clean system-test-deps
+.PHONY: run test lint bench clean system-test-deps catalogs catalogs-extract
 
 run: $(VENV)/.installed
 	$(BIN)/ocrfleet run
@@ -34,13 +36,25 @@ $(BIN)/python:
 $(VENV)/.installed: $(BIN)/python pyproject.toml agent/pyproject.toml $(PLUGINS)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]' -e agent/ $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	$(BIN)/python -m ocrfleet.i18n.tools compile $(CATALOGS)
 	touch $@
+
+# .po -> .mo for every catalog (also done at install, above).
+catalogs: $(VENV)/.installed
+	$(BIN)/python -m ocrfleet.i18n.tools compile $(CATALOGS)
+
+# After changing words in code or templates: refresh the .pot and .po files,
+# then translate what `python -m ocrfleet.i18n.tools check` lists.
+catalogs-extract: $(VENV)/.installed
+	$(BIN)/python -m ocrfleet.i18n.tools extract $(CATALOGS)
+	$(BIN)/python -m ocrfleet.i18n.tools check $(CATALOGS)
 
 # Real peers for the tests, each started by the tests on a free port: Mosquitto,
 # Prometheus (and its promtool) and Prometheus Alertmanager (a system service a
-# package may start is not used: the tests run their own instances); and
+# package may start is not used: the tests run their own instances);
 # systemd-analyze, which checks deploy/systemd/ocrfleet.service (minimal images
-# have no systemd).
+# have no systemd); and Chromium with poppler-utils (pdftoppm, pdftotext), which
+# draw and read back the html and PDF report (`ocrfleet report --format pdf`).
 system-test-deps:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y mosquitto mosquitto-clients)
@@ -50,6 +64,10 @@ system-test-deps:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus)
 	@command -v systemd-analyze >/dev/null 2>&1 || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y systemd)
+	@command -v chromium >/dev/null 2>&1 || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	@command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y poppler-utils)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -19,6 +19,7 @@ from ocrfleet.alerts.seats import (
 from ocrfleet.apiversion import API_VERSION
 from ocrfleet.hookspecs import hookimpl
 from ocrfleet.httppoll.source import HttpSourceType
+from ocrfleet.i18n.catalogs import MessageCatalog, packaged_catalog
 from ocrfleet.monitoring.assets import MonitoringAsset, packaged_assets
 from ocrfleet.notify.channels import ChannelType
 from ocrfleet.notify.log_channel import LogChannelType
@@ -53,3 +54,8 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
 @hookimpl
 def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:
     return packaged_assets("ocrfleet")
+
+
+@hookimpl
+def ocrfleet_message_catalogs() -> Sequence[MessageCatalog]:
+    return [packaged_catalog("ocrfleet")]

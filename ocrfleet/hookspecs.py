@@ -15,6 +15,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from ocrfleet.alerts.rules import AlertRule
+    from ocrfleet.i18n.catalogs import MessageCatalog
     from ocrfleet.kinds import DeviceKind, KindExtension
     from ocrfleet.monitoring.assets import MonitoringAsset
     from ocrfleet.notify.channels import ChannelType
@@ -77,4 +78,14 @@ def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:  # type: ignore[e
     the daemon. Usually `packaged_assets("<your_package>")`
     (ocrfleet.monitoring), which reads the files of the package's
     monitoring/ folder.
+    """
+
+
+@hookspec
+def ocrfleet_message_catalogs() -> Sequence[MessageCatalog]:  # type: ignore[empty-body]
+    """The gettext catalogs of this plugin's words, one domain each.
+
+    Usually `[packaged_catalog("<your_package>")]` (ocrfleet.plugin), which
+    reads `<your_package>/locale/<lang>/LC_MESSAGES/<your_package>.po`; the
+    domain is the one given to the plugin's `Catalog("<your_package>")`.
     """

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from ocrfleet.i18n.text import Words
 from ocrfleet.kept import KeepsState
 from ocrfleet.sessions import SessionEvent
 
@@ -78,7 +79,7 @@ class FigureSpec:
     """
 
     name: str  # the report's column: stable, lower-case
-    title: str  # the report's heading
+    title: Words  # the report's heading: a Text of the plugin's catalog, or fixed text
     metric: str  # the sample the default DeviceKind.daily_figures() reads
     aggregation: Aggregation
 
@@ -162,6 +163,9 @@ class DeviceKind(KeepsState, ABC):
 
     name: ClassVar[str]
     description: ClassVar[str] = ""
+    # What people call it, in their language (a Text of the plugin's
+    # catalog): the report's headings; "" for the kind's name.
+    title: ClassVar[Words] = ""
     options_model: ClassVar[type[BaseModel]] = NoOptions
     # A seat is a device a visitor sits at (a public PC or laptop): it has
     # sessions, counts towards a site's usable seats and its occupancy.

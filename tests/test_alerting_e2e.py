@@ -19,6 +19,7 @@ from tests.support.daemon import RunningApp, site_config, value, wait_for
 from tests.support.http_receiver import HttpReceiver, ReceivedRequest
 from tests.support.mosquitto import Mosquitto
 from tests.support.snmpsim import SnmpSimulator
+from tests.support.words import MIB_WORD
 
 PRINTERS = Path(__file__).resolve().parent / "fixtures" / "snmp" / "printers"
 ALWAYS_OPEN = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -219,3 +220,34 @@ def test_a_daemon_killed_with_notifications_undelivered_delivers_them_after_rest
     # second did not raise the alert again, it resumed the delivery.
     assert [status for status, _ in delivered] == ["firing"]
     assert {key for _, key in delivered} == tried
+
+
+def test_a_jam_reaches_a_dutch_front_desk_in_plain_dutch_and_it_in_english(
+    broker: Mosquitto, agent: SnmpSimulator, receiver: HttpReceiver, tmp_path: Path
+) -> None:
+    """The whole daemon, a real jammed printer and receiver: the front desk's words are
+    Dutch and plain, IT's English, and neither carries an SNMP name or a UTC time."""
+    config = _config(broker, tmp_path / "s.sqlite", agent, receiver)
+    config["municipality"]["language"] = "nl"
+    config["alerting"]["channels"]["it"] = {"type": "webhook", "url": f"{receiver.url}/it"}
+    config["alerting"]["routes"][0]["continue"] = True
+    config["alerting"]["routes"].append(
+        {"match": {"condition": "jammed"}, "channels": ["it"], "language": "en"}
+    )
+    with RunningApp(config):
+        wait_for(
+            lambda: {r.path for r in receiver.requests if r.answered == 200} >= {"/hook", "/it"},
+            timeout=30,
+            what="the jam at both receivers",
+        )
+    desk = next(r.json() for r in receiver.requests if r.path == "/hook")
+    it = next(r.json() for r in receiver.requests if r.path == "/it")
+    (desk_jam,) = [a for a in desk["alerts"] if a["labels"]["condition"] == "jammed"]
+    (it_jam,) = [a for a in it["alerts"] if a["labels"]["condition"] == "jammed"]
+    summary = desk_jam["annotations"]["summary"]
+    assert "vastgelopen" in summary.lower(), summary
+    assert "jam" in it_jam["annotations"]["summary"].lower(), it_jam
+    for text in (summary, it_jam["annotations"]["summary"], desk["commonAnnotations"]["summary"]):
+        assert not MIB_WORD.search(text), text
+    # Machines keep UTC, RFC 3339.
+    assert desk_jam["startsAt"].endswith("Z") or desk_jam["startsAt"].endswith("+00:00")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -17,8 +18,11 @@ from typing import Any
 import pytest
 
 from ocrfleet.config.errors import ConfigError
+from ocrfleet.i18n.readers import Readers
 from ocrfleet.notify.channels import Channel, DeliveryError
+from ocrfleet.notify.compose import Composer
 from ocrfleet.notify.notification import AlertItem, Notification, Status
+from ocrfleet.notify.templates import ChannelTemplates
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.pluginhost.manager import build_plugin_manager
 from ocrfleet_alertmanager.channel import AlertmanagerChannelType
@@ -26,6 +30,7 @@ from ocrfleet_alertmanager.options import AlertmanagerOptions
 from tests.support.channels import load_with_channel
 from tests.support.http_receiver import HttpReceiver
 from tests.support.mosquitto import free_port
+from tests.support.words import installed_catalogs
 
 ALERTMANAGER = shutil.which("prometheus-alertmanager") or "/usr/bin/prometheus-alertmanager"
 
@@ -243,6 +248,26 @@ def test_firing_then_resolved(alertmanager: Alertmanager) -> None:
     deliver(channel, resolved)
     # The v2 API lists only alerts that have not ended.
     assert ours(alertmanager.alerts()) == []
+
+
+def test_the_annotations_are_in_the_readers_words(alertmanager: Alertmanager) -> None:
+    now = time.time()
+    readers = Readers(
+        installed_catalogs(), "nl", "Europe/Brussels", site_names={"lib": "Bibliotheek"}
+    )
+    compose = Composer(lambda: readers, lambda: ChannelTemplates({"am": AlertmanagerChannelType()}))
+    firing = dataclasses.replace(item("firing", round(now - 600)), detail="ifOperStatus = down(2)")
+    note = compose(notification(now, firing, notification_id="n-nl"), readers.speaker(site="lib"))
+    deliver(channel_for(alertmanager.url), note)
+
+    (alert,) = ours(alertmanager.alerts())
+    assert alert["annotations"] == {
+        "summary": "PC pc-03 is down",
+        "description": "No health report for 10 minutes.\n\n"
+        "Technische details voor ICT: ifOperStatus = down(2)",
+    }
+    # Alertmanager reads UTC.
+    assert timestamp(alert["startsAt"]) == round(now - 600)
 
 
 def test_a_late_firing_notification_does_not_outlive_what_it_knew(

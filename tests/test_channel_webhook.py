@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 import json
 import re
 import sys
@@ -16,8 +17,12 @@ import pytest
 from pydantic import BaseModel, ValidationError
 
 from ocrfleet.config.errors import ConfigError
+from ocrfleet.i18n.catalogs import Language
+from ocrfleet.i18n.readers import Readers
 from ocrfleet.notify.channels import Channel, DeliveryError
+from ocrfleet.notify.compose import Composer
 from ocrfleet.notify.notification import AlertItem, Notification, Status
+from ocrfleet.notify.templates import ChannelTemplates
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.pluginhost.manager import build_plugin_manager
 from ocrfleet_alertmanager.options import AlertmanagerOptions
@@ -26,6 +31,7 @@ from ocrfleet_webhook.channel import WebhookChannelType, WebhookOptions
 from tests.support.channels import load_with_channel
 from tests.support.http_receiver import HttpReceiver
 from tests.support.mosquitto import free_port
+from tests.support.words import installed_catalogs
 
 STARTED = 1_714_557_600.25  # 2024-05-01T10:00:00.25Z
 ENDED = 1_714_561_200.0  # 2024-05-01T11:00:00Z
@@ -268,6 +274,66 @@ def test_a_template_body_escapes_every_value(receiver: HttpReceiver) -> None:
         "id": "n-0001",
         "price": "$5",
     }
+
+
+# -- the readers' words (composed when queued) ------------------------------------
+
+
+def composed(note: Notification, language: Language) -> Notification:
+    """As the alert engine queues it: texts rendered from the channel's templates."""
+    readers = Readers(
+        installed_catalogs(),
+        language,
+        "Europe/Brussels",
+        site_names={"lib": "Bibliotheek Centrum"},
+        everywhere="Testdorp",
+    )
+    compose = Composer(lambda: readers, lambda: ChannelTemplates({"hook": WebhookChannelType()}))
+    return compose(note, readers.speaker(site="lib"))
+
+
+def with_detail(item: AlertItem) -> AlertItem:
+    return dataclasses.replace(item, detail="hrPrinterDetectedErrorState = 0x0200")
+
+
+def test_the_annotations_are_in_the_readers_words(receiver: HttpReceiver) -> None:
+    note = composed(notification(with_detail(pc_down()), toner_low()), "nl")
+    deliver(webhook(receiver.url), note)
+
+    body = receiver.wait_for_requests(1)[0].json()
+    first, second = body["alerts"]
+    assert first["annotations"] == {
+        "summary": 'PC "pc-03" is down',
+        "description": "No health report for 10 minutes.\n\n"
+        "Technische details voor ICT: hrPrinterDetectedErrorState = 0x0200",
+    }
+    # No detail, nothing added.
+    assert second["annotations"]["description"] == "No health report for 10 minutes."
+    # Machines read UTC.
+    assert first["startsAt"] == "2024-05-01T10:00:00.25Z"
+    assert body["commonAnnotations"] == {}
+
+
+def test_a_template_body_reads_in_the_readers_language(receiver: HttpReceiver) -> None:
+    resolved = pc_down("resolved", ends_at=ENDED)
+    template = '{"text": "$title\\n$text"}'
+    languages: tuple[Language, ...] = ("nl", "en")
+    for language in languages:
+        note = composed(notification(toner_low(), resolved), language)
+        deliver(webhook(receiver.url, template=template), note)
+    dutch, english = (request.json()["text"] for request in receiver.wait_for_requests(2))
+    assert dutch.splitlines() == [
+        "Bibliotheek Centrum: 1 probleem, 1 opgelost",
+        # "(Needs attention)": a core word, Dutch once the core catalog has it.
+        dutch.splitlines()[1].split(" – ")[0] + " – Bibliotheek Centrum – mfp: Black toner at 4 %",
+        'Opgelost – Bibliotheek Centrum – pc-03: PC "pc-03" is down',
+    ]
+    assert dutch.splitlines()[1].startswith("Probleem (")
+    assert english.splitlines() == [
+        "Bibliotheek Centrum: 1 problem, 1 solved",
+        "Problem (Needs attention) – Bibliotheek Centrum – mfp: Black toner at 4 %",
+        'Solved – Bibliotheek Centrum – pc-03: PC "pc-03" is down',
+    ]
 
 
 # -- authentication --------------------------------------------------------------

@@ -102,7 +102,7 @@ def running_demo(
     _, alive = psutil.wait_procs(children, timeout=5)
     assert not alive, f"left running: {[p.pid for p in alive]}"
     assert url in output
-    assert "Traceback" not in output
+    assert "Traceback" not in output, output
     # ocrfleet's own errors only: amqtt logs one for the start-up probe of its port.
     assert not re.search(r"ERROR\s+ocrfleet", output), output
     assert "SET failed" not in output, output

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from ocrfleet.alerts.rules import Finding, RuleContext, RuleSettings
+from ocrfleet.alerts.rules import Finding, RuleSettings
 from ocrfleet.clock import ManualClock
 from ocrfleet.config.hours import OpeningHours
-from ocrfleet.config.models import Config
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devices import DeviceInfo, DeviceKey
-from ocrfleet.devicestate import device_status
-from ocrfleet.maintenance.ledger import LedgerView
+from ocrfleet.i18n.readers import english_utc
+from ocrfleet.i18n.text import Words
 from ocrfleet.state import FleetState
 from ocrfleet_hotspot import plugin
 from ocrfleet_hotspot.reading import HotspotReading
@@ -22,20 +21,19 @@ from ocrfleet_hotspot.rules import (
     NoClientsSettings,
     RestartedSettings,
 )
+from tests.support.rules import findings, rule_context
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 MINUTE = 60.0
 WIFI = DeviceKey("lib", "wifi-01")
-CONFIG = Config.model_validate(
-    {
-        "municipality": {"name": "Testdorp", "adult_population": 1000},
-        "sites": [{"id": "lib", "name": "Library", "village_core": "Testdorp"}],
-    }
-)
 # Open Monday and Tuesday with a lunch break; closed on 2026-03-10 (a Tuesday).
 HOURS = OpeningHours.model_validate(
     {"mon": ["09:00-12:00", "13:00-17:00"], "tue": ["09:00-12:00", "13:00-17:00"]}
 )
+
+
+def _say(words: Words) -> str:
+    return english_utc().speaker().say(words)
 
 
 def _local(day: int, hour: int, minute: int = 0, zone: ZoneInfo = BRUSSELS) -> float:
@@ -60,27 +58,13 @@ def _reading(restarts: int = 0, clients: int | None = 0) -> HotspotReading:
     )
 
 
-def _context(state: FleetState, now: float) -> RuleContext:
-    snapshot = state.snapshot(now)
-    return RuleContext(
-        now=now,
-        snapshot=snapshot,
-        config=CONFIG,
-        devices=state.devices,
-        statuses={view.info.key: device_status(view, now) for view in snapshot.devices},
-        ledger=LedgerView(),
-    )
-
-
 def _found(
     rule: HotspotRestartedRule | HotspotNoClientsRule,
     state: FleetState,
     now: float,
     settings: RuleSettings | None = None,
 ) -> list[Finding]:
-    context = _context(state, now)
-    found = rule.evaluate(context, settings or rule.settings_model())
-    return [f for f in found if isinstance(f, Finding)]
+    return findings(rule.evaluate(rule_context(state, now), settings or rule.settings_model()))
 
 
 # -- registration ---------------------------------------------------------------
@@ -96,13 +80,14 @@ def test_hotspot_down_is_a_network_problem_while_the_site_is_open() -> None:
     state = _state()
     now = _local(2, 10)
     state.record_poll_failure(WIFI, "timeout", now)
-    (finding,) = rule.evaluate(_context(state, now), RuleSettings())
+    (finding,) = rule.evaluate(rule_context(state, now), RuleSettings())
     assert isinstance(finding, Finding)
-    assert finding.summary == "hotspot wifi-01 is down (timeout)"
+    assert _say(finding.summary) == "Wifi hotspot wifi-01 is down"
+    assert finding.labels["reason"] == "timeout"
     assert finding.labels["category"] == "network"
     night = _local(2, 22)
     state.record_poll_failure(WIFI, "timeout", night)
-    assert list(rule.evaluate(_context(state, night), RuleSettings())) == []
+    assert list(rule.evaluate(rule_context(state, night), RuleSettings())) == []
 
 
 # -- hotspot_restarted ------------------------------------------------------------
@@ -145,7 +130,8 @@ def test_the_window_is_configurable_and_a_new_restart_extends_it() -> None:
     clock.advance(8 * MINUTE)
     state.record_reading(WIFI, _reading(restarts=2), clock.now())
     (finding,) = _found(rule, state, clock.now(), settings)
-    assert "2 times" in finding.description
+    assert "restarted 2 times" in _say(finding.description)
+    assert "uptime went back 2x" in finding.detail
     clock.advance(9 * MINUTE)
     assert len(_found(rule, state, clock.now(), settings)) == 1
     clock.advance(MINUTE)
@@ -205,7 +191,8 @@ def test_a_whole_opening_day_without_clients_is_found_at_closing_time() -> None:
     (finding,) = day.until(_local(2, 17, 1))
     assert finding.subject == "lib/wifi-01"
     assert finding.labels["category"] == "network"
-    assert "2026-03-02" in finding.summary
+    assert _say(finding.summary) == "No wifi users on hotspot wifi-01 since Mar 2, 2026"
+    assert "2026-03-02" in finding.detail
     # It stays through the night and the next morning while nobody connects...
     assert len(day.until(_local(3, 10))) == 1
     # ...and clears as soon as a client is seen.
@@ -269,4 +256,4 @@ def test_the_finding_stays_across_more_empty_days() -> None:
     day = _Day(_local(2, 7))
     day.until(_local(3, 18))
     (finding,) = day.until(_local(3, 18, 15))
-    assert "2026-03-02" in finding.summary
+    assert "since Mar 2, 2026" in _say(finding.summary)

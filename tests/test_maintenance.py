@@ -44,6 +44,7 @@ from ocrfleet.metrics.maintenance import MaintenanceCollector
 from ocrfleet.state import DeviceView, FleetState
 from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import Store
+from tests.support.words import dutch, english
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 DAY = 86400.0
@@ -195,7 +196,12 @@ def test_monthly_maintenance_is_due_an_interval_after_it_was_done(
     assert monthly(loaded, ledger.view(), clock.now()) == []
     clock.advance(1)
     [finding] = monthly(loaded, ledger.view(), clock.now())
-    assert finding.summary == "lib/pc-01: monthly maintenance due (last done 2026-10-02)"
+    assert english(finding.summary) == "Monthly maintenance of pc-01 is due (last done Oct 2, 2026)"
+    assert (
+        dutch(finding.summary)
+        == "Maandelijks onderhoud van pc-01 is aan de beurt (laatst gedaan op 2 okt 2026)"
+    )
+    assert "ocrfleet maintenance done lib/pc-01" in finding.detail
     assert finding.key == "monthly_maintenance:lib/pc-01/monthly"
     assert finding.labels["type"] == "reminder"
     assert finding.labels["category"] == "maintenance"
@@ -227,7 +233,7 @@ def test_never_maintained_counts_from_purchase_or_first_contact() -> None:
     assert monthly(loaded, view, bought + 30 * DAY - 1) == []
     [first] = monthly(loaded, view, bought + 30 * DAY)
     assert first.subject == "lib/pc-01/monthly"
-    assert first.summary == "lib/pc-01: monthly maintenance due (never done)"
+    assert english(first.summary) == "Monthly maintenance of pc-01 is due (never done)"
     subjects = [f.subject for f in monthly(loaded, view, START + 30 * DAY)]
     assert subjects == ["lib/pc-01/monthly", "lib/pc-02/monthly"]
     # No purchase date and never heard from: nothing to count from, never due.
@@ -320,10 +326,11 @@ def test_renewal_reminder_starts_its_notice_before_five_years() -> None:
     view = LedgerView()
     assert renewal(loaded, view, renew_at - 90 * DAY - 1) == []
     [finding] = renewal(loaded, view, renew_at - 90 * DAY)
-    assert finding.summary == "lib/pc-01: renewal is due on 2027-01-10"
+    assert english(finding.summary) == "pc-01 is due for renewal on Jan 10, 2027"
     assert finding.labels["type"] == "reminder" and finding.labels["task"] == "renewal"
     [late] = renewal(loaded, view, renew_at + DAY)
-    assert late.summary == "lib/pc-01: renewal was due on 2027-01-10"
+    assert english(late.summary) == "pc-01 was due for renewal on Jan 10, 2027"
+    assert dutch(late.summary) == "pc-01 moest vervangen worden op 10 jan 2027"
     # pc-02 has no purchase date: its age is unknown, it never fires.
     assert [f.subject for f in renewal(loaded, view, renew_at + 3650 * DAY)] == [
         "lib/pc-01/renewal"

@@ -408,7 +408,7 @@ def test_cli_json_on_the_example_config_without_a_daemon(
     }
     assert report["unreserved_seats"][1] == {
         "site": "vlaminggem-welfare",
-        "name": "Neighbourhood house, welfare campus",
+        "name": "Buurthuis op de zorgcampus",
         "source": "guide: What a room has — Reservation",
         "required": 1,
         "seats": 2,

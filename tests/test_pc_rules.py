@@ -7,17 +7,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ocrfleet.alerts.rules import AlertRule, Finding, RuleContext, RuleSettings
+from ocrfleet.alerts.rules import AlertRule, Finding, RuleSettings
 from ocrfleet.config.hours import OpeningHours
-from ocrfleet.config.models import Config
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devices import DeviceInfo, DeviceKey
-from ocrfleet.devicestate import device_status
-from ocrfleet.maintenance.ledger import LedgerView
+from ocrfleet.i18n.readers import english_utc
+from ocrfleet.i18n.text import Words
 from ocrfleet.state import Availability, FleetState
 from ocrfleet_agent.payloads import Health
 from ocrfleet_pc import plugin
 from ocrfleet_pc.rules import PcNotFrozenRule
+from tests.support.publisher import health as payload
+from tests.support.rules import findings, rule_context
 
 BRUSSELS = ZoneInfo("Europe/Brussels")
 # A Monday, 10:00 (open) and 22:00 (closed) in Brussels.
@@ -26,13 +27,11 @@ NIGHT = datetime(2026, 3, 2, 22, 0, tzinfo=BRUSSELS).timestamp()
 PC = DeviceKey("lib", "pc-01")
 LAPTOP = DeviceKey("lib", "laptop-01")
 PRINTER = DeviceKey("lib", "printer-1")
-CONFIG = Config.model_validate(
-    {
-        "municipality": {"name": "Testdorp", "adult_population": 1000},
-        "sites": [{"id": "lib", "name": "Library", "village_core": "Testdorp"}],
-    }
-)
 SCHEDULE = SiteSchedule(OpeningHours.model_validate({"mon": ["09:00-17:00"]}), "Europe/Brussels")
+
+
+def _say(words: Words) -> str:
+    return english_utc().speaker().say(words)
 
 
 def _state() -> FleetState:
@@ -47,40 +46,11 @@ def _state() -> FleetState:
 
 
 def _health(frozen: bool | None, **extra: Any) -> Health:
-    return Health.parse(
-        json.dumps(
-            {
-                "v": 1,
-                "ts": OPEN,
-                "cpu_ratio": 0.1,
-                "memory_used_ratio": 0.4,
-                "disk_free_bytes": 10**10,
-                "uptime_seconds": 600.0,
-                "os": "Windows 11",
-                "agent_version": "1.0",
-                "frozen": frozen,
-                **extra,
-            }
-        )
-    )
-
-
-def _context(state: FleetState, now: float) -> RuleContext:
-    snapshot = state.snapshot(now)
-    return RuleContext(
-        now=now,
-        snapshot=snapshot,
-        config=CONFIG,
-        devices=state.devices,
-        statuses={view.info.key: device_status(view, now) for view in snapshot.devices},
-        ledger=LedgerView(),
-    )
+    return Health.parse(json.dumps(payload(ts=OPEN, frozen=frozen, **extra)))
 
 
 def _found(rule: AlertRule, state: FleetState, now: float = OPEN) -> list[Finding]:
-    return [
-        f for f in rule.evaluate(_context(state, now), RuleSettings()) if isinstance(f, Finding)
-    ]
+    return findings(rule.evaluate(rule_context(state, now), RuleSettings()))
 
 
 def _rules() -> dict[str, AlertRule]:
@@ -106,7 +76,8 @@ def test_a_thawed_pc_that_is_up_is_found() -> None:
         "kind": "pc",
         "category": "hardware",
     }
-    assert "restore software" in finding.summary
+    assert _say(finding.summary) == "Restore software of PC pc-01 is off — switch it back on"
+    assert "frozen=false" in finding.detail
 
 
 def test_a_frozen_pc_or_one_that_does_not_know_is_fine() -> None:
@@ -121,6 +92,7 @@ def test_a_thawed_laptop_is_found_as_a_laptop() -> None:
     state.record_reading(LAPTOP, _health(frozen=False), OPEN)
     (finding,) = _found(PcNotFrozenRule(), state)
     assert (finding.labels["kind"], finding.labels["device"]) == ("laptop", "laptop-01")
+    assert _say(finding.summary).startswith("Restore software of laptop laptop-01 is off")
 
 
 def test_a_thawed_pc_that_is_no_longer_up_is_not_found() -> None:
@@ -146,7 +118,8 @@ def test_an_offline_pc_is_found_while_the_site_is_open_only() -> None:
     state.record_reading(PC, _health(frozen=True), OPEN - 600)
     state.record_availability(PC, Availability.OFFLINE, OPEN)
     (finding,) = _found(rule, state)
-    assert finding.summary == "PC pc-01 is offline (offline)"
+    assert _say(finding.summary) == "PC pc-01 is switched off or offline"
+    assert finding.labels["reason"] == "offline"
     assert finding.labels["category"] == "hardware"
     state.record_availability(PC, Availability.OFFLINE, NIGHT)
     assert _found(rule, state, NIGHT) == []
@@ -158,5 +131,6 @@ def test_a_silent_laptop_is_found_by_its_own_rule() -> None:
     state.record_reading(LAPTOP, _health(frozen=True), OPEN - 600)
     state.expire_heartbeats(OPEN)
     (finding,) = _found(rules["laptop_offline"], state)
-    assert finding.summary == "laptop laptop-01 is offline (no_heartbeat)"
+    assert _say(finding.summary) == "Laptop laptop-01 is switched off or offline"
+    assert finding.labels["reason"] == "no_heartbeat"
     assert _found(rules["pc_offline"], state) == []

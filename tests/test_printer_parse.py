@@ -332,6 +332,12 @@ def test_jammed_with_the_door_open() -> None:
     assert [a.code for a in r.alerts] == ["jam", "coverOpen", "printerReadyToPrint"]
     assert r.alerts[0].group == "mediaPath"
     assert r.alerts[0].description == "Paper jam behind the front door"
+    # prtAlertGroupIndex: the row of the group's table (cover 1); -1 is none.
+    assert [(a.group, a.group_index) for a in r.alerts] == [
+        ("mediaPath", 1),
+        ("cover", 1),
+        ("generalPrinter", None),
+    ]
 
 
 def test_low_paper() -> None:

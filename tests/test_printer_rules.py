@@ -31,8 +31,8 @@ from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.models import Config
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devices import DeviceInfo, DeviceKey
-from ocrfleet.devicestate import device_status
-from ocrfleet.maintenance.ledger import LedgerView
+from ocrfleet.i18n.readers import english_utc
+from ocrfleet.i18n.text import Words
 from ocrfleet.state import FleetState
 from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.kept import KeptStateStore
@@ -51,6 +51,7 @@ from ocrfleet_printer.rules import (
     PrinterSupplyLowRule,
     SupplyLowSettings,
 )
+from tests.support.rules import rule_context
 from tests.support.snmprec import read_snmprec
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "snmp" / "printers"
@@ -62,6 +63,11 @@ PRINTER_KIND = PrinterKind()
 BLACK = "Black Toner Cartridge AC-42K"
 WEEKDAYS = ["09:00-17:00"]
 OFFICE_HOURS = OpeningHours(mon=WEEKDAYS, tue=WEEKDAYS, wed=WEEKDAYS, thu=WEEKDAYS, fri=WEEKDAYS)
+
+
+def say(words: Words) -> str:
+    """Words as an English reader reads them."""
+    return english_utc().speaker().say(words)
 
 
 def brussels(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> float:
@@ -131,15 +137,7 @@ class Fleet:
         self.state.record_poll_failure(PRINTER, "timeout", at)
 
     def context(self, now: float) -> RuleContext:
-        snapshot = self.state.snapshot(now)
-        return RuleContext(
-            now=now,
-            snapshot=snapshot,
-            config=self.config,
-            devices=self.state.devices,
-            statuses={v.info.key: device_status(v, now, PRINTER_KIND) for v in snapshot.devices},
-            ledger=LedgerView(),
-        )
+        return rule_context(self.state, now, config=self.config, kind=PRINTER_KIND)
 
 
 def run(
@@ -174,8 +172,9 @@ def test_printer_unreachable_while_the_site_is_open() -> None:
     [finding] = findings(
         run(load_catalog().rules["printer_unreachable"], fleet, MONDAY + 60)
     ).values()
-    assert finding.summary == "printer printer-01 does not answer (timeout)"
+    assert say(finding.summary) == "Printer printer-01 does not answer"
     assert finding.labels["category"] == "hardware"
+    assert finding.labels["reason"] == "timeout"
 
 
 def test_no_printer_unreachable_in_its_sleep_hours_while_the_site_is_open() -> None:
@@ -201,7 +200,12 @@ def test_conditions_of_a_jammed_printer() -> None:
     found = findings(run(PrinterConditionRule(), fleet, MONDAY))
     assert sorted(found) == ["lib/printer-01/doorOpen", "lib/printer-01/jammed"]
     jam = found["lib/printer-01/jammed"]
-    assert jam.summary == "printer lib/printer-01: paper jam"
+    assert say(jam.summary) == "Paper jam in printer printer-01 — remove the paper"
+    # What the printer's alert table says about it goes with the description.
+    assert say(jam.description).endswith("The printer says: “Paper jam behind the front door”.")
+    assert jam.detail.startswith("hrPrinterDetectedErrorState: jammed")
+    door = found["lib/printer-01/doorOpen"]
+    assert say(door.summary) == "Front cover of printer printer-01 is open — close it"
     assert jam.labels == {
         "site": "lib",
         "device": "printer-01",
@@ -265,7 +269,9 @@ def test_low_toner_per_type_threshold() -> None:
     # is above the default 5 %; magenta at 23 % is fine.
     assert list(found) == ["lib/printer-01/Toner Cartridge TK-55Y/low"]
     low = found["lib/printer-01/Toner Cartridge TK-55Y/low"]
-    assert low.summary == "printer lib/printer-01: toner yellow low (8 % left)"
+    assert say(low.summary) == "Yellow toner of printer printer-01 almost empty (8% left)"
+    assert "Toner Cartridge TK-55Y" in say(low.description)
+    assert "prtMarkerSuppliesType tonerCartridge" in low.detail
     assert low.labels == {
         "site": "lib",
         "device": "printer-01",
@@ -286,7 +292,7 @@ def test_waste_receptacle_nearly_full_at_its_threshold() -> None:
     found = findings(run(PrinterSupplyLowRule(), fleet, MONDAY, settings))
     assert list(found) == ["lib/printer-01/Waste Toner Box/nearly_full"]
     box = found["lib/printer-01/Waste Toner Box/nearly_full"]
-    assert box.summary == "printer lib/printer-01: Waste Toner Box nearly full (6 % room left)"
+    assert say(box.summary) == ("Waste toner box of printer printer-01 almost full (6% room left)")
     assert box.labels["category"] == "supplies"
 
 
@@ -297,7 +303,7 @@ def test_empty_is_its_own_critical_finding_and_stays_low() -> None:
     assert sorted(found) == [f"lib/printer-01/{BLACK}/empty", f"lib/printer-01/{BLACK}/low"]
     empty = found[f"lib/printer-01/{BLACK}/empty"]
     assert empty.severity is Severity.CRITICAL
-    assert empty.summary == "printer lib/printer-01: toner black empty"
+    assert say(empty.summary) == ("Black toner of printer printer-01 empty — replace the cartridge")
     assert found[f"lib/printer-01/{BLACK}/low"].severity is None
 
 
@@ -392,7 +398,10 @@ def test_forecast_counts_opening_days() -> None:
     # Friday 17:00, 40 % left at 4 % per opening day: 10 opening days, the
     # second week's Wednesday closed, so empty the Monday after at 17:00.
     [finding] = findings(results).values()
-    assert finding.summary == "toner black of printer lib/printer-01 empty in about 10 opening days"
+    assert say(finding.summary) == (
+        "Black toner of printer printer-01 runs out in about 10 opening days (40% left)"
+    )
+    assert "around Oct 26, 2026" in say(finding.description)
     assert finding.labels["type"] == "reminder"
     assert finding.labels["category"] == "supplies"
     assert finding.labels["supply"] == BLACK

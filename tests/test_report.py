@@ -32,11 +32,13 @@ from ocrfleet.history.days import Month
 from ocrfleet.history.figures import declared_figures
 from ocrfleet.history.reader import HistoryReader
 from ocrfleet.history.recorder import HistoryRecorder
+from ocrfleet.i18n.catalogs import Catalogs
+from ocrfleet.i18n.speaker import Speaker
 from ocrfleet.kinds import Aggregation, DeviceKind, FigureSpec, MetricSpec, Sample
 from ocrfleet.report.build import TOTAL_SITE, build_report
-from ocrfleet.report.csv_format import render_csv
-from ocrfleet.report.html_format import render_html
-from ocrfleet.report.markdown_format import render_markdown
+from ocrfleet.report.csv_format import render_csv as render_csv_in
+from ocrfleet.report.html_format import render_html as render_html_in
+from ocrfleet.report.markdown_format import render_markdown as render_markdown_in
 from ocrfleet.report.model import MonthReport
 from ocrfleet.state import DeviceView, FleetState
 from ocrfleet.store.connections import StoreConnections
@@ -47,6 +49,20 @@ LONDON = ZoneInfo("Europe/London")
 OCTOBER = Month(2026, 10)
 NOW = datetime(2026, 11, 3, 12, 0, tzinfo=BRUSSELS).timestamp()
 HOUR = 3600.0
+# English needs no catalog: the msgids are English.
+ENGLISH = Speaker(Catalogs(), "en", BRUSSELS)
+
+
+def render_csv(report: MonthReport, *, keys: bool = True) -> str:
+    return render_csv_in(report, ENGLISH, keys=keys)
+
+
+def render_markdown(report: MonthReport) -> str:
+    return render_markdown_in(report, ENGLISH)
+
+
+def render_html(report: MonthReport) -> str:
+    return render_html_in(report, ENGLISH)
 
 
 def at(zone: ZoneInfo, month: int, day: int, hour: int, minute: int = 0) -> float:
@@ -223,7 +239,7 @@ def test_site_figures_number_by_number(store: Path) -> None:
 def test_the_total_sums_sites_and_adds_the_municipalitys_own_alerts(store: Path) -> None:
     report = october(store)
     total = report.total
-    assert (total.site, total.name) == (TOTAL_SITE, "Testdorp total")
+    assert (total.site, total.name) == (TOTAL_SITE, "Testdorp")
     assert total.sessions == 5
     assert total.usage_hours == pytest.approx(7.25)
     assert total.open_hours == 20
@@ -243,10 +259,10 @@ def test_the_total_sums_sites_and_adds_the_municipalitys_own_alerts(store: Path)
         ("printer_condition", 1),
     ]
     assert report.availability_kinds == ("hotspot", "printer")
-    assert report.notes == (
+    assert [ENGLISH.say(note) for note in report.notes] == [
         "Daily figures were recorded on 2 of 31 days; "
-        "time the daemon was not running is not counted.",
-    )
+        "time the monitoring service was not running is not counted."
+    ]
 
 
 def test_one_site_only(store: Path) -> None:
@@ -268,10 +284,12 @@ def test_a_month_in_progress_and_one_without_daily_figures(store: Path) -> None:
     finally:
         reader.close()
     assert report.sites[0].sessions == 1
-    assert report.notes[0] == "The month is not over: figures up to 2026-11-03 12:00."
+    assert ENGLISH.say(report.notes[0]) == (
+        "The month is not over: figures up to Nov 3, 2026 12:00 CET."
+    )
     assert empty.total.sessions == 0 and empty.total.open_hours is None
     assert empty.total.utilisation is None
-    assert any("No daily figures were recorded" in note for note in empty.notes)
+    assert any("No daily figures were recorded" in ENGLISH.say(note) for note in empty.notes)
 
 
 # -- formats ------------------------------------------------------------------
@@ -282,6 +300,7 @@ def test_csv_has_one_row_per_site_and_a_total(store: Path) -> None:
     assert [row["site"] for row in rows] == ["lib", "dorp", "*"]
     lib, dorp, total = rows
     assert lib["name"] == "Library <main> & co | annex"
+    assert total["name"] == "Testdorp total"
     assert lib["month"] == "2026-10"
     assert (lib["sessions"], lib["usage_hours"], lib["open_hours"]) == ("4", "5.25", "16.00")
     assert (lib["utilisation_pct"], lib["seat_availability_pct"]) == ("37.5", "96.9")
@@ -301,11 +320,14 @@ def test_csv_has_one_row_per_site_and_a_total(store: Path) -> None:
 
 def test_the_csv_columns_are_stable(store: Path) -> None:
     # The same header for a month with data and one without: scripts can rely on it.
+    # Columns added later come after the first release's, so positions hold too.
     header = (
         "month,site,name,sessions,usage_hours,open_hours,utilisation_pct,usable_seat_pct,"
         "unreserved_seat_pct,seat_availability_pct,availability_pct_hotspot,"
         "availability_pct_printer,printer_pages,wifi_clients_peak,alerts_fired,alerts_critical,"
-        "alerts_warning,alerts_info,maintenance_entries,maintenance_minutes,days_recorded"
+        "alerts_warning,alerts_info,maintenance_entries,maintenance_minutes,days_recorded,"
+        "seats,usable_seats_avg,seats_required,maintained_devices,maintenance_asked_minutes,"
+        "maintenance_pct"
     )
     reader = HistoryReader(StoreConnections(store))
     try:
@@ -327,10 +349,11 @@ def test_the_csv_columns_are_stable(store: Path) -> None:
 def test_markdown_tables(store: Path) -> None:
     text = render_markdown(october(store))
     lines = text.splitlines()
-    assert lines[0] == "# Testdorp: public computer rooms, 2026-10"
+    assert lines[0] == "# Testdorp: public computer rooms, October 2026"
     assert "| Site | Sessions | Usage hours | Open hours | Utilisation |" in lines
-    assert "| Library <main> & co \\| annex | 4 | 5.2 | 16.0 | 37.5 % |" in lines
-    assert "| Testdorp total | 5 | 7.2 | 20.0 | 36.1 % |" in lines
+    assert "| Library <main> & co \\| annex | 4 | 5.2 | 16.0 | 37.5% |" in lines
+    assert "| Testdorp total | 5 | 7.2 | 20.0 | 36.1% |" in lines
+    # A rule without a title of its own is named by its id.
     assert "| device_down | 2 |" in lines
     # Every table line has the same number of cells as its header.
     for block in text.split("\n\n"):
@@ -345,10 +368,10 @@ def test_html_is_self_contained_with_figures_and_charts(store: Path) -> None:
     assert page.startswith("<!DOCTYPE html>")
     assert "Library &lt;main&gt; &amp; co | annex" in page
     assert "<main>" not in page
-    for figure in ("37.5 %", "96.9 %", "93.8 %", "150", "5.2", "Testdorp total"):
+    for figure in ("37.5%", "96.9%", "93.8%", "150", "5.2", "Testdorp total"):
         assert figure in page, figure
     assert page.count("<svg") == 3  # utilisation, and sessions per day of each site
-    assert "<title>day 31: 2</title>" in page
+    assert "<title>day 31: 2 sessions</title>" in page
     for chart in re.findall(r"<svg.*?</svg>", page, re.DOTALL):
         ElementTree.fromstring(chart)  # well-formed, so any browser draws it
     assert "@media print" in page
@@ -441,7 +464,7 @@ def test_the_command_writes_a_file(
 def test_the_command_defaults_to_this_month_so_far(
     config_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run(["-c", str(config_file), "--site", "lib", "--format", "csv"]) == 0
+    assert run(["-c", str(config_file), "--site", "lib", "--format", "csv", "--csv-keys"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["month"], r["site"], r["sessions"]) for r in rows] == [
         ("2026-11", "lib", "1"),
@@ -498,5 +521,5 @@ def test_the_demo_fleet_without_a_config(
     Store(StoreConnections(demo_store_path(tmp_path))).close()  # what a first `ocrfleet run` leaves
     assert run(["--state-dir", str(tmp_path), "--month", "2026-10", "--format", "html"]) == 0
     page = capsys.readouterr().out
-    assert "Vlaminggem total" in page and "No daily figures were recorded" in page
+    assert "Vlaminggem" in page and "<svg" in page
     assert run(["-c", "x.toml", "--state-dir", str(tmp_path)]) == 2

@@ -38,6 +38,8 @@ from ocrfleet.alerts.rules import (
 from ocrfleet.alerts.store import AlertEvent, AlertRecord, AlertStore
 from ocrfleet.alerts.suppress import Suppressor
 from ocrfleet.config.alerting import AlertingConfig
+from ocrfleet.i18n.readers import Readers, english_utc
+from ocrfleet.i18n.speaker import Speaker
 from ocrfleet.notify.notification import AlertItem, Notification, Status
 from ocrfleet.ratelimit import RateLimitedLog
 from ocrfleet.store.database import StoreError
@@ -77,6 +79,8 @@ class AlertEngine:
         rule_owner: Callable[[str], str] = lambda rule: "?",
         on_enqueued: Callable[[], None] = lambda: None,
         record_evidence: Callable[[str, MaintenanceEvidence], None] = lambda rule, evidence: None,
+        readers: Readers | None = None,
+        compose: Callable[[Notification, Speaker], Notification] = lambda n, speaker: n,
     ) -> None:
         self._rules = dict(rules)
         self._store = store
@@ -84,6 +88,8 @@ class AlertEngine:
         self._rule_owner = rule_owner
         self._on_enqueued = on_enqueued
         self._record_evidence = record_evidence
+        self._readers = readers or english_utc()
+        self._compose = compose
         self._log = RateLimitedLog(log, interval=300.0)
         self.stats = EngineStats()
         self._records: dict[str, AlertRecord] = store.load()
@@ -100,9 +106,12 @@ class AlertEngine:
         settings: Mapping[str, RuleSettings],
         alerting: AlertingConfig,
         suppressors: Sequence[Suppressor] | None = None,
+        readers: Readers | None = None,
     ) -> None:
         if suppressors is not None:
             self._suppressors = list(suppressors)
+        if readers is not None:
+            self._readers = readers
         self._settings = {
             name: settings.get(name) or rule.settings_model() for name, rule in self._rules.items()
         }
@@ -332,6 +341,7 @@ class AlertEngine:
             firing_since=None,
             last_active=now,
             last_notified=None,
+            detail=finding.detail,
         )
 
     def _refresh(
@@ -346,14 +356,15 @@ class AlertEngine:
         record.labels = self._labels(finding, rule, record.severity)
         record.summary = finding.summary
         record.description = finding.description
+        record.detail = finding.detail
         record.last_active = now
 
     def _notifications(self, transitions: Iterable[_Transition], now: float) -> list[Notification]:
-        groups: dict[tuple[int, tuple[str, ...], str, bool, str], list[AlertItem]] = {}
-        group_labels: dict[tuple[int, tuple[str, ...], str, bool, str], dict[str, str]] = {}
+        groups: dict[_GroupKey, list[_Transition]] = {}
+        group_labels: dict[_GroupKey, dict[str, str]] = {}
+        languages: dict[_GroupKey, str | None] = {}
         for transition in transitions:
             record = transition.record
-            item = _item(record, transition.status, transition.at)
             seen_channels: set[str] = set()
             for match in self._router.matches(record.labels):
                 values = tuple(record.labels.get(name, "") for name in match.group_by)
@@ -363,38 +374,58 @@ class AlertEngine:
                     seen_channels.add(channel)
                     rule_type = record.labels.get("type", "alert")
                     group = (match.route, values, rule_type, transition.repeat, channel)
-                    groups.setdefault(group, []).append(item)
+                    groups.setdefault(group, []).append(transition)
+                    languages[group] = match.language
                     group_labels[group] = {
                         name: value
                         for name, value in zip(match.group_by, values, strict=True)
                         if value
                     }
         found = []
-        for group, items in groups.items():
+        for group, members in groups.items():
             route, values, rule_type, repeat, channel = group
-            items.sort(key=lambda i: (i.status != "firing", i.key))
+            speaker = self._readers.speaker(
+                site=_common_site(group_labels[group], members),
+                language=languages[group],  # type: ignore[arg-type]
+            )
+            items = sorted(
+                (_item(t.record, t.status, t.at, speaker) for t in members),
+                key=lambda i: (i.status != "firing", i.key),
+            )
             group_key = json.dumps([route, values, rule_type])
             identity = json.dumps(
                 [group_key, repeat, now if repeat else None]
                 + [[i.key, i.status, i.starts_at, i.ends_at] for i in items]
             )
-            found.append(
-                Notification(
-                    id=hashlib.sha256(identity.encode()).hexdigest()[:32],
-                    channel=channel,
-                    group_key=group_key,
-                    group_labels=group_labels[group],
-                    type="reminder" if rule_type == "reminder" else "alert",
-                    status="firing" if any(i.status == "firing" for i in items) else "resolved",
-                    created_at=now,
-                    items=tuple(items),
-                    repeat=repeat,
-                )
+            notification = Notification(
+                id=hashlib.sha256(identity.encode()).hexdigest()[:32],
+                channel=channel,
+                group_key=group_key,
+                group_labels=group_labels[group],
+                type="reminder" if rule_type == "reminder" else "alert",
+                status="firing" if any(i.status == "firing" for i in items) else "resolved",
+                created_at=now,
+                items=tuple(items),
+                repeat=repeat,
+                language=speaker.language,
+                timezone=speaker.zone.key,
             )
+            found.append(self._compose(notification, speaker))
         return found
 
 
-def _item(record: AlertRecord, status: Status, at: float) -> AlertItem:
+_GroupKey = tuple[int, tuple[str, ...], str, bool, str]
+
+
+def _common_site(group_labels: Mapping[str, str], members: Sequence[_Transition]) -> str | None:
+    """The site whose language and zone a group is read in: its own, or all its items' one."""
+    if "site" in group_labels:
+        return group_labels["site"]
+    sites = {t.record.labels.get("site") for t in members}
+    return sites.pop() if len(sites) == 1 else None
+
+
+def _item(record: AlertRecord, status: Status, at: float, speaker: Speaker) -> AlertItem:
     return AlertItem(
         key=record.key,
         fingerprint=hashlib.sha256(record.key.encode()).hexdigest()[:16],
@@ -402,10 +433,11 @@ def _item(record: AlertRecord, status: Status, at: float) -> AlertItem:
         status=status,
         severity=record.severity,
         labels=dict(record.labels),
-        summary=record.summary,
-        description=record.description,
+        summary=speaker.say(record.summary),
+        description=speaker.say(record.description),
         starts_at=record.active_since,
         ends_at=at if status == "resolved" else None,
+        detail=record.detail,
     )
 
 

@@ -37,6 +37,7 @@ from ocrfleet.alerts.rules import (
 from ocrfleet.config.alerting import MaintenanceConfig
 from ocrfleet.config.durations import Duration
 from ocrfleet.devices import DeviceInfo
+from ocrfleet.i18n.text import Catalog, Day, Number
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.maintenance.ledger import MONTHLY_TASK, RENEWAL_TASK, LedgerView
 
@@ -54,8 +55,8 @@ def start_of_day(day: date, zone: tzinfo) -> float:
     return datetime(day.year, day.month, day.day, tzinfo=zone).timestamp()
 
 
-def local_date(info: DeviceInfo, when: float) -> str:
-    return datetime.fromtimestamp(when, device_zone(info)).date().isoformat()
+def local_date(info: DeviceInfo, when: float) -> date:
+    return datetime.fromtimestamp(when, device_zone(info)).date()
 
 
 def add_years(day: date, years: float) -> date:
@@ -132,6 +133,9 @@ def _labels(info: DeviceInfo, task: str) -> dict[str, str]:
     }
 
 
+_ = Catalog("ocrfleet")
+
+
 class MonthlyMaintenanceSettings(RuleSettings):
     for_: Duration = Field(default=0.0, alias="for")
     resolve_after: Duration = 0.0
@@ -146,6 +150,7 @@ class RenewalSettings(RuleSettings):
 
 class MonthlyMaintenanceRule(AlertRule):
     name = "monthly_maintenance"
+    title = _("Monthly maintenance due")
     description = "a device is due for its monthly technical maintenance (about 1 hour a month)"
     rule_type = "reminder"
     default_severity = Severity.INFO
@@ -162,26 +167,33 @@ class MonthlyMaintenanceRule(AlertRule):
             due = monthly_due(info, context.ledger, norms)
             if not due.is_due(context.now):
                 continue
-            last = (
-                f"last done {local_date(info, due.last_done)}"
+            summary = (
+                _(
+                    "Monthly maintenance of {device} is due (last done {day})",
+                    device=info.id,
+                    day=Day(local_date(info, due.last_done)),
+                )
                 if due.last_done is not None
-                else "never done"
+                else _("Monthly maintenance of {device} is due (never done)", device=info.id)
             )
             yield Finding(
                 rule=self.name,
                 subject=f"{key}/{MONTHLY_TASK}",
                 labels=_labels(info, MONTHLY_TASK),
-                summary=f"{key}: monthly maintenance due ({last})",
-                description=(
-                    f"{info.kind} {key} gets about {norms.monthly_minutes} minutes of technical "
-                    "maintenance a month; log it with "
-                    f"`ocrfleet maintenance done {key}`."
+                summary=summary,
+                description=_(
+                    "The guide asks for about {minutes} minutes of technical maintenance per "
+                    "device each month: updates, cleaning, a check of cables and peripherals. "
+                    "Log it when done, so this reminder stops.",
+                    minutes=Number(norms.monthly_minutes),
                 ),
+                detail=f"{info.kind} {key}; log with: ocrfleet maintenance done {key}",
             )
 
 
 class RenewalDueRule(AlertRule):
     name = "renewal_due"
+    title = _("Renewal due")
     description = "a device reaches the age at which it is replaced (every 5 years)"
     rule_type = "reminder"
     default_severity = Severity.INFO
@@ -196,18 +208,26 @@ class RenewalDueRule(AlertRule):
             due = renewal_due(info, context.ledger, norms)
             if due is None or due.due_at is None or not due.is_due(context.now):
                 continue
-            when = local_date(info, due.due_at)
-            verb = "was due" if context.now >= due.due_at else "is due"
+            when = Day(local_date(info, due.due_at))
+            summary = (
+                _("{device} was due for renewal on {day}", device=info.id, day=when)
+                if context.now >= due.due_at
+                else _("{device} is due for renewal on {day}", device=info.id, day=when)
+            )
             yield Finding(
                 rule=self.name,
                 subject=f"{key}/{RENEWAL_TASK}",
                 labels=_labels(info, RENEWAL_TASK),
-                summary=f"{key}: renewal {verb} on {when}",
-                description=(
-                    f"{info.kind} {key} ({info.model or 'model not configured'}), bought "
-                    f"{info.purchase_date}, is replaced every {norms.renewal_years:g} years. "
-                    f"Once replaced, log it with "
-                    f"`ocrfleet maintenance done {key} --task {RENEWAL_TASK}` "
-                    "or update its purchase_date."
+                summary=summary,
+                description=_(
+                    "The guide asks to replace public devices every {years} years; this one "
+                    "was bought on {bought}. Plan its replacement in the budget.",
+                    years=Number(norms.renewal_years, 1),
+                    bought=Day(info.purchase_date) if info.purchase_date else "?",
+                ),
+                detail=(
+                    f"{info.kind} {key} ({info.model or 'model not configured'}); once "
+                    f"replaced: ocrfleet maintenance done {key} --task {RENEWAL_TASK}, "
+                    "or update its purchase_date"
                 ),
             )

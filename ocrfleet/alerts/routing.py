@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ocrfleet.config.alerting import LabelValues, RouteConfig
+from ocrfleet.i18n.catalogs import Language
 
 DEFAULT_GROUP_BY = ("site",)
 
@@ -21,6 +22,7 @@ class RouteMatch:
     route: int  # index in the config's routes; -1 for the default channels
     channels: tuple[str, ...]
     group_by: tuple[str, ...]
+    language: Language | None = None  # the route's own; None: the readers' site's
 
 
 def labels_match(
@@ -58,7 +60,9 @@ class Router:
         found: list[RouteMatch] = []
         for index, (route, patterns) in enumerate(zip(self._routes, self._patterns, strict=True)):
             if labels_match(labels, route.match, patterns):
-                found.append(RouteMatch(index, tuple(route.channels), tuple(route.group_by)))
+                found.append(
+                    RouteMatch(index, tuple(route.channels), tuple(route.group_by), route.language)
+                )
                 if not route.continue_:
                     break
         return found or [self._default]

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocrfleet.config.durations import Duration
+from ocrfleet.i18n.text import Words
 from ocrfleet.kept import KeepsState
 
 if TYPE_CHECKING:
@@ -74,9 +75,14 @@ class Finding:
     rule: str
     subject: str
     labels: Mapping[str, str]
-    summary: str
-    description: str = ""
+    # Plain words for whoever acts on it, in the reader's language: a Text
+    # from the plugin's catalog (ocrfleet/i18n/text.py), or fixed text.
+    summary: Words
+    description: Words = ""
     severity: Severity | None = None  # None: the rule's configured severity
+    # The technical detail for IT (OID name, raw value): never in a subject,
+    # never translated.
+    detail: str = ""
 
     @property
     def key(self) -> str:
@@ -130,6 +136,9 @@ class AlertRule(KeepsState, ABC):
     """
 
     name: ClassVar[str]
+    # What people read for the rule (the monthly report's alert list), e.g.
+    # _("Printer problems") from the plugin's catalog; empty: the name.
+    title: ClassVar[Words] = ""
     description: ClassVar[str] = ""
     rule_type: ClassVar[Literal["alert", "reminder"]] = "alert"
     default_severity: ClassVar[Severity] = Severity.WARNING

@@ -25,7 +25,11 @@ from ocrfleet.alerts.rules import (
     Severity,
 )
 from ocrfleet.devicestate import DeviceState
+from ocrfleet.i18n.text import Catalog, Number
 from ocrfleet.norms.figures import ADULTS_PER_DEVICE, devices_required
+
+_ = Catalog("ocrfleet")
+_n = _.plural
 
 
 def _usable_seats(context: RuleContext, site: str) -> list[str]:
@@ -40,6 +44,7 @@ def _usable_seats(context: RuleContext, site: str) -> list[str]:
 
 class SeatsBelowMinimumRule(AlertRule):
     name = "site_seats_below_minimum"
+    title = _("Too few computers usable")
     description = "a site has fewer usable seats than its min_usable_seats while open"
     default_severity = Severity.CRITICAL
 
@@ -56,16 +61,25 @@ class SeatsBelowMinimumRule(AlertRule):
                 rule=self.name,
                 subject=site.id,
                 labels={"site": site.id, "category": "capacity"},
-                summary=(
-                    f"{site.name}: {usable} usable seats, below the minimum of "
-                    f"{site.min_usable_seats}"
+                summary=_n(
+                    "Only {usable} computer can be used, {minimum} are needed",
+                    "Only {usable} computers can be used, {minimum} are needed",
+                    "usable",
+                    usable=usable,
+                    minimum=site.min_usable_seats,
                 ),
-                description="Public PCs and laptops that are up, against the site's minimum.",
+                description=_(
+                    "Visitors may have to wait. Check which public computers or laptops are "
+                    "switched off or out of order and start them again; if that does not "
+                    "help, call IT."
+                ),
+                detail=f"usable seats {usable} < sites.min_usable_seats {site.min_usable_seats}",
             )
 
 
 class NoUnreservedSeatRule(AlertRule):
     name = "no_unreserved_seat"
+    title = _("No computer free of reservation")
     description = "no computer at a site can be used without a reservation"
     default_severity = Severity.CRITICAL
 
@@ -89,25 +103,36 @@ class NoUnreservedSeatRule(AlertRule):
             if free:
                 continue
             configured = [view.info.id for view in seats if not view.info.reservable]
-            why = (
-                "every unreserved seat is down: " + ", ".join(sorted(configured))
+            description = (
+                _(
+                    "Every computer that needs no reservation is out of order: {devices}. "
+                    "The guide asks that at least one is always free to use; start one "
+                    "again or call IT.",
+                    devices=", ".join(sorted(configured)),
+                )
                 if configured
-                else "every seat is configured as reservable"
+                else _(
+                    "Every computer here is set up as reservable. The guide asks that at "
+                    "least one is always free to use without a reservation."
+                )
             )
             yield Finding(
                 rule=self.name,
                 subject=site.id,
                 labels={"site": site.id, "category": "capacity"},
-                summary=f"{site.name}: no computer usable without a reservation",
-                description=(
-                    "The guide asks that at least one computer is always usable without "
-                    f"a reservation; {why}."
+                summary=_("No computer free to use without a reservation"),
+                description=description,
+                detail=(
+                    "unreserved seats down: " + ", ".join(sorted(configured))
+                    if configured
+                    else "every seat has reservable = true"
                 ),
             )
 
 
 class MunicipalityBelowNormRule(AlertRule):
     name = "municipality_below_norm"
+    title = _("Fewer public computers than the guide asks")
     description = "usable public devices below max(ceil(adults / 2,500), village cores)"
     default_severity = Severity.WARNING
 
@@ -129,13 +154,19 @@ class MunicipalityBelowNormRule(AlertRule):
             rule=self.name,
             subject="municipality",
             labels={"category": "capacity", "scope": "municipality"},
-            summary=(
-                f"{config.municipality.name}: {available} usable public devices, the guide "
-                f"asks for {required}"
+            summary=_n(
+                "{available} public computer available, the guide asks for {required}",
+                "{available} public computers available, the guide asks for {required}",
+                "available",
+                available=available,
+                required=required,
             ),
-            description=(
-                f"At least one public device per {ADULTS_PER_DEVICE:,} adults "
-                f"({config.municipality.adult_population:,} adults) or one per village core "
-                f"({len(cores)}), whichever is more."
+            description=_(
+                "The guide asks for at least one public computer per {per} adults ({adults} "
+                "adults here) or one in every village core ({cores}), whichever is more.",
+                per=Number(ADULTS_PER_DEVICE),
+                adults=Number(config.municipality.adult_population),
+                cores=len(cores),
             ),
+            detail=f"seats up or scheduled off {available} < required {required}",
         )

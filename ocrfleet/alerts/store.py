@@ -12,7 +12,10 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from ocrfleet.i18n.readers import english_utc
+from ocrfleet.i18n.text import Words, decode_words, encode_words
 from ocrfleet.notify.notification import Notification
 from ocrfleet.notify.outbox import insert_notifications
 from ocrfleet.store.connections import StoreConnections, StoreError, store_errors
@@ -24,13 +27,14 @@ class AlertRecord:
     rule: str
     labels: dict[str, str]
     severity: str
-    summary: str
-    description: str
+    summary: Words
+    description: Words
     state: str  # "pending" or "firing"
     active_since: float  # when the problem was first found, this episode
     firing_since: float | None
     last_active: float  # the last evaluation that found it
     last_notified: float | None  # the last firing notification (None: never told)
+    detail: str = ""  # for IT: OID names, raw values; never translated
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +55,15 @@ class AlertStore:
         # Built on one thread, then used by one evaluation at a time.
         self._path = connections.path
         self._db = connections.connect(any_thread=True)
+        self._english = english_utc().speaker()
 
     def load(self) -> dict[str, AlertRecord]:
         with store_errors(self._path):
             rows = self._db.execute(
                 "SELECT key, rule, labels, severity, summary, description, state, active_since,"
-                " firing_since, last_active, last_notified FROM alerts"
+                " firing_since, last_active, last_notified, words FROM alerts"
             ).fetchall()
-        return {
-            row[0]: AlertRecord(
-                row[0], row[1], json.loads(row[2]), row[3], row[4], row[5], row[6], *row[7:]
-            )
-            for row in rows
-        }
+        return {row[0]: _record(row) for row in rows}
 
     def commit(
         self,
@@ -78,21 +78,28 @@ class AlertStore:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 "INSERT OR REPLACE INTO alerts (key, rule, labels, severity, summary,"
-                " description, state, active_since, firing_since, last_active, last_notified)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " description, state, active_since, firing_since, last_active, last_notified,"
+                " words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         r.key,
                         r.rule,
                         json.dumps(r.labels, sort_keys=True),
                         r.severity,
-                        r.summary,
-                        r.description,
+                        self._english.say(r.summary),
+                        self._english.say(r.description),
                         r.state,
                         r.active_since,
                         r.firing_since,
                         r.last_active,
                         r.last_notified,
+                        json.dumps(
+                            {
+                                "summary": encode_words(r.summary),
+                                "description": encode_words(r.description),
+                                "detail": r.detail,
+                            }
+                        ),
                     )
                     for r in changed
                 ],
@@ -112,3 +119,29 @@ class AlertStore:
 
     def close(self) -> None:
         self._db.close()
+
+
+def _record(row: Sequence[Any]) -> AlertRecord:
+    summary: Words = row[4]
+    description: Words = row[5]
+    detail = ""
+    if row[11] is not None:
+        # Rows from before migration 7 have only the English words.
+        words = json.loads(row[11])
+        summary = decode_words(words["summary"])
+        description = decode_words(words["description"])
+        detail = words["detail"]
+    return AlertRecord(
+        key=row[0],
+        rule=row[1],
+        labels=json.loads(row[2]),
+        severity=row[3],
+        summary=summary,
+        description=description,
+        state=row[6],
+        active_since=row[7],
+        firing_since=row[8],
+        last_active=row[9],
+        last_notified=row[10],
+        detail=detail,
+    )

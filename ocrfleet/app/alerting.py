@@ -32,8 +32,10 @@ from ocrfleet.metrics.alerting import AlertingCollector
 from ocrfleet.metrics.maintenance import MaintenanceCollector
 from ocrfleet.metrics.outbox import OutboxCollector
 from ocrfleet.notify.channels import Channel
+from ocrfleet.notify.compose import Composer
 from ocrfleet.notify.log_channel import LogChannelType, LogOptions
 from ocrfleet.notify.outbox import Dispatcher, Outbox
+from ocrfleet.notify.templates import ChannelTemplates
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.state import FleetState
 from ocrfleet.store.connections import StoreConnections
@@ -74,6 +76,9 @@ class AlertingService:
         self.dispatcher = Dispatcher(store, self.channels, config.outbox, clock)
         self._silences = SilenceSuppressor(store, clock)
         self._windows = MaintenanceWindows(config.alerting.maintenance_windows, loaded.schedules)
+        self._catalogs = catalog.catalogs()
+        self._readers = config.readers(self._catalogs)
+        self._templates = ChannelTemplates.from_loaded(loaded)
         self.engine = AlertEngine(
             catalog.rules,
             loaded.rule_settings,
@@ -83,6 +88,8 @@ class AlertingService:
             rule_owner=lambda rule: catalog.rule_owner.get(rule, "?"),
             on_enqueued=self.dispatcher.wake,
             record_evidence=self._record_evidence,
+            readers=self._readers,
+            compose=Composer(lambda: self._readers, lambda: self._templates),
         )
         keepers: dict[KeptKey, KeepsState] = {("rule", n): r for n, r in catalog.rules.items()}
         keepers.update({("kind", n): k for n, k in catalog.kinds.items()})
@@ -211,10 +218,13 @@ class AlertingService:
         self._windows = MaintenanceWindows(
             loaded.config.alerting.maintenance_windows, loaded.schedules
         )
+        self._readers = loaded.config.readers(self._catalogs)
+        self._templates = ChannelTemplates.from_loaded(loaded)
         self.engine.reconfigure(
             loaded.rule_settings,
             loaded.config.alerting,
             [self._silences, self._windows],
+            self._readers,
         )
 
     async def close(self) -> None:

@@ -8,7 +8,12 @@ from collections import Counter
 from pathlib import Path
 
 from ocrfleet.cli.common import load_catalog, load_or_exit
+from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.config.secrets import unread_secrets
+from ocrfleet.i18n.catalogs import LANGUAGES
+from ocrfleet.notify.templates import ChannelTemplates, TemplateProblem, check_templates
+from ocrfleet.pluginhost.catalog import PluginCatalog
+from ocrfleet.report.html_template import check_report_templates
 
 NAME = "check-config"
 HELP = "validate a configuration file and print a summary"
@@ -79,4 +84,23 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"secrets not read (--secrets reads them, as `ocrfleet run` does): {', '.join(sources)}"
         )
+    problems = template_problems(loaded, catalog)
+    if problems:
+        print(f"{path}: templates not valid (the shipped ones would be used):", file=sys.stderr)
+        for problem in problems:
+            print(str(problem), file=sys.stderr)
+        return 1
     return 0
+
+
+def template_problems(loaded: LoadedConfig, catalog: PluginCatalog) -> list[TemplateProblem]:
+    """Every notification and report template that would be used, compiled and tried in
+    each language."""
+    templates = ChannelTemplates.from_loaded(loaded)
+    catalogs = catalog.catalogs()
+    readers = loaded.config.readers(catalogs)
+    speakers = [readers.speaker(language=language) for language in LANGUAGES]
+    return [
+        *check_templates(templates.types, templates.directory, speakers, readers.where),
+        *check_report_templates(templates.directory, catalogs),
+    ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import get_args
 from zoneinfo import ZoneInfo
 
 from ocrfleet.cli.common import add_fleet_options, load_catalog, load_or_exit
@@ -19,16 +20,19 @@ from ocrfleet.demo.runner import default_state_dir, demo_store_path
 from ocrfleet.history.days import Month
 from ocrfleet.history.figures import declared_figures
 from ocrfleet.history.reader import HistoryReader
+from ocrfleet.i18n.catalogs import Language
+from ocrfleet.maintenance.ledger import MaintenanceLedger
 from ocrfleet.pluginhost.catalog import PluginCatalog
-from ocrfleet.report.build import build_report
+from ocrfleet.report.build import Fleet, build_report
 from ocrfleet.report.formats import FORMATS, render
+from ocrfleet.report.pdf import PdfFailed, print_pdf
 from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import StoreError
 
 NAME = "report"
 HELP = (
-    "a month's sessions, utilisation, availability, pages, alerts and maintenance per site "
-    "(without -c: the demo fleet)"
+    "a month's sessions, utilisation, availability, pages, alerts and maintenance per site, "
+    "against the month before and the guide's norms (without -c: the demo fleet)"
 )
 
 # The demo's own ports do not matter here; the config only has to be valid.
@@ -49,7 +53,21 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--month", metavar="YYYY-MM", help="the month, e.g. 2026-10 (default: this month so far)"
     )
     parser.add_argument("--site", help="only this site (default: every site, and a total)")
-    parser.add_argument("--format", choices=FORMATS, default="md", help="md (default), csv or html")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="md", help="md (default), csv, html or pdf (needs -o)"
+    )
+    parser.add_argument(
+        "--language",
+        choices=get_args(Language),
+        help="nl (Flemish) or en (default: the site's language with --site, else the "
+        "municipality's)",
+    )
+    parser.add_argument(
+        "--csv-keys",
+        action="store_true",
+        help="csv: a header of stable column keys (sessions, usage_hours, ...) for scripts, "
+        "instead of the column titles in the report's language",
+    )
     parser.add_argument(
         "-o", "--output", type=Path, help="write the report to this file (default: stdout)"
     )
@@ -58,8 +76,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
     try:
+        if args.format == "pdf" and args.output is None:
+            raise UsageError("--format pdf needs -o FILE")
         text = _report(args, clock or SystemClock())
-        if args.output is None:
+        if args.format == "pdf":
+            print_pdf(text, args.output)
+            print(f"report written to {args.output}")
+        elif args.output is None:
             sys.stdout.write(text)
         else:
             _write(args.output, text)
@@ -68,7 +91,7 @@ def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
     except UsageError as exc:
         print(f"ocrfleet report: {exc}", file=sys.stderr)
         return 2
-    except ReportFailed as exc:
+    except (ReportFailed, PdfFailed) as exc:
         print(f"ocrfleet report: {exc}", file=sys.stderr)
         return 1
     except StoreError as exc:
@@ -77,6 +100,7 @@ def run(args: argparse.Namespace, clock: Clock | None = None) -> int:
 
 
 def _report(args: argparse.Namespace, clock: Clock) -> str:
+    """The report as text; for pdf, the html to print."""
     catalog = load_catalog()
     loaded, store_path, demo = _load(args, catalog)
     sites = sorted(site.id for site in loaded.config.sites)
@@ -103,7 +127,9 @@ def _report(args: argparse.Namespace, clock: Clock) -> str:
     )
     connections = StoreConnections(store_path)
     reader = HistoryReader(connections)
+    ledger = MaintenanceLedger(connections)
     try:
+        fleet = Fleet.of(loaded.devices, catalog.kinds, catalog.rules, ledger.view())
         report = build_report(
             reader,
             loaded.config,
@@ -112,10 +138,20 @@ def _report(args: argparse.Namespace, clock: Clock) -> str:
             availability_kinds=kinds,
             site=args.site,
             figures=declared_figures(catalog.kinds),
+            fleet=fleet,
         )
     finally:
         connections.close()
-    return render(report, args.format)
+    speaker = loaded.config.readers(catalog.catalogs()).speaker(
+        site=args.site, language=args.language
+    )
+    return render(
+        report,
+        "html" if args.format == "pdf" else args.format,
+        speaker,
+        templates=loaded.config.templates.directory,
+        csv_keys=args.csv_keys,
+    )
 
 
 def _load(args: argparse.Namespace, catalog: PluginCatalog) -> tuple[LoadedConfig, Path, bool]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from ocrfleet.config.durations import Duration
 from ocrfleet.config.hours import parse_time_range
+from ocrfleet.i18n.catalogs import Language
 
 # The channel every daemon has: notifications written to its own log.
 LOG_CHANNEL = "log"
@@ -44,6 +45,8 @@ class RouteConfig(_Strict):
     continue_: bool = Field(default=False, alias="continue")
     # Labels whose values make a group: one notification per group and change.
     group_by: list[str] = Field(default_factory=lambda: ["site"])
+    # The language of these notifications; None: the site's (or municipality's).
+    language: Language | None = None
 
     @field_validator("match_re")
     @classmethod

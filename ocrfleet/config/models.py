@@ -14,6 +14,8 @@ from ocrfleet.config.closures import Closure
 from ocrfleet.config.durations import Duration
 from ocrfleet.config.hours import OpeningHours
 from ocrfleet.config.secrets import Secret
+from ocrfleet.i18n.catalogs import Catalogs, Language
+from ocrfleet.i18n.readers import Readers
 
 # Ids appear in MQTT topics and metric labels: no slashes, wildcards or spaces.
 Identifier = Annotated[
@@ -29,6 +31,9 @@ class _Strict(BaseModel):
 class Municipality(_Strict):
     name: str
     adult_population: int = Field(ge=0)
+    # What people read (notifications, reminders, reports): "nl" (Flemish
+    # usage) or "en". Sites and alert routes may choose otherwise.
+    language: Language = "en"
     # Days every site is closed: "2026-12-25" or "2026-12-24..2027-01-01".
     holidays: list[Closure] = Field(default_factory=list)
 
@@ -49,6 +54,8 @@ class SiteConfig(_Strict):
     village_core: str
     address: str = ""
     timezone: Annotated[str, AfterValidator(_known_timezone)] = "Europe/Brussels"
+    # None: the municipality's language.
+    language: Language | None = None
     opening_hours: OpeningHours = OpeningHours()
     # Days this site is closed besides the municipality's holidays.
     closures: list[Closure] = Field(default_factory=list)
@@ -144,6 +151,13 @@ class SessionsConfig(_Strict):
     max_clock_skew: float = Field(default=300.0, ge=0)
 
 
+class TemplatesConfig(_Strict):
+    # Templates here replace the shipped ones: `<directory>/<channel>/<name>`
+    # for one channel, `<directory>/<name>` for every channel of its type,
+    # `<directory>/report/<name>` for the monthly report.
+    directory: Path | None = None
+
+
 class LoggingConfig(_Strict):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["text", "json"] = "text"
@@ -163,12 +177,25 @@ class Config(_Strict):
     alerting: AlertingConfig = AlertingConfig()
     outbox: OutboxConfig = OutboxConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
+    templates: TemplatesConfig = TemplatesConfig()
 
     def max_concurrent_polls(self, source: str) -> int:
         """The bound on devices polled at once through one source."""
         if source == "snmp":
             return self.snmp.max_concurrent_polls
         return self.polling.max_concurrent_polls
+
+    def readers(self, catalogs: Catalogs) -> Readers:
+        """The language and time zone each site's readers get."""
+        return Readers(
+            catalogs,
+            self.municipality.language,
+            self.sites[0].timezone,
+            {site.id: site.language for site in self.sites},
+            {site.id: site.timezone for site in self.sites},
+            site_names={site.id: site.name for site in self.sites},
+            everywhere=self.municipality.name,
+        )
 
     def mqtt_password(self) -> str | None:
         secret: SecretStr | None = self.mqtt.password

@@ -72,7 +72,7 @@ def demo_config(
     sites: list[dict[str, Any]] = [
         {
             "id": "vlaminggem-library",
-            "name": "Main library",
+            "name": "Hoofdbibliotheek",
             "village_core": "Vlaminggem",
             "address": "Marktplein 1, Vlaminggem",
             "opening_hours": _LIBRARY_HOURS,
@@ -81,7 +81,7 @@ def demo_config(
         },
         {
             "id": "vlaminggem-welfare",
-            "name": "Neighbourhood house, welfare campus",
+            "name": "Buurthuis op de zorgcampus",
             "village_core": "Vlaminggem",
             "address": "Zorgstraat 12, Vlaminggem",
             "opening_hours": {
@@ -95,7 +95,7 @@ def demo_config(
         },
         {
             "id": "zonnedorp-library",
-            "name": "Local library in the primary school",
+            "name": "Bibliotheekfiliaal in de basisschool",
             "village_core": "Zonnedorp",
             "address": "Schoolstraat 4, Zonnedorp",
             "opening_hours": {
@@ -107,7 +107,7 @@ def demo_config(
         },
         {
             "id": "boskerke-service-centre",
-            "name": "Local service centre",
+            "name": "Lokaal dienstencentrum",
             "village_core": "Boskerke",
             "address": "Kasteeldreef 2, Boskerke",
             "opening_hours": {
@@ -121,7 +121,7 @@ def demo_config(
         },
         {
             "id": "overbrugge-neighbourhood-house",
-            "name": "Neighbourhood house 'De Brug'",
+            "name": "Buurthuis De Brug",
             "village_core": "Overbrugge",
             "address": "Kanaalweg 37, Overbrugge",
             "opening_hours": {
@@ -156,7 +156,8 @@ def demo_config(
             elif snmp_port is not None or not demo.snmp_agent:
                 site["devices"] += _devices(name, demo, snmp_port)
     return {
-        "municipality": {"name": "Vlaminggem", "adult_population": 11_793},
+        # The front desks read Dutch (the demo's notifications go to its log).
+        "municipality": {"name": "Vlaminggem", "adult_population": 11_793, "language": "nl"},
         "sites": sites,
         "alerting": {"evaluation_interval": "5s", "rules": rules},
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": "ocrfleet-demo"},

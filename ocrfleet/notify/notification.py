@@ -10,7 +10,7 @@ can drop repeats.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 Status = Literal["firing", "resolved"]
@@ -24,10 +24,11 @@ class AlertItem:
     status: Status
     severity: str
     labels: dict[str, str]  # includes alertname (= rule) and severity
-    summary: str
+    summary: str  # plain words in the notification's language
     description: str
     starts_at: float
     ends_at: float | None  # when it resolved; None while firing
+    detail: str = ""  # technical, for IT: OID names, raw values, never translated
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,13 @@ class Notification:
     created_at: float
     items: tuple[AlertItem, ...]
     repeat: bool = False  # a reminder of alerts already notified
+    # Who reads it: the summaries above are in `language`, and times are
+    # shown in `timezone` (an IANA name); machines keep the UTC fields.
+    language: str = "en"
+    timezone: str = "UTC"
+    # The channel's templates, rendered when the notification was queued
+    # (ocrfleet/notify/compose.py): "title", and what the channel asks for.
+    texts: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -60,7 +68,9 @@ class Notification:
         return tuple(item for item in self.items if item.status == "resolved")
 
     def title(self) -> str:
-        """One line for subjects and chat messages."""
+        """One line for subjects and chat messages, in the reader's words if composed."""
+        if "title" in self.texts:
+            return self.texts["title"]
         where = self.group_labels.get("site", "all sites")
         if len(self.items) == 1:
             item = self.items[0]

@@ -14,6 +14,7 @@ from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.apiversion import DECLARATION
 from ocrfleet.history.figures import declared_figures
 from ocrfleet.hookspecs import CliCommand
+from ocrfleet.i18n.catalogs import Catalogs, MessageCatalog
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.notify.channels import ChannelType
 from ocrfleet.sources import SourceType
@@ -50,6 +51,11 @@ class PluginCatalog:
     rule_owner: dict[str, str] = field(default_factory=dict)
     channel_types: dict[str, ChannelType] = field(default_factory=dict)
     source_types: dict[str, SourceType] = field(default_factory=dict)
+    message_catalogs: dict[str, MessageCatalog] = field(default_factory=dict)
+
+    def catalogs(self) -> Catalogs:
+        """The translations of every plugin's words."""
+        return Catalogs(self.message_catalogs.values())
 
     @classmethod
     def from_manager(
@@ -150,6 +156,15 @@ class PluginCatalog:
                     )
                 channel_types[channel_type.name] = channel_type
                 contribution(impl.plugin_name).channel_types.append(channel_type.name)
+        message_catalogs: dict[str, MessageCatalog] = {}
+        for impl in manager.hook.ocrfleet_message_catalogs.get_hookimpls():
+            for catalog in _call(impl):
+                if catalog.domain in message_catalogs:
+                    raise PluginConflictError(
+                        f"message domain {catalog.domain!r} is provided twice "
+                        f"(again by {impl.plugin_name!r})"
+                    )
+                message_catalogs[catalog.domain] = catalog
         return cls(
             kinds,
             owner,
@@ -159,6 +174,7 @@ class PluginCatalog:
             rule_owner,
             channel_types,
             source_types,
+            message_catalogs,
         )
 
 

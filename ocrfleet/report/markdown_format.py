@@ -4,47 +4,55 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocrfleet.report.columns import pretty, sections
+from ocrfleet.i18n.speaker import Speaker
 from ocrfleet.report.model import MonthReport
-
-# How many rules the "most frequent alerts" table lists.
-TOP_RULES = 10
+from ocrfleet.report.view import Cell, ReportView, Table, report_view
 
 
-def render_markdown(report: MonthReport) -> str:
-    lines = [f"# {_cell(report.municipality)}: public computer rooms, {report.month}", ""]
-    lines += [f"> {_cell(note)}" for note in report.notes]
-    if report.notes:
+def render_markdown(report: MonthReport, speaker: Speaker) -> str:
+    return markdown(report_view(report, speaker))
+
+
+def markdown(view: ReportView) -> str:
+    lines = [f"# {_text(view.title)}", "", f"_{_text(view.made)} · {_text(view.scope)}_", ""]
+    lines += [f"> {_text(note)}" for note in view.notes]
+    if view.notes:
         lines.append("")
-    rows = (*report.sites, report.total)
-    for section in sections(report):
-        if not section.columns:
-            continue
-        lines += [f"## {section.title}", ""]
-        header = ["Site", *(c.title for c in section.columns)]
-        body = [
-            [_cell(row.name), *(pretty(c.value(row), c.unit) for c in section.columns)]
-            for row in rows
-        ]
-        lines += _table(header, body, numeric_from=1)
-        lines.append("")
-    rules = report.alerts_by_rule()[:TOP_RULES]
-    if rules:
-        lines += ["## Most frequent alerts", ""]
-        lines += _table(["Rule", "Fired"], [[_cell(r), f"{n:,}"] for r, n in rules], 1)
-        lines.append("")
+    lines += [f"_{_text(view.legend)}_", ""]
+    for table in (view.summary, view.comparison, *view.tables):
+        lines += _table(table)
+    lines += [f"## {_text(view.norms_title)}", ""]
+    lines += [f"- {_text(line)}" for line in view.norms]
+    lines.append("")
+    if view.renewals is not None:
+        lines += _table(view.renewals, level="###")
+    if view.alerts is not None:
+        lines += _table(view.alerts)
     return "\n".join(lines)
 
 
-def _table(header: Sequence[str], body: Sequence[Sequence[str]], numeric_from: int) -> list[str]:
-    align = ["---" if i < numeric_from else "---:" for i in range(len(header))]
-    return [_line(header), _line(align), *(_line(row) for row in body)]
+def _table(table: Table, level: str = "##") -> list[str]:
+    align = ["---:" if right else "---" for right in table.numeric]
+    lines = [f"{level} {_text(table.title)}", ""]
+    lines += [_line([_text(h) for h in table.header]), _line(align)]
+    lines += [_line([_cell(cell) for cell in row.cells]) for row in table.rows]
+    lines.append("")
+    if table.footnote:
+        lines += [f"_{_text(table.footnote)}_", ""]
+    return lines
+
+
+def _cell(cell: Cell) -> str:
+    text = _text(cell.text)
+    if cell.change:
+        text = f"{text} ({_text(cell.change)})"
+    return f"**{text}**" if cell.short else text
 
 
 def _line(cells: Sequence[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _cell(text: str) -> str:
+def _text(text: str) -> str:
     # A pipe would end the cell; a newline would end the table.
     return text.replace("|", "\\|").replace("\n", " ")

@@ -1,12 +1,18 @@
-"""What a month's report says, before any rendering; ratios are None when there is no base."""
+"""What a month's report says, before any rendering; ratios are None when there is no base.
+
+Nothing here is in a language yet: names of rules and kinds are kept as
+`Words`, dates as dates, so each reader gets the report in their own.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 from ocrfleet.history.days import Month
 from ocrfleet.history.reader import AlertCount, MaintenanceDone, SiteMinutes
+from ocrfleet.i18n.text import Words
 from ocrfleet.kinds import Aggregation, FigureSpec
 
 
@@ -25,6 +31,16 @@ class SiteFigures:
     maintenance: MaintenanceDone = field(default_factory=MaintenanceDone)
     # Sessions started on each day of the month, day 1 first.
     sessions_per_day: tuple[int, ...] = ()
+    # From the configuration: seats (public PCs and laptops), the seats the
+    # site must keep usable (`min_usable_seats`; for the total, the guide's
+    # norm of public devices), and the devices that get monthly maintenance.
+    seats: int = 0
+    seats_required: int | None = None
+    maintained_devices: int = 0
+    # The guide's technical maintenance: monthly_minutes x maintained devices.
+    maintenance_asked_minutes: int = 0
+    # Set for a total: the sum of its sites' averages (their opening hours differ).
+    usable_seats_sum: float | None = None
 
     @property
     def usage_hours(self) -> float:
@@ -55,6 +71,24 @@ class SiteFigures:
         """Seat time up over seat time open."""
         return _ratio(self.minutes.seats_usable, self.minutes.seats)
 
+    @property
+    def usable_seats(self) -> float | None:
+        """Seats up on average while the site was open (a total: summed over its sites)."""
+        if self.usable_seats_sum is not None:
+            return self.usable_seats_sum
+        return _ratio(self.minutes.seats_usable, self.minutes.open)
+
+    @property
+    def seats_short(self) -> bool:
+        """Fewer seats usable on average than required."""
+        usable, required = self.usable_seats, self.seats_required
+        return usable is not None and required is not None and usable < required
+
+    @property
+    def maintenance_share(self) -> float | None:
+        """Maintenance minutes logged over what the guide asks."""
+        return _ratio(self.maintenance.minutes, self.maintenance_asked_minutes)
+
     def availability(self, kind: str) -> float | None:
         total, up = self.kinds.get(kind, (0.0, 0.0))
         return _ratio(up, total)
@@ -75,6 +109,30 @@ def _ratio(part: float, whole: float) -> float | None:
     return part / whole if whole > 0 else None
 
 
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    """A device the guide says to replace soon (or already): every `renewal_years`."""
+
+    site: str
+    device: str
+    kind: str
+    model: str
+    bought: date
+    due: date
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PublicDevices:
+    """The guide's norm of public devices: one per 2,500 adults, or one per village core."""
+
+    adults: int
+    village_cores: int
+    by_population: int
+    required: int
+    configured: int
+
+
 @dataclass(frozen=True)
 class MonthReport:
     municipality: str
@@ -85,7 +143,43 @@ class MonthReport:
     availability_kinds: tuple[str, ...]
     figures: tuple[FigureSpec, ...]
     severities: tuple[str, ...]
-    notes: tuple[str, ...] = ()
+    notes: tuple[Words, ...] = ()
+    # The month before, site by site in the same order, and its total.
+    previous: tuple[SiteFigures, ...] = ()
+    previous_total: SiteFigures | None = None
+    # The guide's norms: devices (only for a report of every site), renewal.
+    device_norm: PublicDevices | None = None
+    renewals: tuple[Renewal, ...] = ()
+    undated_devices: int = 0  # devices without a purchase date: no renewal date
+    renewal_years: float = 5.0
+    monthly_minutes: int = 60
+    # Plain names for people: a rule's `title`, a kind's; ids are the fallback.
+    rule_titles: Mapping[str, Words] = field(default_factory=dict)
+    kind_titles: Mapping[str, Words] = field(default_factory=dict)
+
+    @property
+    def previous_month(self) -> Month:
+        if self.month.month == 1:
+            return Month(self.month.year - 1, 12)
+        return Month(self.month.year, self.month.month - 1)
+
+    def before(self, row: SiteFigures) -> SiteFigures | None:
+        """The same site's (or the total's) figures of the month before."""
+        if row is self.total:
+            return self.previous_total
+        for now, then in zip(self.sites, self.previous, strict=False):
+            if now is row:
+                return then
+        return None
+
+    def rule_title(self, rule: str) -> Words:
+        return self.rule_titles.get(rule) or rule
+
+    def kind_title(self, kind: str) -> Words:
+        return self.kind_titles.get(kind) or kind
+
+    def site_name(self, site: str) -> str:
+        return next((row.name for row in self.sites if row.site == site), site)
 
     def alerts_by_rule(self) -> list[tuple[str, int]]:
         """Rules by how often they fired over the report's sites, most first."""
@@ -130,6 +224,7 @@ def combine(
         sum(p.sessions_per_day[i] for p in parts if i < len(p.sessions_per_day))
         for i in range(length)
     )
+    usable = [u for u in (p.usable_seats for p in parts) if u is not None]
     return SiteFigures(
         site=site,
         name=name,
@@ -144,4 +239,8 @@ def combine(
             sum(p.maintenance.entries for p in parts), sum(p.maintenance.minutes for p in parts)
         ),
         sessions_per_day=per_day,
+        seats=sum(p.seats for p in parts),
+        maintained_devices=sum(p.maintained_devices for p in parts),
+        maintenance_asked_minutes=sum(p.maintenance_asked_minutes for p in parts),
+        usable_seats_sum=sum(usable) if usable else None,
     )

@@ -161,4 +161,10 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (owner, name)
     );
     """,
+    # 7: an alert's words before any language (ocrfleet/i18n/text.py), as
+    # JSON {summary, description, detail}; summary and description keep
+    # an English rendering for tools that read the table.
+    """
+    ALTER TABLE alerts ADD COLUMN words TEXT;
+    """,
 )

@@ -1,10 +1,15 @@
-"""A notification's items as Alertmanager's postable alerts (API v2)."""
+"""A notification's items as Alertmanager's postable alerts (API v2).
+
+The annotations are the channel's templates (templates/alertmanager.*.j2),
+rendered in the readers' language when the notification was queued; the
+times Alertmanager reads stay UTC (RFC 3339).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ocrfleet.plugin import AlertItem, Notification
+from ocrfleet.plugin import AlertItem, Channel, Notification
 from ocrfleet_webhook.times import rfc3339
 
 
@@ -14,7 +19,10 @@ def postable_alert(
     # Prometheus' convention: an empty label is no label.
     labels = {name: value for name, value in item.labels.items() if value}
     labels.setdefault("alertname", item.rule)
-    annotations = {"summary": item.summary, "description": item.description}
+    annotations = {
+        "summary": Channel.text(notification, "summary", item.summary, item),
+        "description": Channel.text(notification, "description", item.description, item),
+    }
     if item.status == "resolved" and item.ends_at is not None:
         ends_at = item.ends_at
     else:

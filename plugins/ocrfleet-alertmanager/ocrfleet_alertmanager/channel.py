@@ -32,6 +32,12 @@ class AlertmanagerChannelType(ChannelType):
     name = "alertmanager"
     description = "hand alerts to a Prometheus Alertmanager (API v2)"
     options_model = AlertmanagerOptions
+    # Each alert's annotations.
+    item_templates = {
+        "summary": "alertmanager.summary.j2",
+        "description": "alertmanager.description.j2",
+    }
+    template_package = "ocrfleet_alertmanager"
 
     def create(self, name: str, options: BaseModel) -> Channel:
         if not isinstance(options, AlertmanagerOptions):

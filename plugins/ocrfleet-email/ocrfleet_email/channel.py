@@ -126,8 +126,14 @@ class EmailChannel(Channel):
 
 class EmailChannelType(ChannelType):
     name = "email"
-    description = "send notifications as plain-text e-mail over SMTP"
+    description = "send notifications as e-mail (plain text and HTML) over SMTP"
     options_model = EmailOptions
+    templates = {
+        "subject": "email.subject.j2",
+        "body": "email.txt.j2",
+        "html": "email.html.j2",
+    }
+    template_package = "ocrfleet_email"
 
     def create(self, name: str, options: BaseModel) -> Channel:
         if not isinstance(options, EmailOptions):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_va
 
 from ocrfleet.plugin import (
     Aggregation,
+    Catalog,
     DemoDevice,
     DeviceKind,
     FigureSpec,
@@ -23,12 +24,15 @@ from ocrfleet.plugin import (
     SimulationContext,
     Simulator,
     SnmpDeviceOptions,
+    Text,
 )
 from ocrfleet_hotspot import oids
 from ocrfleet_hotspot.parse import build_reading
 from ocrfleet_hotspot.reading import HotspotReading, Interface
 from ocrfleet_hotspot.vendors.base import HotspotVendor, as_text
 from ocrfleet_hotspot.vendors.generic import GenericVendor
+
+_ = Catalog("ocrfleet_hotspot")
 
 if TYPE_CHECKING:
     from ocrfleet.plugin import DeviceInfo, DeviceView, SnmpClient
@@ -103,6 +107,8 @@ class HotspotKind(DeviceKind):
     """Extensions: KindExtension(kind="hotspot", implementation=<a HotspotVendor>)."""
 
     name: ClassVar[str] = "hotspot"
+    # What the monthly report calls the kind.
+    title: ClassVar[Text] = _("Wifi hotspot")
     source: ClassVar[str | None] = "snmp"
     description: ClassVar[str] = (
         "wifi hotspot or access point polled over SNMP: uptime, restarts, radios, "
@@ -139,7 +145,7 @@ class HotspotKind(DeviceKind):
         ),
     )
     figure_specs: ClassVar[Sequence[FigureSpec]] = (
-        FigureSpec("wifi_clients_peak", "Peak wifi clients", CLIENTS, Aggregation.PEAK),
+        FigureSpec("wifi_clients_peak", _("Peak wifi clients"), CLIENTS, Aggregation.PEAK),
     )
 
     def __init__(self, monotonic: Callable[[], float] = time.monotonic) -> None:

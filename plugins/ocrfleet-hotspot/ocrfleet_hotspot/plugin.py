@@ -10,15 +10,20 @@ from collections.abc import Sequence
 
 from ocrfleet.plugin import (
     AlertRule,
+    Catalog,
     DeviceKind,
     KindExtension,
+    MessageCatalog,
     MonitoringAsset,
     hookimpl,
     packaged_assets,
+    packaged_catalog,
 )
 
 # The plugin API this plugin is written for (ocrfleet/plugin.py).
-OCRFLEET_PLUGIN_API = "1.0"
+OCRFLEET_PLUGIN_API = "1.1"
+
+_ = Catalog("ocrfleet_hotspot")
 
 
 @hookimpl
@@ -45,7 +50,8 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
             kind="hotspot",
             name="hotspot_down",
             category="network",
-            summary="hotspot {device} is down ({reason})",
+            summary=_("Wifi hotspot {device} is down"),
+            title=_("Wifi hotspot down"),
         ),
         HotspotRestartedRule(),
         HotspotNoClientsRule(),
@@ -56,3 +62,9 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
 def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:
     # The files of monitoring/: dashboards, Prometheus rules and their promtool tests.
     return packaged_assets("ocrfleet_hotspot")
+
+
+@hookimpl
+def ocrfleet_message_catalogs() -> Sequence[MessageCatalog]:
+    # locale/<lang>/LC_MESSAGES/ocrfleet_hotspot.po: the words of this plugin's findings.
+    return [packaged_catalog("ocrfleet_hotspot")]

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
 
 from ocrfleet.plugin import (
     AlertRule,
+    Catalog,
+    Day,
     DeviceInfo,
     DeviceKey,
     DeviceState,
@@ -27,6 +29,9 @@ from ocrfleet.plugin import (
     SiteSchedule,
 )
 from ocrfleet_hotspot.reading import HotspotReading
+
+_ = Catalog("ocrfleet_hotspot")
+_n = _.plural
 
 KIND = "hotspot"
 CATEGORY = "network"
@@ -61,6 +66,7 @@ class HotspotRestartedRule(AlertRule):
     """
 
     name = "hotspot_restarted"
+    title = _("Wifi hotspot restarts")
     description = "a hotspot restarted (its uptime went back); reported for `window`"
     default_severity = Severity.WARNING
     settings_model = RestartedSettings
@@ -106,21 +112,31 @@ class HotspotRestartedRule(AlertRule):
         return findings
 
     def _finding(self, info: DeviceInfo, recent: _Restarts, reading: HotspotReading) -> Finding:
-        times = "once" if recent.count == 1 else f"{recent.count} times"
         uptime = (
-            f"; up {reading.uptime_seconds / 60:.0f} min since"
+            f", up {reading.uptime_seconds:.0f} s since"
             if reading.uptime_seconds is not None
             else ""
         )
+        first = datetime.fromtimestamp(recent.first_at, UTC).isoformat(timespec="seconds")
+        last = datetime.fromtimestamp(recent.last_at, UTC).isoformat(timespec="seconds")
         return Finding(
             rule=self.name,
             subject=str(info.key),
             labels=_labels(info),
-            summary=f"hotspot {info.id} restarted",
-            description=(
-                f"hotspot {info.key} restarted {times} (its uptime went back){uptime}. "
-                "Visitors on its wifi lost their connection; repeated restarts point "
-                "to its power supply or firmware."
+            summary=_("Wifi hotspot {device} restarted", device=info.id),
+            description=_n(
+                "Visitors on its wifi lost their connection for a moment. If it happens "
+                "again, check its power plug and cable, and call IT.",
+                "It restarted {n} times in a short while, and each time visitors on its wifi "
+                "lost their connection. Check its power plug and cable, and call IT: "
+                "restarts like these point to its power supply or its firmware.",
+                "n",
+                n=recent.count,
+            ),
+            detail=(
+                f"hotspot {info.key} ({reading.model or 'model unknown'}, vendor "
+                f"{reading.vendor}): uptime went back {recent.count}x, first seen {first}, "
+                f"last seen {last}{uptime}"
             ),
         )
 
@@ -171,6 +187,7 @@ class HotspotNoClientsRule(AlertRule):
     """
 
     name = "hotspot_no_clients"
+    title = _("Wifi hotspots nobody used")
     description = "a hotspot up a whole opening day saw no wifi client that day"
     default_severity = Severity.WARNING
     settings_model = NoClientsSettings
@@ -241,12 +258,20 @@ class HotspotNoClientsRule(AlertRule):
             rule=self.name,
             subject=str(info.key),
             labels=_labels(info),
-            summary=f"hotspot {info.id} has had no wifi clients since {day.isoformat()}",
-            description=(
-                f"hotspot {info.key} was up through the whole opening day {day.isoformat()} "
-                "but no visitor's device connected to it. It answers, yet visitors may be "
-                "unable to connect: check that its SSID is broadcast and that clients get "
-                "an address. This clears when a client is seen again."
+            summary=_(
+                "No wifi users on hotspot {device} since {day}", device=info.id, day=Day(day)
+            ),
+            description=_(
+                "The hotspot was on through the whole opening day of {day}, but no visitor's "
+                "device connected to it. Visitors may be unable to connect: try with your own "
+                "phone. If that fails, switch the hotspot off and on again, and call IT if it "
+                "still does not work. This message clears as soon as someone connects.",
+                day=Day(day),
+            ),
+            detail=(
+                f"hotspot {info.key}: 0 wifi clients at every poll during the opening hours "
+                f"of {day.isoformat()} (site time); it answers, so check that the SSID is "
+                "broadcast, the VLAN and that clients get an address (DHCP)"
             ),
         )
 

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from ocrfleet.plugin import (
+    Catalog,
     DemoDevice,
     DeviceInfo,
     DeviceKind,
@@ -21,9 +22,12 @@ from ocrfleet.plugin import (
     SessionEventType,
     SimulationContext,
     Simulator,
+    Text,
 )
 from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
 from ocrfleet_pc.validation import compile_validator
+
+_ = Catalog("ocrfleet_pc")
 
 # The demo's public PCs per location; the first ones of a room are
 # free-access, as the guide asks for at least one computer usable without a
@@ -64,6 +68,8 @@ class PcOptions(BaseModel):
 
 class PcKind(DeviceKind):
     name: ClassVar[str] = "pc"
+    # What the monthly report calls the kind.
+    title: ClassVar[Text] = _("PC")
     description: ClassVar[str] = "public desktop PC reporting through the ocrfleet agent (MQTT)"
     is_seat: ClassVar[bool] = True
     options_model: ClassVar[type[BaseModel]] = PcOptions
@@ -144,6 +150,7 @@ class PcKind(DeviceKind):
 
 class LaptopKind(PcKind):
     name: ClassVar[str] = "laptop"
+    title: ClassVar[Text] = _("Laptop")
     description: ClassVar[str] = (
         "laptop (e.g. from the lesson pool) reporting through the ocrfleet agent (MQTT)"
     )

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from ocrfleet.plugin import (
     AlertRule,
+    Catalog,
     DeviceState,
     Finding,
     MaintenanceEvidence,
@@ -14,6 +15,8 @@ from ocrfleet.plugin import (
     Severity,
 )
 from ocrfleet_agent.payloads import Health
+
+_ = Catalog("ocrfleet_pc")
 
 # Laptops lent to visitors need their restore software as much as desktops do.
 SEAT_KINDS = ("pc", "laptop")
@@ -29,6 +32,7 @@ class PcNotFrozenRule(AlertRule):
     """
 
     name = "pc_not_frozen"
+    title = _("Restore software switched off")
     description = "a public PC is up with its restore software disabled"
     default_severity = Severity.WARNING
 
@@ -54,10 +58,21 @@ class PcNotFrozenRule(AlertRule):
                     "kind": info.kind,
                     "category": "hardware",
                 },
-                summary=f"{info.kind} {info.id}: restore software is off",
-                description=(
-                    f"{info.kind} {info.key} reports its restore software thawed: what a "
-                    "visitor leaves on it (files, saved passwords, open accounts) survives "
-                    "a reboot and reaches the next visitor. Freeze it again after maintenance."
+                summary=(
+                    _(
+                        "Restore software of laptop {device} is off — switch it back on",
+                        device=info.id,
+                    )
+                    if info.kind == "laptop"
+                    else _(
+                        "Restore software of PC {device} is off — switch it back on", device=info.id
+                    )
                 ),
+                description=_(
+                    "While it is off, whatever a visitor leaves behind (files, saved passwords, "
+                    "accounts still logged in) stays after a restart and reaches the next "
+                    "visitor. Switch the restore software (such as Deep Freeze) back on once "
+                    "the maintenance is done, or call IT."
+                ),
+                detail=f"{info.kind} {info.key}: agent health reports frozen=false (thawed)",
             )

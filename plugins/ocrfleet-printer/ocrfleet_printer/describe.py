@@ -74,7 +74,10 @@ def describe_reading(reading: PrinterReading) -> str:
         lines.extend(
             _table(
                 ("SEVERITY", "GROUP", "CODE", "DESCRIPTION"),
-                [(a.severity, a.group, a.code, a.description) for a in reading.alerts],
+                [
+                    (a.severity, _group(a.group, a.group_index), a.code, a.description)
+                    for a in reading.alerts
+                ],
             )
         )
     return "\n".join(lines)
@@ -109,6 +112,10 @@ def _level(level: int | None, max_capacity: int | None, fraction: float | None) 
 def _status(availability: str | None, flags: frozenset[str]) -> str:
     words = [availability or "-", *sorted(flags)]
     return " ".join(words)
+
+
+def _group(group: str, index: int | None) -> str:
+    return f"{group} {index}" if index is not None else group
 
 
 def _duration(seconds: float) -> str:

@@ -25,6 +25,7 @@ from pydantic import Field, model_validator
 
 from ocrfleet.plugin import (
     AlertRule,
+    Catalog,
     DeviceInfo,
     DeviceKey,
     Duration,
@@ -38,7 +39,10 @@ from ocrfleet.plugin import (
 )
 from ocrfleet_printer.opening import OpeningTime
 from ocrfleet_printer.reading import PrinterReading, Supply
-from ocrfleet_printer.rules import KIND, supply_labels, supply_name
+from ocrfleet_printer.rules import KIND, supply_detail, supply_labels, supply_name
+from ocrfleet_printer.words import supply_forecast, supply_words
+
+_ = Catalog("ocrfleet_printer")
 
 SWAP_TASK = "supply_replaced"
 FORECAST_METRIC = "ocrfleet_printer_supply_empty_forecast_seconds"
@@ -110,6 +114,7 @@ def fit_rate(points: list[_Point]) -> tuple[float, float, float] | None:
 
 class PrinterSupplyForecastRule(AlertRule):
     name = "printer_supply_forecast"
+    title = _("Printer supplies to order soon")
     description = "a printer supply is forecast to run out within a few opening days"
     rule_type = "reminder"
     default_severity = Severity.INFO
@@ -285,11 +290,16 @@ class PrinterSupplyForecastRule(AlertRule):
     def _finding(
         self, info: DeviceInfo, supply: Supply, forecast: Forecast, opening: OpeningTime
     ) -> Finding:
-        name = supply_name(supply)
+        local = datetime.fromtimestamp(forecast.empty_at, opening.zone)
+        summary, description = supply_forecast(
+            supply_words(supply),
+            info.id,
+            forecast.opening_days,
+            forecast.level,
+            forecast.rate_per_hour,
+            local.date(),
+        )
         runs_out = "full" if supply.is_receptacle else "empty"
-        days = forecast.opening_days
-        when = "within the next opening day" if days <= 1 else f"in about {days} opening days"
-        day = datetime.fromtimestamp(forecast.empty_at, opening.zone)
         return Finding(
             rule=self.name,
             subject=f"{info.key}/{supply.label}",
@@ -298,10 +308,12 @@ class PrinterSupplyForecastRule(AlertRule):
                 "type": "reminder",
                 "category": "supplies",
             },
-            summary=f"{name} of printer {info.key} {runs_out} {when}",
-            description=(
-                f"About {forecast.level:.0%} left, used at {forecast.rate_per_hour:.1%} per "
-                f"opening hour: {runs_out} around {day:%Y-%m-%d %H:%M}. "
-                "Time to order a replacement."
+            summary=summary,
+            description=description,
+            detail=(
+                f"{supply_detail(supply)}; least-squares fit: {forecast.level:.1%} now, "
+                f"{forecast.rate_per_hour:.2%} per opening hour, {runs_out} at "
+                f"{local.isoformat(timespec='minutes')} after {forecast.opening_days} "
+                "opening days"
             ),
         )

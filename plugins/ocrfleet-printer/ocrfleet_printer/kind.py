@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from ocrfleet.plugin import (
     Aggregation,
+    Catalog,
     DemoDevice,
     DeviceInfo,
     DeviceKind,
@@ -27,6 +28,7 @@ from ocrfleet.plugin import (
     SimulationContext,
     Simulator,
     SnmpDeviceOptions,
+    Text,
 )
 from ocrfleet_printer import oids
 from ocrfleet_printer.describe import describe_reading
@@ -41,6 +43,8 @@ from ocrfleet_printer.reading import (
 from ocrfleet_printer.sleep import expected_asleep, parse_window
 from ocrfleet_printer.vendors.base import PrinterVendor
 from ocrfleet_printer.vendors.registry import AUTO, PrinterVendors
+
+_ = Catalog("ocrfleet_printer")
 
 if TYPE_CHECKING:
     # pysnmp is loaded only when something is actually polled.
@@ -111,6 +115,8 @@ class PrinterOptions(SnmpDeviceOptions):
 
 class PrinterKind(DeviceKind):
     name: ClassVar[str] = "printer"
+    # What the monthly report calls the kind.
+    title: ClassVar[Text] = _("Printer")
     source: ClassVar[str | None] = "snmp"
     description: ClassVar[str] = "network printer polled over SNMP (Printer-MIB, RFC 3805)"
     options_model: ClassVar[type[BaseModel]] = PrinterOptions
@@ -181,7 +187,10 @@ class PrinterKind(DeviceKind):
     )
     figure_specs: ClassVar[Sequence[FigureSpec]] = (
         FigureSpec(
-            "printer_pages", "Pages printed", "ocrfleet_printer_pages_total", Aggregation.INCREASE
+            "printer_pages",
+            _("Pages printed"),
+            "ocrfleet_printer_pages_total",
+            Aggregation.INCREASE,
         ),
     )
 

@@ -301,11 +301,13 @@ def parse_covers(values: SnmpTable, vendor: PrinterVendor) -> tuple[Cover, ...]:
 def parse_alerts(values: SnmpTable, vendor: PrinterVendor) -> tuple[Alert, ...]:
     severities = column(values, oids.PRT_ALERT_SEVERITY_LEVEL)
     groups = column(values, oids.PRT_ALERT_GROUP)
+    group_indexes = column(values, oids.PRT_ALERT_GROUP_INDEX)
     codes = column(values, oids.PRT_ALERT_CODE)
     descriptions = column(values, oids.PRT_ALERT_DESCRIPTION)
     alerts = []
     for row in _sorted(_union(severities, codes)):
         code = integer(codes.get(row))
+        group_index = integer(group_indexes.get(row))
         alerts.append(
             Alert(
                 index=row,
@@ -313,6 +315,7 @@ def parse_alerts(values: SnmpTable, vendor: PrinterVendor) -> tuple[Alert, ...]:
                 group=_name(oids.ALERT_GROUP_NAMES, groups.get(row)),
                 code=oids.ALERT_CODE_NAMES.get(code, str(code)) if code is not None else "unknown",
                 description=vendor.text(descriptions.get(row)),
+                group_index=group_index if group_index is not None and group_index > 0 else None,
             )
         )
     return tuple(alerts)

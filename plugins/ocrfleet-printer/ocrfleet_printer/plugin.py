@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ocrfleet.plugin import DeviceKind, KindExtension, MonitoringAsset, hookimpl, packaged_assets
+from ocrfleet.plugin import (
+    Catalog,
+    DeviceKind,
+    KindExtension,
+    MessageCatalog,
+    MonitoringAsset,
+    hookimpl,
+    packaged_assets,
+    packaged_catalog,
+)
 
 # The plugin API this plugin is written for (ocrfleet/plugin.py).
-OCRFLEET_PLUGIN_API = "1.0"
+OCRFLEET_PLUGIN_API = "1.1"
+
+_ = Catalog("ocrfleet_printer")
 
 if TYPE_CHECKING:
     from ocrfleet.plugin import AlertRule
@@ -40,7 +51,8 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
             kind="printer",
             name="printer_unreachable",
             category="hardware",
-            summary="printer {device} does not answer ({reason})",
+            summary=_("Printer {device} does not answer"),
+            title=_("Printer not answering"),
         ),
         PrinterConditionRule(),
         PrinterSupplyLowRule(),
@@ -52,3 +64,9 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
 def ocrfleet_monitoring_assets() -> Sequence[MonitoringAsset]:
     # The files of monitoring/: dashboards, Prometheus rules and their promtool tests.
     return packaged_assets("ocrfleet_printer")
+
+
+@hookimpl
+def ocrfleet_message_catalogs() -> Sequence[MessageCatalog]:
+    # locale/<lang>/LC_MESSAGES/ocrfleet_printer.po: the words of this plugin's findings.
+    return [packaged_catalog("ocrfleet_printer")]

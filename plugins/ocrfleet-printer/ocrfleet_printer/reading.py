@@ -139,6 +139,9 @@ class Alert:
     group: str  # PrtAlertGroupTC name
     code: str  # PrtAlertCodeTC name, or the number for codes without one
     description: str
+    # prtAlertGroupIndex: the row of the group's table the alert is about (the
+    # tray of an input alert, the cover of a cover alert); None when not given.
+    group_index: int | None = None
 
     @property
     def level(self) -> str | None:

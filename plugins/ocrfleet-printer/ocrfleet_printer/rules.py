@@ -17,6 +17,7 @@ from pydantic import Field, field_validator
 
 from ocrfleet.plugin import (
     AlertRule,
+    Catalog,
     DeviceInfo,
     DeviceState,
     Duration,
@@ -28,12 +29,19 @@ from ocrfleet.plugin import (
 )
 from ocrfleet_printer.oids import ERROR_STATE_BITS
 from ocrfleet_printer.reading import PrinterReading, Supply
+from ocrfleet_printer.words import (
+    INK_TYPES,
+    TONER_TYPES,
+    condition_alerts,
+    condition_words,
+    supply_gone,
+    supply_low,
+    supply_words,
+)
+
+_ = Catalog("ocrfleet_printer")
 
 KIND = "printer"
-
-# What the front desk can swap itself; everything else is for IT.
-_TONER_TYPES = frozenset({"toner", "tonerCartridge", "matteToner"})
-_INK_TYPES = frozenset({"ink", "inkCartridge", "matteInk", "inkRibbon"})
 
 _CONDITION_CATEGORIES: Mapping[str, str] = {
     "jammed": "jam",
@@ -43,36 +51,19 @@ _CONDITION_CATEGORIES: Mapping[str, str] = {
     "noToner": "toner",
     "lowToner": "toner",
 }
-_CONDITION_WORDS: Mapping[str, str] = {
-    "lowPaper": "paper low",
-    "noPaper": "out of paper",
-    "lowToner": "toner low",
-    "noToner": "out of toner",
-    "doorOpen": "a door or cover is open",
-    "jammed": "paper jam",
-    "offline": "offline",
-    "serviceRequested": "service requested",
-    "inputTrayMissing": "a paper tray is missing",
-    "outputTrayMissing": "an output tray is missing",
-    "markerSupplyMissing": "a toner or ink cartridge is missing",
-    "outputNearFull": "output bin nearly full",
-    "outputFull": "output bin full",
-    "inputTrayEmpty": "a paper tray is empty",
-    "overduePreventMaint": "preventive maintenance overdue",
-}
 
 
 def supply_name(supply: Supply) -> str:
-    """How people name a supply: "toner black", else the printer's own label."""
-    if supply.colour and supply.type in _TONER_TYPES:
+    """A supply in a technical note: "toner black", else the printer's own label."""
+    if supply.colour and supply.type in TONER_TYPES:
         return f"toner {supply.colour}"
-    if supply.colour and supply.type in _INK_TYPES:
+    if supply.colour and supply.type in INK_TYPES:
         return f"ink {supply.colour}"
     return supply.label
 
 
 def supply_category(supply: Supply) -> str:
-    if supply.type in _TONER_TYPES or supply.type in _INK_TYPES:
+    if supply.type in TONER_TYPES or supply.type in INK_TYPES:
         return "toner"
     # Agents without a type (some Xerox) still call a cartridge toner.
     if supply.type in ("other", "unknown") and not supply.is_receptacle:
@@ -93,8 +84,23 @@ def supply_labels(info: DeviceInfo, supply: Supply) -> dict[str, str]:
     }
 
 
-def _percent(fraction: float) -> str:
-    return f"{fraction * 100:.0f} %"
+def supply_detail(supply: Supply) -> str:
+    """The supply as the Printer-MIB states it, for IT."""
+    level = (
+        f"{supply.level}/{supply.max_capacity}"
+        if supply.remaining_fraction is not None
+        else f"{supply.level} (max {supply.max_capacity})"
+    )
+    fraction = (
+        f" = {supply.remaining_fraction:.0%}" if supply.remaining_fraction is not None else ""
+    )
+    room = " room left" if supply.is_receptacle else ""
+    return (
+        f"supply {supply.label!r} (prtMarkerSuppliesIndex {supply.index}): "
+        f"prtMarkerSuppliesType {supply.type}, class {supply.supply_class}, "
+        f"colour {supply.colour or '-'}, prtMarkerSuppliesLevel {level}{fraction}{room}, "
+        f"state {supply.state}"
+    )
 
 
 # -- conditions ---------------------------------------------------------------
@@ -132,6 +138,7 @@ class PrinterConditionSettings(RuleSettings):
 
 class PrinterConditionRule(AlertRule):
     name = "printer_condition"
+    title = _("Printer problems (paper, jams, covers)")
     description = "a printer that answers reports a condition (jam, no paper, door open, ...)"
     settings_model = PrinterConditionSettings
 
@@ -151,7 +158,7 @@ class PrinterConditionRule(AlertRule):
                 continue
             info = view.info
             for condition in sorted(reading.conditions & watched):
-                words = _CONDITION_WORDS.get(condition, condition)
+                summary, description = condition_words(condition, reading, info.id)
                 yield Finding(
                     rule=self.name,
                     subject=f"{info.key}/{condition}",
@@ -162,13 +169,21 @@ class PrinterConditionRule(AlertRule):
                         "condition": condition,
                         "category": _CONDITION_CATEGORIES.get(condition, "hardware"),
                     },
-                    summary=f"printer {info.key}: {words}",
-                    description=(
-                        f"{info.model or 'the printer'} at {info.site} reports {condition} "
-                        "(hrPrinterDetectedErrorState)"
-                    ),
+                    summary=summary,
+                    description=description,
+                    detail=_condition_detail(condition, reading, info),
                     severity=Severity.CRITICAL if condition in settings.critical else None,
                 )
+
+
+def _condition_detail(condition: str, reading: PrinterReading, info: DeviceInfo) -> str:
+    model = reading.model or info.model or "model unknown"
+    detail = f"hrPrinterDetectedErrorState: {condition} ({model})"
+    for alert in condition_alerts(reading, condition):
+        detail += (
+            f"; prtAlertTable: {alert.severity} {alert.group} {alert.code} {alert.description!r}"
+        )
+    return detail
 
 
 # -- supply levels ------------------------------------------------------------
@@ -212,6 +227,7 @@ class PrinterSupplyLowRule(AlertRule):
     """
 
     name = "printer_supply_low"
+    title = _("Printer supplies running low")
     description = "a printer supply is low or empty, or a waste receptacle nearly full"
     settings_model = SupplyLowSettings
 
@@ -233,28 +249,27 @@ class PrinterSupplyLowRule(AlertRule):
         if fraction is None or fraction > settings.threshold(supply.type):
             return
         labels = {**supply_labels(info, supply), "category": supply_category(supply)}
-        name = supply_name(supply)
-        if supply.is_receptacle:
-            low, gone = "nearly_full", "full"
-            low_words = f"{name} nearly full ({_percent(fraction)} room left)"
-            gone_words = f"{name} full"
-        else:
-            low, gone = "low", "empty"
-            low_words = f"{name} low ({_percent(fraction)} left)"
-            gone_words = f"{name} empty"
+        words = supply_words(supply)
+        low, gone = ("nearly_full", "full") if supply.is_receptacle else ("low", "empty")
+        threshold = settings.threshold(supply.type)
+        detail = f"{supply_detail(supply)}; low at {threshold:.0%} or less"
+        summary, description = supply_low(words, info.id, fraction)
         yield Finding(
             rule=self.name,
             subject=f"{info.key}/{supply.label}/{low}",
             labels={**labels, "level": low},
-            summary=f"printer {info.key}: {low_words}",
-            description=f"{supply.description or supply.label} ({supply.type}) of {info.key}",
+            summary=summary,
+            description=description,
+            detail=detail,
         )
         if fraction == 0.0 or supply.state in ("empty", "full"):
+            summary, description = supply_gone(words, info.id)
             yield Finding(
                 rule=self.name,
                 subject=f"{info.key}/{supply.label}/{gone}",
                 labels={**labels, "level": gone},
-                summary=f"printer {info.key}: {gone_words}",
-                description=f"{supply.description or supply.label} ({supply.type}) of {info.key}",
+                summary=summary,
+                description=description,
+                detail=detail,
                 severity=Severity.CRITICAL,
             )

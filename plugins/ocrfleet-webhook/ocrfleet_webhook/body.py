@@ -4,6 +4,10 @@ Field for field what Alertmanager's own webhook receiver sends, so a
 receiver written for Alertmanager accepts ocrfleet's notifications too. One
 key is added, `notificationId` (the idempotency key); v4 receivers ignore
 keys they do not know.
+
+The annotations `summary` and `description` are the channel's templates
+(templates/webhook.summary.j2, webhook.description.j2), rendered in the
+readers' language when the notification was queued; times stay UTC here.
 """
 
 from __future__ import annotations
@@ -11,12 +15,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ocrfleet.plugin import AlertItem, Notification
+from ocrfleet.plugin import AlertItem, Channel, Notification
 from ocrfleet_webhook.times import ZERO_TIME, rfc3339
 
 
-def annotations_of(item: AlertItem) -> dict[str, str]:
-    return {"summary": item.summary, "description": item.description}
+def annotations_of(item: AlertItem, notification: Notification | None = None) -> dict[str, str]:
+    """The item's annotations: as its templates rendered them, else its own words."""
+    if notification is None:
+        return {"summary": item.summary, "description": item.description}
+    return {
+        "summary": Channel.text(notification, "summary", item.summary, item),
+        "description": Channel.text(notification, "description", item.description, item),
+    }
 
 
 def common(mappings: Iterable[Mapping[str, str]]) -> dict[str, str]:
@@ -31,12 +41,14 @@ def common(mappings: Iterable[Mapping[str, str]]) -> dict[str, str]:
     return shared
 
 
-def alert(item: AlertItem, generator_url: str) -> dict[str, Any]:
+def alert(
+    item: AlertItem, generator_url: str, notification: Notification | None = None
+) -> dict[str, Any]:
     ends_at = item.ends_at if item.status == "resolved" else None
     return {
         "status": item.status,
         "labels": dict(item.labels),
-        "annotations": annotations_of(item),
+        "annotations": annotations_of(item, notification),
         "startsAt": rfc3339(item.starts_at),
         "endsAt": rfc3339(ends_at) if ends_at is not None else ZERO_TIME,
         "generatorURL": generator_url,
@@ -53,8 +65,10 @@ def webhook_v4(notification: Notification, receiver: str, external_url: str) -> 
         "receiver": receiver,
         "groupLabels": dict(notification.group_labels),
         "commonLabels": common(item.labels for item in notification.items),
-        "commonAnnotations": common(annotations_of(item) for item in notification.items),
+        "commonAnnotations": common(
+            annotations_of(item, notification) for item in notification.items
+        ),
         "externalURL": external_url,
-        "alerts": [alert(item, external_url) for item in notification.items],
+        "alerts": [alert(item, external_url, notification) for item in notification.items],
         "notificationId": notification.id,
     }

@@ -42,6 +42,10 @@ class WebhookChannelType(ChannelType):
     name = "webhook"
     description = "POST notifications as JSON (Alertmanager webhook format or a template)"
     options_model = WebhookOptions
+    # `$text` of a body template, and each alert's annotations.
+    templates = {"text": "webhook.text.j2"}
+    item_templates = {"summary": "webhook.summary.j2", "description": "webhook.description.j2"}
+    template_package = "ocrfleet_webhook"
 
     def create(self, name: str, options: BaseModel) -> Channel:
         if not isinstance(options, WebhookOptions):

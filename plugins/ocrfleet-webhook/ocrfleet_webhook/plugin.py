@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ocrfleet.plugin import ChannelType, hookimpl
+from ocrfleet.plugin import ChannelType, MessageCatalog, hookimpl, packaged_catalog
 
 # The plugin API this plugin is written for (ocrfleet/plugin.py).
-OCRFLEET_PLUGIN_API = "1.0"
+OCRFLEET_PLUGIN_API = "1.1"
 
 
 @hookimpl
@@ -15,3 +15,9 @@ def ocrfleet_channel_types() -> Sequence[ChannelType]:
     from ocrfleet_webhook.channel import WebhookChannelType
 
     return [WebhookChannelType()]
+
+
+@hookimpl
+def ocrfleet_message_catalogs() -> Sequence[MessageCatalog]:
+    # The words of the templates (templates/*.j2), domain "ocrfleet_webhook".
+    return [packaged_catalog("ocrfleet_webhook")]

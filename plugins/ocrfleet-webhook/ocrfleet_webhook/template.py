@@ -13,11 +13,11 @@ from __future__ import annotations
 import json
 from string import Template
 
-from ocrfleet.plugin import AlertItem, Notification
+from ocrfleet.plugin import AlertItem, Channel, Notification
 
 PLACEHOLDERS: dict[str, str] = {
-    "title": "one line: status, site and what happened",
-    "text": "one line per alert: status, severity, where, summary",
+    "title": "one line: status, site and what happened, in the readers' words",
+    "text": "one line per alert: status, severity, where, summary (templates/webhook.text.j2)",
     "status": "firing or resolved (firing if any alert fires)",
     "site": "the site the alerts belong to (empty when grouped across sites)",
     "id": "the notification id, the idempotency key",
@@ -68,7 +68,9 @@ def alert_line(item: AlertItem) -> str:
 def placeholder_values(notification: Notification) -> dict[str, str]:
     return {
         "title": notification.title(),
-        "text": "\n".join(alert_line(item) for item in notification.items),
+        "text": Channel.text(
+            notification, "text", "\n".join(alert_line(item) for item in notification.items)
+        ),
         "status": notification.status,
         "site": notification.group_labels.get("site", ""),
         "id": notification.id,
