@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from collections.abc import Iterator
@@ -8,6 +9,18 @@ from pathlib import Path
 import pytest
 
 from tests.support.mosquitto import Mosquitto
+
+
+@pytest.fixture(autouse=True)
+def _root_logging_restored() -> Iterator[None]:
+    """A command run in-process (`main([...])`) points the root logger at the stderr
+    pytest had then; a later log line from a server thread would hit that closed
+    stream ("--- Logging error ---"). Each test gets the logging it found back."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
 
 
 @pytest.fixture

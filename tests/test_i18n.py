@@ -299,3 +299,22 @@ def test_route_site_and_municipality_choose_the_language(tmp_path: Path) -> None
     records = AlertStore(StoreConnections(tmp_path / "s.sqlite")).load()
     assert records["printer_condition:lib/printer-1/jammed"].summary == _("{n} problem", n=1)
     assert records["printer_condition:lib/printer-1/jammed"].detail.startswith("hrPrinter")
+
+
+@pytest.mark.parametrize("value", [0.5, None, True, date(2026, 1, 1), [1], Moment(float("nan"))])
+def test_a_value_that_cannot_be_kept_is_refused_where_the_message_is_made(value: Any) -> None:
+    with pytest.raises(TypeError, match="value 'v' is a"):
+        _("level {v}", v=value)
+
+
+def test_words_never_fail_a_reader(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A message missing a value, or a translation reaching for an attribute, still reads."""
+    english = Speaker(Catalogs(), "en", BRUSSELS)
+    assert english.say(_("{device} down ({reason})", device="pc-1")) == "pc-1 down ({reason})"
+    assert "names a value it is not given" in caplog.text
+    package = _package(
+        tmp_path, CODE, 'msgid "Paper jam in {tray}"\nmsgstr "Papier in {tray.__class__}"\n'
+    )
+    catalogs = Catalogs([MessageCatalog("pkg_words", package / "locale")])
+    text = Catalog("pkg_words")("Paper jam in {tray}", tray="2")
+    assert Speaker(catalogs, "nl", BRUSSELS).say(text) == "Paper jam in 2"

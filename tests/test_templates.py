@@ -406,6 +406,10 @@ def test_a_broken_override_falls_back_to_the_shipped_template_and_the_mail_goes_
         "{{ notification.__class__.__init__.__globals__ }}",
         "{{ items[0].labels.clear() }}{{ title }}",
         "{% for x in range(10**9) %}{{ x }}{% endfor %}",
+        # Work that writes nothing, and values too large to build.
+        "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}",
+        "{{ ('x' * 10**9)|length }}",
+        "{{ 2 ** 99999999 }}",
     ],
 )
 def test_the_sandbox_refuses_and_the_shipped_template_is_used(
@@ -428,6 +432,20 @@ def test_the_sandbox_refuses_and_the_shipped_template_is_used(
     # The notification's own data is untouched.
     for notification in running.queued():
         assert notification.items[0].labels["device"] == "pc-03"
+
+
+def test_a_message_in_a_template_reads_no_attribute(
+    tmp_path: Path, server: Controller, recorder: MailRecorder
+) -> None:
+    """`_()` fills plain `{name}` only: `{x.__init__...}` is text, not a way out of the sandbox."""
+    directory = tmp_path / "templates"
+    directory.mkdir()
+    (directory / "email.subject.j2").write_text(
+        '{{ _("{x.__init__.__globals__[os].environ[HOME]} {x}", x="value") }}', encoding="utf-8"
+    )
+    queue_and_deliver(tmp_path, fleet_config(server.port, directory))
+    subjects = {subject(m) for m in mails_to(recorder, "balie@bib.example")}
+    assert subjects == {"[ocrfleet] {x.__init__.__globals__[os].environ[HOME]} value"}
 
 
 class Broken(BaseModel):

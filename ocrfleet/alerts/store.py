@@ -9,7 +9,6 @@ next evaluation does it again.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -74,35 +73,19 @@ class AlertStore:
         now: float,
     ) -> None:
         db = self._db
+        # Everything is put into rows before the transaction starts: a value
+        # that cannot be stored must not leave a transaction open.
+        try:
+            rows = [self._row(r) for r in changed]
+        except Exception as exc:
+            raise StoreError(f"alert state not saved: {exc}") from exc
         try:
             db.execute("BEGIN IMMEDIATE")
             db.executemany(
                 "INSERT OR REPLACE INTO alerts (key, rule, labels, severity, summary,"
                 " description, state, active_since, firing_since, last_active, last_notified,"
                 " words) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        r.key,
-                        r.rule,
-                        json.dumps(r.labels, sort_keys=True),
-                        r.severity,
-                        self._english.say(r.summary),
-                        self._english.say(r.description),
-                        r.state,
-                        r.active_since,
-                        r.firing_since,
-                        r.last_active,
-                        r.last_notified,
-                        json.dumps(
-                            {
-                                "summary": encode_words(r.summary),
-                                "description": encode_words(r.description),
-                                "detail": r.detail,
-                            }
-                        ),
-                    )
-                    for r in changed
-                ],
+                rows,
             )
             db.executemany("DELETE FROM alerts WHERE key = ?", [(key,) for key in removed])
             db.executemany(
@@ -112,10 +95,32 @@ class AlertStore:
             )
             insert_notifications(db, notifications, now)
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except Exception as exc:
             if db.in_transaction:
                 db.execute("ROLLBACK")
             raise StoreError(f"alert state not saved: {exc}") from exc
+
+    def _row(self, r: AlertRecord) -> tuple[Any, ...]:
+        return (
+            r.key,
+            r.rule,
+            json.dumps(r.labels, sort_keys=True),
+            r.severity,
+            self._english.say(r.summary),
+            self._english.say(r.description),
+            r.state,
+            r.active_since,
+            r.firing_since,
+            r.last_active,
+            r.last_notified,
+            json.dumps(
+                {
+                    "summary": encode_words(r.summary),
+                    "description": encode_words(r.description),
+                    "detail": r.detail,
+                }
+            ),
+        )
 
     def close(self) -> None:
         self._db.close()

@@ -5,14 +5,24 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_skeleton, format_timedelta
 from babel.numbers import format_decimal, format_percent
 
 from ocrfleet.i18n.catalogs import LOCALES, Catalogs, Language
-from ocrfleet.i18n.text import Day, Moment, Number, Percent, Span, Text, Value, Words
+from ocrfleet.i18n.text import (
+    BRACED,
+    Day,
+    Moment,
+    Number,
+    Percent,
+    Span,
+    Text,
+    Value,
+    Words,
+    fill,
+)
 
 log = logging.getLogger(__name__)
 
@@ -100,20 +110,35 @@ class Speaker:
         return value
 
     def _text(self, text: Text) -> str:
-        if text.plural is not None and text.count is not None:
-            count = text.values.get(text.count)
-            n = count if isinstance(count, int) else 0
-            singular, plural = text.msgid, text.plural
-            pattern = self.catalogs.ngettext(self.language, text.domain, singular, plural, n)
-            fallback = singular if n == 1 else plural
-        else:
-            pattern = self.catalogs.gettext(self.language, text.domain, text.msgid)
-            fallback = text.msgid
-        values: dict[str, Any] = {name: self.value(v) for name, v in text.values.items()}
+        """Never raises: a reader gets English, or the bare message, rather than nothing."""
+        values = {name: self._value_or_raw(v) for name, v in text.values.items()}
+        fallback = text.msgid
         try:
-            return pattern.format_map(values)
-        except (KeyError, IndexError, ValueError):
-            # A translation naming a value the message does not have: the
-            # English text still says what is wrong.
-            log.warning("translation of %r (%s) is broken", text.msgid, text.domain)
-            return fallback.format_map(values)
+            if text.plural is not None and text.count is not None:
+                count = text.values.get(text.count)
+                n = count if isinstance(count, int) else 0
+                fallback = text.msgid if n == 1 else text.plural
+                pattern = self.catalogs.ngettext(
+                    self.language, text.domain, text.msgid, text.plural, n
+                )
+            else:
+                pattern = self.catalogs.gettext(self.language, text.domain, text.msgid)
+        except Exception:
+            log.exception("no words for %r (%s)", text.msgid, text.domain)
+            return fill(fallback, values)
+        if set(BRACED.findall(pattern)) - set(values):
+            if pattern == fallback:
+                log.warning("message %r (%s) names a value it is not given", fallback, text.domain)
+            else:
+                # A translation naming a value the message does not have:
+                # the English text still says what is wrong.
+                log.warning("translation of %r (%s) is broken", text.msgid, text.domain)
+                pattern = fallback
+        return fill(pattern, values)
+
+    def _value_or_raw(self, value: Value) -> str:
+        try:
+            return self.value(value)
+        except Exception:
+            log.exception("value %r not put into words", value)
+            return str(value)

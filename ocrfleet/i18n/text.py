@@ -10,6 +10,8 @@ known.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -70,6 +72,16 @@ class Text:
     plural: str | None = None
     count: str | None = None
 
+    def __post_init__(self) -> None:
+        # Refused here, inside the rule that makes it (whose failure the
+        # engine isolates), rather than when the alert is stored.
+        for name, value in self.values.items():
+            if not _keepable(value):
+                raise TypeError(
+                    f"message {self.msgid!r}: value {name!r} is a {type(value).__name__}; "
+                    "give a str, an int, a Text, or Percent, Moment, Day, Span or Number"
+                )
+
     def to_json(self) -> str:
         return json.dumps(_encode(self), sort_keys=True, separators=(",", ":"))
 
@@ -107,6 +119,35 @@ class Catalog:
         if not isinstance(values.get(count), int):
             raise TypeError(f"plural message needs an integer value {count!r}")
         return Text(self.domain, singular, values, plural=plural, count=count)
+
+
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+# Whatever a message puts in braces: "{tray}", but also "{tray.__class__}".
+BRACED = re.compile(r"\{([^{}]*)\}")
+
+
+def fill(pattern: str, values: Mapping[str, str]) -> str:
+    """`pattern` with each `{name}` of `values` replaced; nothing else is looked up.
+
+    Unlike str.format, a `{name.attr}` or `{name[0]}` in a translation or a
+    template's message reads nothing, and a name without a value stays as it
+    is instead of raising.
+    """
+    return PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), pattern)
+
+
+def _keepable(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, str | int | Text | Day):
+        return True
+    if isinstance(value, Percent | Number):
+        return math.isfinite(value.fraction if isinstance(value, Percent) else value.value)
+    if isinstance(value, Moment):
+        return math.isfinite(value.at)
+    if isinstance(value, Span):
+        return math.isfinite(value.seconds)
+    return False
 
 
 def _encode(value: Value) -> Any:

@@ -26,7 +26,7 @@ from ocrfleet.i18n.catalogs import LANGUAGES, SOURCE_LANGUAGE, compile_po
 KEYWORDS = {"_": None, "_n": (1, 2), "gettext": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("**.j2", "jinja2")]
 # "{name}" in Python messages, "%(name)s" in a template's {% trans %} block.
-_PLACEHOLDER = re.compile(r"\{(\w+)\}|%\((\w+)\)s")
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}|%\((\w+)\)s")
 
 
 def _placeholders(text: str) -> set[str]:

@@ -17,6 +17,7 @@ words (ocrfleet/notify/words.py). A template never loses a notification.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -37,11 +38,12 @@ from jinja2 import (
     TemplateNotFound,
     TemplateSyntaxError,
 )
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ocrfleet.i18n.speaker import CORE_DOMAIN, Speaker
+from ocrfleet.i18n.text import BRACED, fill
 from ocrfleet.notify.channels import ChannelType, text_key
 from ocrfleet.notify.notification import AlertItem, Notification
+from ocrfleet.notify.sandbox import BoundedSandbox
 from ocrfleet.notify.words import ONE_LINE, fallback_text, severity
 
 if TYPE_CHECKING:
@@ -106,8 +108,8 @@ def _is_html(name: str | None) -> bool:
     return name is not None and name.endswith((".html.j2", ".htm.j2"))
 
 
-def _environment(loader: BaseLoader) -> ImmutableSandboxedEnvironment:
-    environment = ImmutableSandboxedEnvironment(
+def _environment(loader: BaseLoader) -> BoundedSandbox:
+    environment = BoundedSandbox(
         loader=loader,
         extensions=["jinja2.ext.i18n"],
         undefined=StrictUndefined,
@@ -225,18 +227,23 @@ class TemplateSet:
 def _render(template: Template, variables: Mapping[str, Any]) -> str:
     parts: list[str] = []
     size = 0
+    environment = template.environment
+    budget: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+    if isinstance(environment, BoundedSandbox):
+        budget = environment.budget()
     try:
-        for chunk in template.generate(dict(variables)):
-            size += len(chunk)
-            if size > MAX_OUTPUT:
-                raise TemplateFailed(
-                    TemplateProblem(
-                        template.filename or template.name or "?",
-                        None,
-                        f"writes more than {MAX_OUTPUT} characters",
+        with budget:
+            for chunk in template.generate(dict(variables)):
+                size += len(chunk)
+                if size > MAX_OUTPUT:
+                    raise TemplateFailed(
+                        TemplateProblem(
+                            template.filename or template.name or "?",
+                            None,
+                            f"writes more than {MAX_OUTPUT} characters",
+                        )
                     )
-                )
-            parts.append(chunk)
+                parts.append(chunk)
     except TemplateFailed:
         raise
     except TemplateSyntaxError as exc:  # in a template it includes
@@ -331,16 +338,13 @@ def variables(
 
 
 def _filled(pattern: str, source: str, values: Mapping[str, Any]) -> str:
-    if not values:
-        return pattern
-    try:
-        return pattern.format_map(values)
-    except (KeyError, IndexError, ValueError, AttributeError):
+    """A template's message with its values: plain `{name}` only, so that a message
+    written in an operator's template cannot reach past the sandbox (`{x.__class__}`)."""
+    words = {name: str(value) for name, value in values.items()}
+    if set(BRACED.findall(pattern)) - set(words):
         log.warning("translation of %r is broken", source)
-        try:
-            return source.format_map(values)
-        except (KeyError, IndexError, ValueError, AttributeError):
-            return source
+        pattern = source
+    return fill(pattern, words)
 
 
 # -- composing -------------------------------------------------------------------

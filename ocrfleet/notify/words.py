@@ -23,22 +23,21 @@ def title(notification: Notification, speaker: Speaker, where: str) -> str:
     items = notification.items
     if len(items) == 1:
         item = items[0]
-        if notification.type == "reminder":
-            head = _("Reminder – {where}: {summary}", where=where, summary=item.summary)
-        elif item.status == "resolved":
+        if item.status == "resolved":
+            # A reminder that resolves was done: it is solved, not due again.
             head = _("Solved – {where}: {summary}", where=where, summary=item.summary)
+        elif notification.type == "reminder":
+            head = _("Reminder – {where}: {summary}", where=where, summary=item.summary)
         elif notification.repeat:
             head = _("Still going on – {where}: {summary}", where=where, summary=item.summary)
         else:
             head = _("{where}: {summary}", where=where, summary=item.summary)
         return speaker.say(head)
     firing, resolved = len(notification.firing), len(notification.resolved)
-    if notification.type == "reminder":
-        return speaker.say(
-            _n("{where}: {n} reminder", "{where}: {n} reminders", "n", where=where, n=firing)
-        )
     parts = []
-    if firing:
+    if firing and notification.type == "reminder":
+        parts.append(speaker.say(_n("{n} reminder", "{n} reminders", "n", n=firing)))
+    elif firing:
         parts.append(speaker.say(_n("{n} problem", "{n} problems", "n", n=firing)))
     if resolved:
         parts.append(speaker.say(_n("{n} solved", "{n} solved", "n", n=resolved)))

@@ -32,12 +32,12 @@ from jinja2 import (
     StrictUndefined,
     TemplateSyntaxError,
 )
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from ocrfleet.history.days import Month
 from ocrfleet.history.reader import AlertCount, MaintenanceDone, SiteMinutes
 from ocrfleet.i18n.catalogs import LANGUAGES, Catalogs
 from ocrfleet.i18n.speaker import Speaker
+from ocrfleet.notify.sandbox import BoundedSandbox
 
 # One kind of problem for every template `ocrfleet check-config` reports.
 from ocrfleet.notify.templates import TemplateProblem
@@ -71,13 +71,13 @@ def operator_template(directory: Path | None) -> Path | None:
     return None
 
 
-def environment(directory: Path | None, speaker: Speaker) -> ImmutableSandboxedEnvironment:
+def environment(directory: Path | None, speaker: Speaker) -> BoundedSandbox:
     loaders: list[BaseLoader] = [
         PrefixLoader({"ocrfleet": PackageLoader("ocrfleet.report", "templates")})
     ]
     if directory is not None:
         loaders.append(FileSystemLoader(directory))
-    env = ImmutableSandboxedEnvironment(
+    env = BoundedSandbox(
         loader=ChoiceLoader(loaders),
         autoescape=True,
         # A misspelt name is an error to report, not an empty cell to miss.
@@ -120,9 +120,11 @@ def template_context(report: MonthReport, speaker: Speaker) -> dict[str, Any]:
     }
 
 
-def _render(env: ImmutableSandboxedEnvironment, name: str, context: dict[str, Any]) -> str:
+def _render(env: BoundedSandbox, name: str, context: dict[str, Any]) -> str:
     try:
-        return env.get_template(name).render(context)
+        template = env.get_template(name)
+        with env.budget():
+            return template.render(context)
     except TemplateSyntaxError as exc:
         where = exc.filename or exc.name or name
         raise TemplateFailed(TemplateProblem(where, exc.lineno, exc.message or str(exc))) from exc

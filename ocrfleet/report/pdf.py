@@ -45,8 +45,12 @@ def print_pdf(html: str, target: Path, *, timeout: float = TIMEOUT) -> None:
         command = [
             browser,
             "--headless",
-            # The page is our own, with no script; root (a service) has no sandbox.
-            "--no-sandbox",
+            # Chromium refuses to start its sandbox as root (a service, a
+            # container); anyone else keeps it.
+            *(["--no-sandbox"] if os.geteuid() == 0 else []),
+            # An operator's template may name a remote resource: nothing is
+            # fetched, so printing neither waits on nor reports to anyone.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
             "--disable-gpu",
             "--no-first-run",
             "--disable-extensions",

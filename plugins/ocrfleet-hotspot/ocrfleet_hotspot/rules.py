@@ -117,8 +117,17 @@ class HotspotRestartedRule(AlertRule):
             if reading.uptime_seconds is not None
             else ""
         )
-        first = datetime.fromtimestamp(recent.first_at, UTC).isoformat(timespec="seconds")
-        last = datetime.fromtimestamp(recent.last_at, UTC).isoformat(timespec="seconds")
+
+        # Site time for IT as well: the detail is read beside local times.
+        def local(at: float) -> str:
+            moment = (
+                info.schedule.local(at)
+                if info.schedule is not None
+                else datetime.fromtimestamp(at, UTC)
+            )
+            return moment.strftime("%Y-%m-%d %H:%M:%S %Z")
+
+        first, last = local(recent.first_at), local(recent.last_at)
         return Finding(
             rule=self.name,
             subject=str(info.key),
