@@ -318,3 +318,18 @@ def test_words_never_fail_a_reader(tmp_path: Path, caplog: pytest.LogCaptureFixt
     catalogs = Catalogs([MessageCatalog("pkg_words", package / "locale")])
     text = Catalog("pkg_words")("Paper jam in {tray}", tray="2")
     assert Speaker(catalogs, "nl", BRUSSELS).say(text) == "Paper jam in 2"
+
+
+def test_what_concerns_no_site_is_read_in_the_municipalitys_zone() -> None:
+    def zone_of_all(municipality: dict[str, Any]) -> str:
+        config = load_config(
+            {
+                "municipality": {"name": "M", "adult_population": 1, **municipality},
+                "sites": [{"id": "a", "name": "A", "village_core": "M", "timezone": "UTC"}],
+            },
+            {},
+        ).config
+        return config.readers(Catalogs()).speaker(site=None).zone.key
+
+    assert zone_of_all({}) == "UTC"
+    assert zone_of_all({"timezone": "Europe/Brussels"}) == "Europe/Brussels"

@@ -9,7 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pluggy
 import pytest
@@ -19,6 +19,7 @@ from ocrfleet.apiversion import API_VERSION
 from ocrfleet.app import App, BackgroundTask
 from ocrfleet.config.loader import load_config
 from ocrfleet.httppoll.options import HttpDeviceOptions
+from ocrfleet.i18n.catalogs import MessageCatalog
 from ocrfleet.kinds import DeviceKind, MetricSpec, MqttChannel, MqttMessageResult, Sample
 from ocrfleet.pluginhost import hookimpl
 from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
@@ -146,6 +147,43 @@ class DuplicatePcPlugin:
 def test_two_plugins_with_one_kind_name_conflict() -> None:
     with pytest.raises(PluginConflictError, match="'pc'"):
         PluginCatalog.from_manager(build_plugin_manager([DuplicatePcPlugin()]))
+
+
+class ClashingPlugin:
+    """Takes names the core already provides: a source, a channel type, a message domain."""
+
+    @hookimpl
+    def ocrfleet_source_types(self) -> Sequence[Any]:
+        from ocrfleet.httppoll.source import HttpSourceType
+
+        return [HttpSourceType()]
+
+    @hookimpl
+    def ocrfleet_channel_types(self) -> Sequence[Any]:
+        from ocrfleet.notify.log_channel import LogChannelType
+
+        return [LogChannelType()]
+
+    @hookimpl
+    def ocrfleet_message_catalogs(self) -> Sequence[Any]:
+        return [MessageCatalog("ocrfleet", Path("elsewhere"))]
+
+
+@pytest.mark.parametrize(
+    ("hook", "message"),
+    [
+        ("ocrfleet_source_types", "source 'http' is provided twice (again by 'clash')"),
+        ("ocrfleet_channel_types", "channel type 'log' is provided twice (again by 'clash')"),
+        ("ocrfleet_message_catalogs", "message domain 'ocrfleet' is provided twice"),
+    ],
+)
+def test_a_name_provided_twice_is_a_conflict(hook: str, message: str) -> None:
+    plugin = type("Clash", (), {hook: getattr(ClashingPlugin, hook)})()
+    manager = build_plugin_manager(load_entry_points=False)
+    manager.register(plugin, name="clash")
+    with pytest.raises(PluginConflictError) as raised:
+        PluginCatalog.from_manager(manager)
+    assert message in str(raised.value)
 
 
 # -- a kind's options and its source ---------------------------------------------------

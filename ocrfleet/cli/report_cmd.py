@@ -107,7 +107,7 @@ def _report(args: argparse.Namespace, clock: Clock) -> str:
     if args.site is not None and args.site not in sites:
         raise UsageError(f"unknown site {args.site!r} (sites: {', '.join(sites)})")
     now = clock.now()
-    zone = ZoneInfo(loaded.config.sites[0].timezone)
+    zone = ZoneInfo(loaded.config.zone_of_all())
     month = _month(args.month, now, zone)
     if not store_path.exists():
         # Reporting must not create a store, and a report of zeros would

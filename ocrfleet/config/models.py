@@ -28,12 +28,23 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _known_timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {name!r} (e.g. 'Europe/Brussels')") from None
+    return name
+
+
 class Municipality(_Strict):
     name: str
     adult_population: int = Field(ge=0)
     # What people read (notifications, reminders, reports): "nl" (Flemish
     # usage) or "en". Sites and alert routes may choose otherwise.
     language: Language = "en"
+    # The zone of times about no one site (the municipal norm, the report's
+    # totals); None: the first site's.
+    timezone: Annotated[str, AfterValidator(_known_timezone)] | None = None
     # Days every site is closed: "2026-12-25" or "2026-12-24..2027-01-01".
     holidays: list[Closure] = Field(default_factory=list)
 
@@ -64,14 +75,6 @@ class SiteConfig(_Strict):
     min_usable_seats: int | None = Field(default=None, ge=0)
     # Ids unique within the site: checked by ocrfleet.config.references.
     devices: list[DeviceConfig] = Field(default_factory=list)
-
-
-def _known_timezone(name: str) -> str:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {name!r} (e.g. 'Europe/Brussels')") from None
-    return name
 
 
 class TlsConfig(_Strict):
@@ -185,12 +188,16 @@ class Config(_Strict):
             return self.snmp.max_concurrent_polls
         return self.polling.max_concurrent_polls
 
+    def zone_of_all(self) -> str:
+        """The time zone of what concerns every site, or none: the municipality's own."""
+        return self.municipality.timezone or self.sites[0].timezone
+
     def readers(self, catalogs: Catalogs) -> Readers:
         """The language and time zone each site's readers get."""
         return Readers(
             catalogs,
             self.municipality.language,
-            self.sites[0].timezone,
+            self.zone_of_all(),
             {site.id: site.language for site in self.sites},
             {site.id: site.timezone for site in self.sites},
             site_names={site.id: site.name for site in self.sites},

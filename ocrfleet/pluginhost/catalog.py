@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -82,15 +82,11 @@ class PluginCatalog:
             return contributions[name]
 
         source_types: dict[str, SourceType] = {}
-        for impl in manager.hook.ocrfleet_source_types.get_hookimpls():
-            for source_type in _call(impl):
-                if source_type.name in source_types:
-                    raise PluginConflictError(
-                        f"source {source_type.name!r} is provided twice "
-                        f"(again by {impl.plugin_name!r})"
-                    )
-                source_types[source_type.name] = source_type
-                contribution(impl.plugin_name).source_types.append(source_type.name)
+        for plugin, source_type in _provided_once(
+            manager.hook.ocrfleet_source_types, "source", lambda found: found.name
+        ):
+            source_types[source_type.name] = source_type
+            contribution(plugin).source_types.append(source_type.name)
         for impl in manager.hook.ocrfleet_device_kinds.get_hookimpls():
             for kind in _call(impl):
                 if kind.name in kinds:
@@ -147,24 +143,17 @@ class PluginCatalog:
                 rule_owner[rule.name] = impl.plugin_name
                 contribution(impl.plugin_name).rules.append(rule.name)
         channel_types: dict[str, ChannelType] = {}
-        for impl in manager.hook.ocrfleet_channel_types.get_hookimpls():
-            for channel_type in _call(impl):
-                if channel_type.name in channel_types:
-                    raise PluginConflictError(
-                        f"channel type {channel_type.name!r} is provided twice "
-                        f"(again by {impl.plugin_name!r})"
-                    )
-                channel_types[channel_type.name] = channel_type
-                contribution(impl.plugin_name).channel_types.append(channel_type.name)
-        message_catalogs: dict[str, MessageCatalog] = {}
-        for impl in manager.hook.ocrfleet_message_catalogs.get_hookimpls():
-            for catalog in _call(impl):
-                if catalog.domain in message_catalogs:
-                    raise PluginConflictError(
-                        f"message domain {catalog.domain!r} is provided twice "
-                        f"(again by {impl.plugin_name!r})"
-                    )
-                message_catalogs[catalog.domain] = catalog
+        for plugin, channel_type in _provided_once(
+            manager.hook.ocrfleet_channel_types, "channel type", lambda found: found.name
+        ):
+            channel_types[channel_type.name] = channel_type
+            contribution(plugin).channel_types.append(channel_type.name)
+        message_catalogs = {
+            catalog.domain: catalog
+            for _, catalog in _provided_once(
+                manager.hook.ocrfleet_message_catalogs, "message domain", lambda found: found.domain
+            )
+        }
         return cls(
             kinds,
             owner,
@@ -176,6 +165,23 @@ class PluginCatalog:
             source_types,
             message_catalogs,
         )
+
+
+def _provided_once(
+    hook: pluggy.HookCaller, what: str, name_of: Callable[[Any], str]
+) -> Iterator[tuple[str, Any]]:
+    """(plugin, object) for each object the hook's implementations return; two of one name
+    are a conflict, whichever plugins they come from."""
+    seen: set[str] = set()
+    for impl in hook.get_hookimpls():
+        for found in _call(impl):
+            name = name_of(found)
+            if name in seen:
+                raise PluginConflictError(
+                    f"{what} {name!r} is provided twice (again by {impl.plugin_name!r})"
+                )
+            seen.add(name)
+            yield impl.plugin_name, found
 
 
 def _check_source(kind: DeviceKind, sources: dict[str, SourceType], plugin: str) -> None:

@@ -163,7 +163,7 @@ def _total(
     # the whole municipality only; the first site's zone draws their month.
     extra = []
     if whole:
-        start, end = month.bounds(ZoneInfo(config.sites[0].timezone))
+        start, end = month.bounds(ZoneInfo(config.zone_of_all()))
         extra = reader.alerts_fired(None, start, end)
     return combine(TOTAL_SITE, config.municipality.name, rows, extra)
 
