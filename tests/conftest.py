@@ -1,14 +1,13 @@
 from __future__ import annotations
 
 import logging
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.mosquitto import Mosquitto
+from tests.support.programs import installed
 
 
 @pytest.fixture(autouse=True)
@@ -37,10 +36,4 @@ def promtool() -> str:
     Under CI a missing promtool fails: a skip there would pass the rule tests
     without running them.
     """
-    found = shutil.which("promtool")
-    if found is None:
-        message = "promtool is not installed (apt-get install prometheus)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    return installed("promtool", "prometheus")

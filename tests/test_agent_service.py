@@ -4,8 +4,6 @@ the Windows scheduled task checked as the command line it is (it cannot run here
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path, PureWindowsPath
@@ -23,18 +21,13 @@ from ocrfleet_agent.service import (
     windows_task_create,
     windows_task_delete,
 )
+from tests.support.programs import installed
 
 JOURNAL = "/var/lib/ocrfleet-agent/journal.json"
 
 
 def systemd_analyze() -> str:
-    found = shutil.which("systemd-analyze")
-    if found is None:
-        message = "systemd-analyze is not installed (Debian package systemd)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
+    return installed("systemd-analyze", "systemd")
 
 
 def unit_settings(text: str) -> dict[str, list[str]]:

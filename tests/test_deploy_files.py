@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 import getpass
 import ipaddress
-import os
 import queue
 import shutil
 import socket
@@ -33,6 +32,7 @@ from cryptography.x509.oid import NameOID
 from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.mosquitto import free_port, mosquitto_binary
+from tests.support.programs import installed
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -41,16 +41,6 @@ ALERTMANAGER = DEPLOY / "alertmanager" / "alertmanager.yml"
 MOSQUITTO = DEPLOY / "mosquitto"
 SITE = "zonnedorp-library"
 WAIT = 20.0
-
-
-def tool(name: str, package: str) -> str:
-    found = shutil.which(name)
-    if found is None:
-        message = f"{name} is not installed (Debian package {package})"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    return found
 
 
 def run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -154,7 +144,7 @@ def test_sysusers_creates_the_service_user(tmp_path: Path) -> None:
 
 
 def test_alertmanager_config_checks() -> None:
-    amtool = tool("amtool", "prometheus-alertmanager")
+    amtool = installed("amtool", "prometheus-alertmanager")
     result = run(amtool, "check-config", ALERTMANAGER)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -178,7 +168,7 @@ def test_alertmanager_config_checks() -> None:
     ],
 )
 def test_alertmanager_routes(labels: dict[str, str], receiver: str) -> None:
-    amtool = tool("amtool", "prometheus-alertmanager")
+    amtool = installed("amtool", "prometheus-alertmanager")
     labels = {"type": "alert", "severity": "warning", **labels}
     result = run(
         amtool,
@@ -351,7 +341,7 @@ class Client:
 def brokers(tmp_path: Path) -> Iterator[tuple[Broker, Broker, Path]]:
     for program in ("mosquitto", "mosquitto_passwd"):
         if shutil.which(program) is None and not Path(f"/usr/sbin/{program}").exists():
-            tool(program, "mosquitto")
+            installed(program, "mosquitto")
     make_certificates(tmp_path)
     ca = tmp_path / "ca.pem"
     certs = {

@@ -9,7 +9,6 @@ is `scheduled_off` (ocrfleet/devicestate.py), never down.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 
 from ocrfleet.alerts.rules import (
@@ -91,9 +90,8 @@ class DeviceDownRule(AlertRule):
                 summary=self._words(info.id, site_names.get(info.site, info.site), status.reason),
                 description=_(
                     "{why} {todo}",
-                    why=dataclasses.replace(
-                        _SINCE.get(status.reason, _DOWN_SINCE),
-                        values={"since": Moment(status.since or context.now)},
+                    why=_SINCE.get(status.reason, _DOWN_SINCE).filled(
+                        since=Moment(status.since or context.now)
                     ),
                     todo=_WHAT_TO_DO,
                 ),
@@ -103,6 +101,4 @@ class DeviceDownRule(AlertRule):
     def _words(self, device: str, site: str, reason: str) -> Words:
         if isinstance(self._summary, str):
             return self._summary.format(device=device, site=site, reason=reason)
-        return dataclasses.replace(
-            self._summary, values={**self._summary.values, "device": device, "site": site}
-        )
+        return self._summary.filled(device=device, site=site)

@@ -38,9 +38,10 @@ from ocrfleet.alerts.rules import (
 from ocrfleet.alerts.store import AlertEvent, AlertRecord, AlertStore
 from ocrfleet.alerts.suppress import Suppressor
 from ocrfleet.config.alerting import AlertingConfig
+from ocrfleet.i18n.catalogs import Language
 from ocrfleet.i18n.readers import Readers, english_utc
 from ocrfleet.i18n.speaker import Speaker
-from ocrfleet.notify.notification import AlertItem, Notification, Status
+from ocrfleet.notify.notification import AlertItem, Notification, Status, shared_site
 from ocrfleet.ratelimit import RateLimitedLog
 from ocrfleet.store.database import StoreError
 
@@ -362,7 +363,7 @@ class AlertEngine:
     def _notifications(self, transitions: Iterable[_Transition], now: float) -> list[Notification]:
         groups: dict[_GroupKey, list[_Transition]] = {}
         group_labels: dict[_GroupKey, dict[str, str]] = {}
-        languages: dict[_GroupKey, str | None] = {}
+        languages: dict[_GroupKey, Language | None] = {}
         for transition in transitions:
             record = transition.record
             seen_channels: set[str] = set()
@@ -385,8 +386,8 @@ class AlertEngine:
         for group, members in groups.items():
             route, values, rule_type, repeat, channel = group
             speaker = self._readers.speaker(
-                site=_common_site(group_labels[group], members),
-                language=languages[group],  # type: ignore[arg-type]
+                site=shared_site(group_labels[group], (t.record.labels for t in members)),
+                language=languages[group],
             )
             items = sorted(
                 (_item(t.record, t.status, t.at, speaker) for t in members),
@@ -415,14 +416,6 @@ class AlertEngine:
 
 
 _GroupKey = tuple[int, tuple[str, ...], str, bool, str]
-
-
-def _common_site(group_labels: Mapping[str, str], members: Sequence[_Transition]) -> str | None:
-    """The site whose language and zone a group is read in: its own, or all its items' one."""
-    if "site" in group_labels:
-        return group_labels["site"]
-    sites = {t.record.labels.get("site") for t in members}
-    return sites.pop() if len(sites) == 1 else None
 
 
 def _item(record: AlertRecord, status: Status, at: float, speaker: Speaker) -> AlertItem:

@@ -52,10 +52,6 @@ class Catalogs:
         self._loaded: dict[tuple[str, str], NullTranslations] = {}
         self._lock = threading.Lock()
 
-    @property
-    def domains(self) -> Mapping[str, MessageCatalog]:
-        return self._catalogs
-
     def gettext(self, language: str, domain: str, msgid: str) -> str:
         return str(self._translations(language, domain).gettext(msgid))
 

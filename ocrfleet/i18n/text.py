@@ -9,6 +9,7 @@ known.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -81,6 +82,11 @@ class Text:
                     f"message {self.msgid!r}: value {name!r} is a {type(value).__name__}; "
                     "give a str, an int, a Text, or Percent, Moment, Day, Span or Number"
                 )
+
+    def filled(self, **values: Value) -> Text:
+        """The same message with more values: for words written once, in a table, and
+        used with values known only later (the device, the moment)."""
+        return dataclasses.replace(self, values={**self.values, **values})
 
     def to_json(self) -> str:
         return json.dumps(_encode(self), sort_keys=True, separators=(",", ":"))

@@ -22,11 +22,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
 from ocrfleet.i18n.catalogs import LANGUAGES, SOURCE_LANGUAGE, compile_po
+from ocrfleet.i18n.text import BRACED
 
 KEYWORDS = {"_": None, "_n": (1, 2), "gettext": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("**.j2", "jinja2")]
 # "{name}" in Python messages, "%(name)s" in a template's {% trans %} block.
-_PLACEHOLDER = re.compile(r"\{([^{}]*)\}|%\((\w+)\)s")
+_PLACEHOLDER = re.compile(rf"{BRACED.pattern}|%\((\w+)\)s")
 
 
 def _placeholders(text: str) -> set[str]:

@@ -38,7 +38,7 @@ class Composer:
         """The notification with its texts; never raises (a notification is never lost)."""
         try:
             readers = self._readers()
-            here = readers.where(notification.group_labels.get("site") or _one_site(notification))
+            here = readers.where(notification.site)
             texts = {"title": title(notification, speaker, here)}
         except Exception:
             log.exception("notification %s: no title composed", notification.id)
@@ -60,8 +60,3 @@ class Composer:
                 notification.channel,
             )
         return dataclasses.replace(notification, texts=dict(texts))
-
-
-def _one_site(notification: Notification) -> str | None:
-    sites = {item.labels.get("site") for item in notification.items}
-    return sites.pop() if len(sites) == 1 else None

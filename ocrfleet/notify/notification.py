@@ -10,6 +10,7 @@ can drop repeats.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -60,6 +61,11 @@ class Notification:
         return cls(items=items, **data)
 
     @property
+    def site(self) -> str | None:
+        """The site it is about: its group's, or the one site all its alerts share."""
+        return shared_site(self.group_labels, (item.labels for item in self.items))
+
+    @property
     def firing(self) -> tuple[AlertItem, ...]:
         return tuple(item for item in self.items if item.status == "firing")
 
@@ -81,3 +87,11 @@ class Notification:
         if self.resolved:
             parts.append(f"{len(self.resolved)} resolved")
         return f"[{self.status.upper()}] {where}: {', '.join(parts)}"
+
+
+def shared_site(group_labels: Mapping[str, str], labels: Iterable[Mapping[str, str]]) -> str | None:
+    """The site of a group of alerts: the group's own, else the one site all share, else None."""
+    if "site" in group_labels:
+        return group_labels["site"]
+    sites = {each.get("site") for each in labels}
+    return sites.pop() if len(sites) == 1 else None

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import (
     BaseLoader,
     ChoiceLoader,
+    Environment,
     FileSystemLoader,
     StrictUndefined,
     Template,
@@ -183,16 +184,7 @@ class TemplateSet:
             found = self._compiled.get(key)
         if found is not None:
             return found
-        try:
-            compiled = environment.get_template(file)
-        except TemplateNotFound as exc:
-            raise TemplateFailed(TemplateProblem(file, None, "no such template")) from exc
-        except TemplateSyntaxError as exc:
-            raise TemplateFailed(
-                TemplateProblem(exc.filename or str(path), exc.lineno, exc.message or str(exc))
-            ) from exc
-        except Exception as exc:
-            raise TemplateFailed(_problem(exc, str(path))) from exc
+        compiled = load_template(environment, file, str(path))
         with self._lock:
             self._compiled = {k: v for k, v in self._compiled.items() if k[:2] != key[:2]}
             self._compiled[key] = compiled
@@ -206,7 +198,7 @@ class TemplateSet:
         source = self.source(file)
         if not self.is_shipped(source):
             try:
-                return _render(self.template(file), variables)
+                return render_template(self.template(file), variables)
             except TemplateFailed as exc:
                 log.error(
                     "template %s (channel %r); using the shipped template instead",
@@ -214,7 +206,7 @@ class TemplateSet:
                     self.channel,
                 )
         try:
-            return _render(self.template(file, shipped_only=True), variables)
+            return render_template(self.template(file, shipped_only=True), variables)
         except TemplateFailed as exc:
             log.error(
                 "shipped template %s (channel %r); using plain words instead",
@@ -224,7 +216,25 @@ class TemplateSet:
             raise
 
 
-def _render(template: Template, variables: Mapping[str, Any]) -> str:
+def load_template(environment: Environment, name: str, source: str) -> Template:
+    """`name` compiled; raises TemplateFailed naming the file (`source`) and line."""
+    try:
+        return environment.get_template(name)
+    except TemplateNotFound as exc:
+        raise TemplateFailed(TemplateProblem(name, None, "no such template")) from exc
+    except TemplateSyntaxError as exc:
+        raise TemplateFailed(
+            TemplateProblem(exc.filename or source, exc.lineno, exc.message or str(exc))
+        ) from exc
+    except Exception as exc:
+        raise TemplateFailed(_problem(exc, source)) from exc
+
+
+def render_template(
+    template: Template, variables: Mapping[str, Any], max_output: int | None = MAX_OUTPUT
+) -> str:
+    """`template` rendered within its sandbox's budget, and at most `max_output` characters;
+    raises TemplateFailed naming the file and line of whatever went wrong."""
     parts: list[str] = []
     size = 0
     environment = template.environment
@@ -235,12 +245,12 @@ def _render(template: Template, variables: Mapping[str, Any]) -> str:
         with budget:
             for chunk in template.generate(dict(variables)):
                 size += len(chunk)
-                if size > MAX_OUTPUT:
+                if max_output is not None and size > max_output:
                     raise TemplateFailed(
                         TemplateProblem(
                             template.filename or template.name or "?",
                             None,
-                            f"writes more than {MAX_OUTPUT} characters",
+                            f"writes more than {max_output} characters",
                         )
                     )
                 parts.append(chunk)
@@ -432,7 +442,7 @@ def check_templates(
                             context = variables(
                                 note, speaker, templates.domain, where, where(None), item
                             )
-                            _render(template, context)
+                            render_template(template, context)
                 except TemplateFailed as exc:
                     if exc.problem not in problems:
                         problems.append(exc.problem)

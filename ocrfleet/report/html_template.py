@@ -16,7 +16,6 @@ the shipped one is used instead: a typo must not cost the month's report.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -30,7 +29,6 @@ from jinja2 import (
     PackageLoader,
     PrefixLoader,
     StrictUndefined,
-    TemplateSyntaxError,
 )
 
 from ocrfleet.history.days import Month
@@ -39,8 +37,13 @@ from ocrfleet.i18n.catalogs import LANGUAGES, Catalogs
 from ocrfleet.i18n.speaker import Speaker
 from ocrfleet.notify.sandbox import BoundedSandbox
 
-# One kind of problem for every template `ocrfleet check-config` reports.
-from ocrfleet.notify.templates import TemplateProblem
+# One kind of problem, and one way to load and render, for every template.
+from ocrfleet.notify.templates import (
+    TemplateFailed,
+    TemplateProblem,
+    load_template,
+    render_template,
+)
 from ocrfleet.report.model import MonthReport, PublicDevices, Renewal, SiteFigures, combine
 from ocrfleet.report.view import report_view
 from ocrfleet.report.words import Wording
@@ -52,12 +55,6 @@ TEMPLATE = "report.html.j2"
 SHIPPED = f"ocrfleet/{TEMPLATE}"
 # Where an operator's template is looked for in [templates] directory, in order.
 OVERRIDES = (f"report/{TEMPLATE}", TEMPLATE)
-
-
-class TemplateFailed(Exception):
-    def __init__(self, problem: TemplateProblem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 def operator_template(directory: Path | None) -> Path | None:
@@ -121,27 +118,10 @@ def template_context(report: MonthReport, speaker: Speaker) -> dict[str, Any]:
 
 
 def _render(env: BoundedSandbox, name: str, context: dict[str, Any]) -> str:
-    try:
-        template = env.get_template(name)
-        with env.budget():
-            return template.render(context)
-    except TemplateSyntaxError as exc:
-        where = exc.filename or exc.name or name
-        raise TemplateFailed(TemplateProblem(where, exc.lineno, exc.message or str(exc))) from exc
-    except Exception as exc:
-        # A template can fail in many ways (an undefined name, a call the
-        # sandbox refuses, a type error); each is the template's problem.
-        file, line = _where(exc, name)
-        message = f"{type(exc).__name__}: {exc}"
-        raise TemplateFailed(TemplateProblem(file, line, message)) from exc
-
-
-def _where(exc: BaseException, name: str) -> tuple[str, int | None]:
-    """The innermost template line in the traceback (Jinja2 puts template frames in it)."""
-    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
-        if frame.filename.endswith(".j2"):
-            return frame.filename, frame.lineno
-    return name, None
+    template = load_template(env, name, name)
+    # A year of sites and charts is long: the sandbox's budget bounds the
+    # work, not an output size meant for a notification.
+    return render_template(template, context, max_output=None)
 
 
 def check_report_templates(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from zoneinfo import ZoneInfo
 
@@ -25,7 +26,9 @@ MIB_WORD = re.compile(r"\b[a-z]+[A-Z]\w*|\bdot11\w*|\b1\.3\.6\.1(?:\.\d+)+|\bUTC
 IDENTIFIER = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 
 
+@functools.cache
 def installed_catalogs() -> Catalogs:
+    """Loaded once per test run: every reading would otherwise scan the entry points."""
     return PluginCatalog.from_manager(build_plugin_manager()).catalogs()
 
 

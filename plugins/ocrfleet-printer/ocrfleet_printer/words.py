@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from ocrfleet.plugin import Catalog, Day, Number, Percent, Text
+from ocrfleet.plugin import Catalog, Day, Percent, Text
 from ocrfleet_printer.reading import Alert, Cover, PrinterReading, Supply, Tray
 
 _ = Catalog("ocrfleet_printer")
@@ -111,11 +111,6 @@ _COLOURED: Mapping[str, tuple[Text, Text, Text]] = {
 }
 
 
-def _filled(text: Text, **values: Text | str | int | Percent | Number | Day) -> Text:
-    """A message of one of the tables here, with the values known only when it is used."""
-    return replace(text, values={**text.values, **values})
-
-
 def _coloured(kind: str, colour: str | None) -> Text | None:
     """The name of a toner, ink, drum or developer in its colour; None for other kinds."""
     if kind not in _COLOURED:
@@ -123,8 +118,8 @@ def _coloured(kind: str, colour: str | None) -> Text | None:
     known, unknown, plain = _COLOURED[kind]
     adjective = COLOURS.get(colour) if colour else None
     if adjective is not None:
-        return _filled(known, colour=adjective)
-    return _filled(unknown, colour=colour) if colour else plain
+        return known.filled(colour=adjective)
+    return unknown.filled(colour=colour) if colour else plain
 
 
 def supply_words(supply: Supply) -> SupplyWords:
@@ -286,8 +281,8 @@ def supply_low(words: SupplyWords, device: str, fraction: float) -> tuple[Text, 
     """Summary and description of a supply at or below its threshold (a receptacle: room left)."""
     summary, description = _SUPPLY_LOW[words.family]
     return (
-        _filled(summary, supply=words.name, device=device, level=Percent(fraction)),
-        _filled(description, name=words.own_name),
+        summary.filled(supply=words.name, device=device, level=Percent(fraction)),
+        description.filled(name=words.own_name),
     )
 
 
@@ -295,8 +290,8 @@ def supply_gone(words: SupplyWords, device: str) -> tuple[Text, Text]:
     """Summary and description of a supply used up (a receptacle: full)."""
     summary, description = _SUPPLY_GONE[words.family]
     return (
-        _filled(summary, supply=words.name, device=device),
-        _filled(description, name=words.own_name),
+        summary.filled(supply=words.name, device=device),
+        description.filled(name=words.own_name),
     )
 
 
@@ -311,11 +306,11 @@ def supply_forecast(
     within_a_day, in_days, description = _SUPPLY_FORECAST[words.family]
     level = Percent(fraction)
     summary = (
-        _filled(within_a_day, supply=words.name, device=device, level=level)
+        within_a_day.filled(supply=words.name, device=device, level=level)
         if days <= 1
-        else _filled(in_days, n=days, supply=words.name, device=device, level=level)
+        else in_days.filled(n=days, supply=words.name, device=device, level=level)
     )
-    return summary, _filled(description, rate=Percent(rate, 1), day=Day(day), name=words.own_name)
+    return summary, description.filled(rate=Percent(rate, 1), day=Day(day), name=words.own_name)
 
 
 # -- trays and covers ----------------------------------------------------------------
@@ -715,7 +710,7 @@ _ANY_CONDITION = (
 
 def _other(condition: str, device: str) -> tuple[Text, Text]:
     summary, todo = _CONDITIONS.get(condition, _ANY_CONDITION)
-    return _filled(summary, device=device), todo
+    return summary.filled(device=device), todo
 
 
 def condition_words(condition: str, reading: PrinterReading, device: str) -> tuple[Text, Text]:
