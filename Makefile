@@ -54,7 +54,8 @@ catalogs-extract: $(VENV)/.installed
 # package may start is not used: the tests run their own instances);
 # systemd-analyze, which checks deploy/systemd/ocrfleet.service (minimal images
 # have no systemd); and Chromium with poppler-utils (pdftoppm, pdftotext), which
-# draw and read back the html and PDF report (`ocrfleet report --format pdf`).
+# draw and read back the html and PDF report (`ocrfleet report --format pdf`),
+# and chromium-driver, through which Selenium tests the pages in the browser.
 system-test-deps:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y mosquitto mosquitto-clients)
@@ -64,8 +65,8 @@ system-test-deps:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus)
 	@command -v systemd-analyze >/dev/null 2>&1 || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y systemd)
-	@command -v chromium >/dev/null 2>&1 || \
-		($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver)
 	@command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y poppler-utils)
 

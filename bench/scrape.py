@@ -9,11 +9,15 @@ One process, one FleetState, both renderers, one run:
 
 Between scrapes a fraction of the devices get a new reading (10 % by default,
 then all of them). Each repetition times both on the same state and checks
-that their bodies are byte for byte the same. Then both are served by a real
-MetricsServer and fetched over HTTP. Last, MQTT-like ingest (Ingest.handle with
-the agent's JSON, as paho's network thread calls it) runs at a steady rate on
-its own thread, alone and then with back-to-back scrapes of each server, and
-the longest gap between two ingested messages is recorded.
+that their bodies are byte for byte the same. Then they are fetched over HTTP
+from three sides: "web", the new renderer on the daemon's web server
+(build_web_server: FastAPI on uvicorn), also asked for gzip; "stdlib", the
+new renderer on the ThreadingHTTPServer the daemon had before
+(bench/stdlib_server.py); "old", the old renderer on that same server. Last,
+MQTT-like ingest (Ingest.handle with the agent's JSON, as paho's network
+thread calls it) runs at a steady rate on its own thread, alone and then with
+back-to-back scrapes of each side, and the longest gap between two ingested
+messages is recorded.
 
 Run: .venv/bin/python bench/scrape.py [--pcs 600 --printers 250 --hotspots 150] [--reps 20]
 """
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import gzip
 import http.client
 import itertools
 import json
@@ -44,20 +49,22 @@ from zoneinfo import ZoneInfo
 
 from prometheus_client import CollectorRegistry
 from prometheus_client.exposition import choose_encoder
+from stdlib_server import StdlibServer
 
-from ocrfleet.app import App
+from ocrfleet.app import App, freeze_startup_heap
+from ocrfleet.app.web import build_web_server
 from ocrfleet.clock import ManualClock
 from ocrfleet.config.loader import load_config
 from ocrfleet.devices import DeviceInfo
 from ocrfleet.metrics.daemon import DaemonCollector
-from ocrfleet.metrics.exposition import Exposition
+from ocrfleet.metrics.exposition import Exposition, MetricsSource
 from ocrfleet.metrics.fleet import FleetCollector
 from ocrfleet.metrics.fleetrender import FleetRenderer
-from ocrfleet.metrics.http import MetricsServer
 from ocrfleet.metrics.polling import PollCollector
 from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import Availability
+from ocrfleet.web.server import WebServer
 from ocrfleet_agent.payloads import Health
 from ocrfleet_hotspot.kind import HotspotKind
 from ocrfleet_hotspot.parse import build_reading
@@ -179,7 +186,7 @@ class Bench:
     """An App (never started: only its state, ingest and collectors are used) and both paths."""
 
     def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
-        plugins = catalog()
+        self.plugins = plugins = catalog()
         config = fleet_config(args.pcs, args.printers, args.hotspots, tmp / "ocrfleet.sqlite")
         loaded = load_config(config, plugins.kinds, plugins.rules, plugins.channel_types)
         self.clock = ManualClock(NOW)
@@ -211,10 +218,17 @@ class Bench:
         for collector in others:
             self.rest.register(collector)
             self.old.register(collector)
-        self.renderer = FleetRenderer(
-            lambda: app.state, plugins.kinds, app._plugin_of_kind, self.clock
-        )
+        self.renderer = self._renderer()
         self.new = Exposition(self.rest, self.renderer)
+        # One new renderer per side served over HTTP: each re-renders what changed
+        # since its own last scrape, so sharing one would make whichever side is
+        # fetched second in a repetition the cheaper one.
+        self.new_gzip = Exposition(self.rest, self._renderer())
+        self.new_stdlib = Exposition(self.rest, self._renderer())
+
+    def _renderer(self) -> FleetRenderer:
+        app = self.app
+        return FleetRenderer(lambda: app.state, self.plugins.kinds, app._plugin_of_kind, self.clock)
 
     def _fill(self) -> None:
         state = self.app.state
@@ -325,47 +339,76 @@ def render_run(bench: Bench, label: str, fraction: float, accept: str, reps: int
     )
 
 
-def fetch(port: int, accept: str) -> bytes:
+def fetch(port: int, accept: str, gzipped: bool = False) -> bytes:
+    """The body as sent (still compressed when `gzipped`): timing stops at its last byte."""
+    headers = {"Accept": accept}
+    if gzipped:
+        headers["Accept-Encoding"] = "gzip"
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
-        conn.request("GET", "/metrics", headers={"Accept": accept})
+        conn.request("GET", "/metrics", headers=headers)
         answer = conn.getresponse()
         body = answer.read()
         if answer.status != 200:
             raise RuntimeError(f"/metrics answered {answer.status}")
+        if (answer.getheader("Content-Encoding") == "gzip") != gzipped:
+            raise RuntimeError(
+                f"/metrics answered Content-Encoding {answer.getheader('Content-Encoding')}"
+            )
         return body
     finally:
         conn.close()
 
 
+# The sides served over HTTP. "web_gzip" is the daemon's web server asked for
+# gzip, as Prometheus always asks; it is a second instance with its own
+# renderer (see Bench), so it pays for the same changes as "web".
+SIDES = ("web", "web_gzip", "stdlib", "old")
+SIDE_NAMES = {"web": "web", "web_gzip": "web gzip", "stdlib": "stdlib", "old": "old"}
+# numerator, denominator
+RATIOS = (("web", "old"), ("web", "stdlib"), ("web_gzip", "web"))
+
+
+def ratio_name(pair: tuple[str, str]) -> str:
+    return f"{SIDE_NAMES[pair[0]]} / {SIDE_NAMES[pair[1]]}"
+
+
 @dataclass
 class HttpRun:
     fraction: float
-    new: list[Timed]
-    old: list[Timed]
-    identical: bool
+    times: dict[str, list[Timed]]
+    identical: bool  # every side's body (web gzip decompressed) the same, in every repetition
+    body_bytes: int
+    gzip_bytes: int
 
-    @property
-    def ratio(self) -> float:
-        return statistics.median(t.wall_ms for t in self.new) / statistics.median(
-            t.wall_ms for t in self.old
-        )
+    def median(self, side: str) -> float:
+        return statistics.median(t.wall_ms for t in self.times[side])
+
+    def ratio(self, pair: tuple[str, str]) -> float:
+        return self.median(pair[0]) / self.median(pair[1])
 
 
-def http_run(bench: Bench, servers: dict[str, int], fraction: float, reps: int) -> HttpRun:
-    fetch(servers["new"], PROMETHEUS_ACCEPT)
-    new: list[Timed] = []
-    old: list[Timed] = []
+def http_run(bench: Bench, ports: dict[str, int], fraction: float, reps: int) -> HttpRun:
+    def get(side: str) -> bytes:
+        return fetch(ports[side], PROMETHEUS_ACCEPT, gzipped=side == "web_gzip")
+
+    # Every new renderer's cache starts warm, as in a running daemon.
+    for side in SIDES:
+        get(side)
+    times: dict[str, list[Timed]] = {side: [] for side in SIDES}
     identical = True
+    bodies: dict[str, bytes] = {}
     for rep in range(reps):
         bench.clock.advance(15.0)
         bench.change(fraction, bench.clock.now())
         bodies = {}
-        for side in ("new", "old") if rep % 2 == 0 else ("old", "new"):
-            t, bodies[side] = timed(lambda side=side: fetch(servers[side], PROMETHEUS_ACCEPT))  # type: ignore[misc]
-            (new if side == "new" else old).append(t)
-        identical = identical and bodies["new"] == bodies["old"]
-    return HttpRun(fraction, new, old, identical)
+        # Alternate the order, in case a position in the round helps a side.
+        for side in SIDES if rep % 2 == 0 else tuple(reversed(SIDES)):
+            t, bodies[side] = timed(lambda side=side: get(side))  # type: ignore[misc]
+            times[side].append(t)
+        plain = {**bodies, "web_gzip": gzip.decompress(bodies["web_gzip"])}
+        identical = identical and len(set(plain.values())) == 1
+    return HttpRun(fraction, times, identical, len(bodies["web"]), len(bodies["web_gzip"]))
 
 
 # -- ingest while scraping -----------------------------------------------------
@@ -498,68 +541,96 @@ def _code_version() -> str:
     return f"{commit or '?'}{'+dirty' if changes else ''}"
 
 
+def web_server(bench: Bench, metrics: MetricsSource) -> WebServer:
+    """The daemon's web server as App wires it, serving `metrics` on 127.0.0.1, port 0."""
+    app = bench.app
+    return build_web_server(
+        lambda: app.loaded,
+        metrics,
+        app.health,
+        lambda: app.state,
+        dict(bench.plugins.kinds),
+        app.alerting,
+        lambda: app.alerting.readers,
+        app.store,
+        bench.clock,
+    )
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ocrfleet-bench-") as tmp:
         bench = Bench(args, Path(tmp))
-        renders: list[RenderRun] = []
-        for fraction, reps in ((args.changed, args.reps), (1.0, args.worst_reps)):
-            for accept in (PROMETHEUS_ACCEPT, TEXT_ACCEPT):
-                format_name = "text 0.0.4" if accept == TEXT_ACCEPT else "OpenMetrics"
-                label = f"{fraction:.0%} changed, {format_name}"
-                run_ = render_run(bench, label, fraction, accept, reps)
-                renders.append(run_)
-                print(
-                    f"{label}: new {run_.median('new'):.1f} ms, old {run_.median('old'):.1f} ms,"
-                    f" ratio {run_.ratio:.3f}, {run_.series:,} series,"
-                    f" identical {run_.identical}",
-                    flush=True,
-                )
+        try:
+            outcome = _run(bench, args)
+        finally:
+            # App binds its own web server's socket when built; the bench never starts it.
+            bench.app.http.stop()
+    return outcome
 
-        servers = {
-            "new": MetricsServer("127.0.0.1", 0, bench.new, lambda: {"ok": True}),
-            "old": MetricsServer("127.0.0.1", 0, bench.old, lambda: {"ok": True}),
-        }
+
+def _run(bench: Bench, args: argparse.Namespace) -> dict[str, Any]:
+    # As App.run does once started; --no-freeze measures without it.
+    if not args.no_freeze:
+        freeze_startup_heap()
+    renders: list[RenderRun] = []
+    for fraction, reps in ((args.changed, args.reps), (1.0, args.worst_reps)):
+        for accept in (PROMETHEUS_ACCEPT, TEXT_ACCEPT):
+            format_name = "text 0.0.4" if accept == TEXT_ACCEPT else "OpenMetrics"
+            label = f"{fraction:.0%} changed, {format_name}"
+            run_ = render_run(bench, label, fraction, accept, reps)
+            renders.append(run_)
+            print(
+                f"{label}: new {run_.median('new'):.1f} ms, old {run_.median('old'):.1f} ms,"
+                f" ratio {run_.ratio:.3f}, {run_.series:,} series,"
+                f" identical {run_.identical}",
+                flush=True,
+            )
+
+    servers: dict[str, WebServer | StdlibServer] = {}
+    try:
+        servers["web"] = web_server(bench, bench.new)
+        servers["web_gzip"] = web_server(bench, bench.new_gzip)
+        servers["stdlib"] = StdlibServer("127.0.0.1", 0, bench.new_stdlib)
+        servers["old"] = StdlibServer("127.0.0.1", 0, bench.old)
         for server in servers.values():
             server.start()
         ports = {name: server.address[1] for name, server in servers.items()}
-        try:
-            https = []
-            for fraction, reps in ((args.changed, args.reps), (1.0, args.worst_reps)):
-                h = http_run(bench, ports, fraction, reps)
-                https.append(h)
-                print(
-                    f"HTTP, {fraction:.0%} changed: new"
-                    f" {statistics.median(t.wall_ms for t in h.new):.1f} ms, old"
-                    f" {statistics.median(t.wall_ms for t in h.old):.1f} ms,"
-                    f" ratio {h.ratio:.3f}, identical {h.identical}",
-                    flush=True,
-                )
-            ingester = Ingester(bench, args.ingest_rate)
-            ingests = []
-            for label, scraper in (
-                ("no scrapes", None),
-                ("new /metrics back to back", scraping(ports["new"])),
-                ("old /metrics back to back", scraping(ports["old"])),
-                ("no scrapes (again)", None),
-            ):
-                r = ingester.run(args.ingest_seconds, scraper, label)
-                ingests.append(r)
-                print(
-                    f"ingest, {label}: {r.rate:,.0f} msg/s, max gap {r.max_gap_ms:.1f} ms,"
-                    f" 99.9th pct gap {r.p999_gap_ms:.2f} ms, max lag {r.max_lag_ms:.1f} ms,"
-                    f" {r.scrapes} scrapes, {r.gc_collections} GCs (longest"
-                    f" {r.gc_max_ms:.1f} ms)",
-                    flush=True,
-                )
-        finally:
-            for server in servers.values():
-                server.stop()
-        devices = len(bench.devices)
+        https = []
+        for fraction, reps in ((args.changed, args.reps), (1.0, args.worst_reps)):
+            h = http_run(bench, ports, fraction, reps)
+            https.append(h)
+            medians = ", ".join(f"{SIDE_NAMES[s]} {h.median(s):.1f} ms" for s in SIDES)
+            ratios = ", ".join(f"{ratio_name(p)} {h.ratio(p):.3f}" for p in RATIOS)
+            print(
+                f"HTTP, {fraction:.0%} changed: {medians}; {ratios}; identical {h.identical}",
+                flush=True,
+            )
+        ingester = Ingester(bench, args.ingest_rate)
+        ingests = []
+        for label, scraper in (
+            ("no scrapes", None),
+            ("web /metrics back to back", scraping(ports["web"])),
+            ("stdlib /metrics back to back", scraping(ports["stdlib"])),
+            ("old /metrics back to back", scraping(ports["old"])),
+            ("no scrapes (again)", None),
+        ):
+            r = ingester.run(args.ingest_seconds, scraper, label)
+            ingests.append(r)
+            print(
+                f"ingest, {label}: {r.rate:,.0f} msg/s, max gap {r.max_gap_ms:.1f} ms,"
+                f" 99.9th pct gap {r.p999_gap_ms:.2f} ms, max lag {r.max_lag_ms:.1f} ms,"
+                f" {r.scrapes} scrapes, {r.gc_collections} GCs (longest"
+                f" {r.gc_max_ms:.1f} ms)",
+                flush=True,
+            )
+    finally:
+        for server in servers.values():
+            server.stop()
     return {
         "renders": renders,
         "http": https,
         "ingest": ingests,
-        "devices": devices,
+        "devices": len(bench.devices),
     }
 
 
@@ -571,7 +642,7 @@ def summarise(
     https: list[HttpRun] = outcome["http"]
     checks = {
         "new and old bodies identical in every render": all(r.identical for r in renders),
-        "new and old bodies identical over HTTP": all(h.identical for h in https),
+        "web, web gzip, stdlib and old bodies identical over HTTP": all(h.identical for h in https),
         "ingest accepted every message": all(i.accepted == i.messages for i in ingests),
     }
     return {
@@ -603,7 +674,14 @@ def summarise(
             }
             for r in renders
         ],
-        "http": [asdict(h) | {"ratio": h.ratio} for h in https],
+        "http": [
+            asdict(h)
+            | {
+                "median_ms": {side: h.median(side) for side in SIDES},
+                "ratios": {ratio_name(pair): h.ratio(pair) for pair in RATIOS},
+            }
+            for h in https
+        ],
         "ingest": [asdict(i) | {"rate": i.rate} for i in ingests],
         "checks": checks,
     }
@@ -628,17 +706,22 @@ def report(result: dict[str, Any]) -> str:
             f" ({r['old_cpu_median_ms']:.1f}) | {r['ratio']:.3f}"
             f" | {statistics.median(r['rendered']):.0f} | {r['identical']} |"
         )
+    names = [ratio_name(pair) for pair in RATIOS]
     lines += [
         "",
-        "| GET /metrics over HTTP (Prometheus's Accept) | new ms | old ms | ratio | identical |",
-        "|---|---:|---:|---:|---|",
+        "| GET /metrics over HTTP (Prometheus's Accept) | "
+        + " | ".join(f"{SIDE_NAMES[side]} ms" for side in SIDES)
+        + " | "
+        + " | ".join(names)
+        + " | body / gzip bytes | identical |",
+        "|---|" + "---:|" * (len(SIDES) + len(names) + 1) + "---|",
     ]
     for h in result["http"]:
-        new = statistics.median(t["wall_ms"] for t in h["new"])
-        old = statistics.median(t["wall_ms"] for t in h["old"])
+        medians = " | ".join(f"{h['median_ms'][side]:.1f}" for side in SIDES)
+        ratios = " | ".join(f"{h['ratios'][name]:.3f}" for name in names)
         lines.append(
-            f"| {h['fraction']:.0%} changed | {new:.1f} | {old:.1f} | {h['ratio']:.3f}"
-            f" | {h['identical']} |"
+            f"| {h['fraction']:.0%} changed | {medians} | {ratios}"
+            f" | {h['body_bytes']:,} / {h['gzip_bytes']:,} | {h['identical']} |"
         )
     lines += [
         "",
@@ -661,6 +744,14 @@ def report(result: dict[str, Any]) -> str:
         f" <= {TARGET_MS:.0f} ms), {headline['ratio']:.3f}x generate_latest"
         f" ({'meets' if headline['ratio'] <= TARGET_RATIO else 'MISSES'} <= {TARGET_RATIO}x).",
     ]
+    served = result["http"][0]
+    web_ms, web_old = served["median_ms"]["web"], served["ratios"][ratio_name(("web", "old"))]
+    lines.append(
+        f"Over HTTP ({served['fraction']:.0%} changed): web {web_ms:.1f} ms"
+        f" ({'meets' if web_ms <= TARGET_MS else 'MISSES'} <= {TARGET_MS:.0f} ms),"
+        f" {web_old:.3f}x old ({'meets' if web_old <= TARGET_RATIO else 'MISSES'}"
+        f" <= {TARGET_RATIO}x)."
+    )
     for check, ok in result["checks"].items():
         lines.append(f"{'ok  ' if ok else 'FAIL'} {check}")
     return "\n".join(lines)
@@ -680,6 +771,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     add("--seed", type=int, default=1)
     add("--json", type=Path, default=None, help="default: bench/results/scrape-<time>.json")
     add("--no-json", action="store_true", help="write no JSON file")
+    add("--no-freeze", action="store_true", help="skip gc.freeze() after start-up")
     args = parser.parse_args(argv)
     if not 0 <= args.changed <= 1:
         parser.error("--changed must be between 0 and 1")

@@ -7,6 +7,7 @@ produce; the core stores, times out and renders them.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -158,6 +159,50 @@ class SimulationContext:
 Simulator = Callable[[], Awaitable[None]]
 
 
+Tone = Literal["ok", "warning", "critical"]
+"""How much a part of a status card asks for attention: fine, soon, now."""
+
+
+def _clamped(ratio: float | None) -> float | None:
+    if ratio is None or math.isnan(ratio):
+        return None
+    return min(1.0, max(0.0, ratio))
+
+
+@dataclass(frozen=True, slots=True)
+class Gauge:
+    """A bar on a device's status card: a toner, a paper tray, a waste box.
+
+    `ratio` is how full the bar is drawn, 0-1; None when the device does not
+    say how much (a level of "some remaining"): the bar is then drawn
+    without a fill and `note` says what is known. A ratio outside 0-1 is
+    clamped, so a device that reports 102 % still gets its card.
+    """
+
+    label: Words  # "Black toner": a Text of the plugin's catalog, or fixed text
+    ratio: float | None = None
+    tone: Tone = "ok"
+    note: Words = ""  # beside the bar: "8 %", "some left", "empty"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ratio", _clamped(self.ratio))
+
+
+@dataclass(frozen=True, slots=True)
+class StatusCard:
+    """A device as the front desk sees it on the status pages, in plain words.
+
+    The core adds whether the device answers; a card says what only the
+    kind knows: its own problem (`condition`, "" when there is none), its
+    supplies as bars, and short facts ("12 wifi users", "In use").
+    """
+
+    condition: Words = ""
+    tone: Tone = "ok"  # of the condition; "ok" when there is none
+    gauges: tuple[Gauge, ...] = ()
+    facts: tuple[Words, ...] = ()
+
+
 class DeviceKind(KeepsState, ABC):
     """A kind of device (pc, printer, hotspot, …) provided by a plugin."""
 
@@ -227,6 +272,17 @@ class DeviceKind(KeepsState, ABC):
     def describe(self, reading: object) -> str:
         """A reading as text for `ocrfleet probe`; the default is its repr."""
         return repr(reading)
+
+    def status_card(self, device: DeviceView) -> StatusCard:
+        """The device for people, on the status pages: its condition, bars and facts.
+
+        Called for every page view, on the web server's thread, with the
+        device's last reading (of any age: a card of a device that does not
+        answer shows what it last said). It must not raise for a reading it
+        does not know (another version's, or None before the first); the
+        default is an empty card.
+        """
+        return StatusCard()
 
     @abstractmethod
     def samples(self, device: DeviceView) -> Iterable[Sample]:

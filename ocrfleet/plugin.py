@@ -45,6 +45,7 @@ from ocrfleet.kinds import (
     DemoDevice,
     DeviceKind,
     FigureSpec,
+    Gauge,
     KindExtension,
     MetricSpec,
     MqttChannel,
@@ -54,6 +55,8 @@ from ocrfleet.kinds import (
     Sample,
     SimulationContext,
     Simulator,
+    StatusCard,
+    Tone,
 )
 from ocrfleet.monitoring import AssetKind, MonitoringAsset, packaged_assets
 from ocrfleet.notify.channels import Channel, ChannelType, DeliveryError
@@ -94,6 +97,7 @@ __all__ = [
     "Duration",
     "FigureSpec",
     "Finding",
+    "Gauge",
     "HttpClient",
     "HttpDeviceOptions",
     "HttpError",
@@ -134,7 +138,9 @@ __all__ = [
     "Source",
     "SourceType",
     "Span",
+    "StatusCard",
     "Text",
+    "Tone",
     "Usage",
     "Words",
     "__version__",

@@ -383,3 +383,47 @@ def test_notification_json_round_trips(harness: Harness, jam: ScriptedRule) -> N
     (sent,) = harness.step()
     assert Notification.from_json(sent.to_json()) == sent
     assert json.loads(sent.to_json())["items"][0]["labels"]["site"] == "lib"
+
+
+# -- group keys --------------------------------------------------------------------
+
+
+def test_group_keys_have_alertmanagers_shape(tmp_path: Path) -> None:
+    jam, monthly = ScriptedRule("jam"), ScriptedRule("monthly", rule_type="reminder")
+    h = Harness(
+        tmp_path / "s.sqlite",
+        [jam, monthly],
+        channels={"desk": {"type": "log"}, "it": {"type": "log"}},
+        routes=[
+            {
+                "match": {"category": ["jam", "paper.x"], "site": "lib"},
+                "match_re": {"device": "printer-.*"},
+                "channels": ["desk"],
+                "continue": True,
+            },
+            # The same matchers again: the same key, but not the same notification.
+            {
+                "match": {"category": ["jam", "paper.x"], "site": "lib"},
+                "match_re": {"device": "printer-.*"},
+                "channels": ["it"],
+            },
+        ],
+        default_channels=["log"],
+    )
+    for rule in ("jam", "monthly"):
+        h.configure(rule, **{"for": 0})
+    jam.problems["lib/printer-1"] = LIB_PRINTER
+    jam.problems['hall/"odd"\\pc'] = {"site": 'ha"ll\\\n', "device": "pc"}
+    monthly.problems["lib/pc"] = {"site": "lib", "device": "pc"}
+    keys = {(n.channel, n.type, n.group_key): n.id for n in h.step()}
+    route = '{}/{category=~"jam|paper\\\\.x",device=~"printer-.*",site="lib"}'
+    assert sorted(keys) == sorted(
+        [
+            ("desk", "alert", route + ':{site="lib"}'),
+            ("it", "alert", route + ':{site="lib"}'),
+            ("log", "alert", '{}:{site="ha\\"ll\\\\\\n"}'),
+            # Reminders travel apart: their key says so.
+            ("log", "reminder", '{}:{site="lib", type="reminder"}'),
+        ]
+    )
+    assert len(set(keys.values())) == len(keys)

@@ -271,7 +271,7 @@ def demo(workdir: Path) -> Iterator[str]:
                 "run",
                 "--demo-http-port",
                 str(free_port()),
-                "--demo-state-dir",
+                "--state-dir",
                 str(workdir),
                 "--demo-speedup",
                 str(SPEEDUP),

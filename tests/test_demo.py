@@ -68,7 +68,7 @@ def running_demo(
             "run",
             "--demo-http-port",
             str(port),
-            "--demo-state-dir",
+            "--state-dir",
             str(tmp_path),
             *args,
         ],
@@ -102,6 +102,9 @@ def running_demo(
     _, alive = psutil.wait_procs(children, timeout=5)
     assert not alive, f"left running: {[p.pid for p in alive]}"
     assert url in output
+    # Each site says whether it is open, so 0 sessions on a closed Saturday explain themselves.
+    for site in DEMO_SITES:
+        assert re.search(rf"^  site {site} \(.+\): (open|closed) now", output, re.M), output
     assert "Traceback" not in output, output
     # ocrfleet's own errors only: amqtt logs one for the start-up probe of its port.
     assert not re.search(r"ERROR\s+ocrfleet", output), output

@@ -10,6 +10,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import types
 import urllib.request
 from collections.abc import Iterator
@@ -39,10 +40,11 @@ from ocrfleet_agent.payloads import Ack, Health, SessionMessage
 from ocrfleet_hotspot.kind import HotspotKind, HotspotOptions
 from ocrfleet_hotspot.parse import build_reading
 from ocrfleet_printer.kind import PrinterOptions
-from tests.support.daemon import RunningApp, catalog, site_config, value, wait_for
+from tests.support.daemon import RunningApp, catalog, site_config, snmp_device, value, wait_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.publisher import TestPublisher, health
 from tests.support.snmpsim import SnmpSimulator, free_udp_port
+from tests.support.tls import make_pki
 
 ROOT = Path(__file__).resolve().parent.parent
 MQTT_DOC = ROOT / "docs" / "mqtt.md"
@@ -81,7 +83,7 @@ EXAMPLE_SECRETS = {
     "OCRFLEET_SMTP_PASSWORD": "not-a-real-smtp-password",
 }
 
-_ROW = re.compile(r"^\| `(ocrfleet_[a-z0-9_]+)` \| (\w+) \|([^|]*)\|", re.MULTILINE)
+_ROW = re.compile(r"^\| `((?:ocrfleet|process)_[a-z0-9_]+)` \| (\w+) \|([^|]*)\|", re.MULTILINE)
 
 
 def _marked_json_blocks(text: str, marker: str) -> list[tuple[str, str]]:
@@ -152,21 +154,6 @@ def _exposed_name(family_name: str, family_type: str) -> str:
     return family_name + "_total" if family_type == "counter" else family_name
 
 
-def _snmp_device(device_id: str, kind: str, port: int, community: str) -> dict[str, Any]:
-    return {
-        "id": device_id,
-        "kind": kind,
-        "options": {
-            "host": "127.0.0.1",
-            "port": port,
-            "snmp": {"version": "2c", "community": community},
-            "poll_interval": 5,
-            "timeout": 0.5,
-            "retries": 0,
-        },
-    }
-
-
 @pytest.fixture
 def snmp_agents(tmp_path: Path) -> Iterator[SnmpSimulator]:
     """One simulator serving a colour MFP and a UniFi access point (community = file stem)."""
@@ -186,10 +173,10 @@ def test_every_metric_is_documented(
     hist = {"site": "lib", "kind": "pc"}
     devices: list[dict[str, Any]] = [
         {"id": "pc-01", "kind": "pc"},
-        _snmp_device("mfp", "printer", snmp_agents.port, "colour_mfp"),
-        _snmp_device("wifi", "hotspot", snmp_agents.port, "unifi-ap"),
+        snmp_device("mfp", "printer", snmp_agents.port, "colour_mfp"),
+        snmp_device("wifi", "hotspot", snmp_agents.port, "unifi-ap"),
         # Nobody listens there: its polls fail, so the error counter has a sample.
-        _snmp_device("dead", "printer", free_udp_port(), "public"),
+        snmp_device("dead", "printer", free_udp_port(), "public"),
     ]
     config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices)
     with RunningApp(config) as daemon:
@@ -331,14 +318,36 @@ def test_snmp_doc_vendor_example_works() -> None:
 # -- config.example.toml -----------------------------------------------------
 
 
+def _example_in_place(tmp: Path) -> Path:
+    """The example config with its web config file (deploy/web/) and TLS files in place.
+
+    The example names /etc/ocrfleet/...: a copy points at a copy of the
+    shipped web-config.yml whose TLS paths are made here, so `--secrets`
+    really reads and checks them.
+    """
+    pki = make_pki(tmp / "tls")
+    web = (ROOT / "deploy" / "web" / "web-config.yml").read_text(encoding="utf-8")
+    web = web.replace("/etc/ocrfleet/tls/ocrfleet.crt", str(pki.server_cert))
+    web = web.replace("/etc/ocrfleet/tls/ocrfleet.key", str(pki.server_key))
+    (tmp / "web-config.yml").write_text(web, encoding="utf-8")
+    text = EXAMPLE_CONFIG.read_text(encoding="utf-8")
+    assert '"/etc/ocrfleet/web-config.yml"' in text
+    text = text.replace('"/etc/ocrfleet/web-config.yml"', f'"{tmp / "web-config.yml"}"')
+    config = tmp / "config.toml"
+    config.write_text(text, encoding="utf-8")
+    return config
+
+
 def _check_config(env: dict[str, str], *options: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "ocrfleet", "check-config", *options, "-c", str(EXAMPLE_CONFIG)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    with tempfile.TemporaryDirectory(prefix="ocrfleet-example-") as tmp:
+        config = _example_in_place(Path(tmp)) if "--secrets" in options else EXAMPLE_CONFIG
+        return subprocess.run(
+            [sys.executable, "-m", "ocrfleet", "check-config", *options, "-c", str(config)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=60,
+        )
 
 
 def test_example_config_is_valid() -> None:
@@ -351,7 +360,8 @@ def test_example_config_is_valid() -> None:
     assert re.search(r"^devices: 5 hotspot, 10 laptop, 11 pc, 3 printer$", out, re.MULTILINE), out
     assert re.search(r"^plugins used: hotspot, pc, printer$", out, re.MULTILINE), out
     assert "mqtt: mqtt.vlaminggem.local:8883 (topic root 'ocrfleet', TLS)" in out
-    assert "metrics: http://0.0.0.0:9330/metrics" in out
+    assert "metrics: https://0.0.0.0:9330/metrics" in out
+    assert "web: 3 users (operators: it-anna, balie-hoofdbib), TLS; kiosk public" in out
     assert "store: /var/lib/ocrfleet/ocrfleet.sqlite" in out
     for secret in EXAMPLE_SECRETS.values():
         assert secret not in out
@@ -386,6 +396,7 @@ def test_example_config_checks_without_its_secrets() -> None:
     (line,) = [line for line in result.stdout.splitlines() if line.startswith("secrets not read")]
     for name in EXAMPLE_SECRETS:
         assert f"environment variable {name!r}" in line
+    assert "web: /etc/ocrfleet/web-config.yml not read (--secrets reads it" in result.stdout
 
 
 def _header(text: str) -> str:

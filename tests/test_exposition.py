@@ -7,7 +7,6 @@ registry holding FleetCollector first and the other collectors after it.
 from __future__ import annotations
 
 import logging
-import urllib.request
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 import pytest
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.exposition import choose_encoder
 from prometheus_client.openmetrics.parser import (
@@ -38,7 +37,6 @@ from ocrfleet.metrics.exposition import (
 )
 from ocrfleet.metrics.fleet import FleetCollector
 from ocrfleet.metrics.fleetrender import FleetRenderer
-from ocrfleet.metrics.http import MetricsServer
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.state import Availability, DeviceView, FleetState
 from ocrfleet_agent.payloads import Health
@@ -316,35 +314,6 @@ def test_every_format_prometheus_may_ask_for(accept: str) -> None:
     if "dots" not in accept:  # prometheus_client cannot parse its own dots-escaped names
         assert _families(new, openmetrics) == _families(old, openmetrics)
     assert new.endswith(b"# EOF\n") is openmetrics
-
-
-def test_metrics_server_serves_it_over_http() -> None:
-    fleet = Fleet()
-    server = MetricsServer("127.0.0.1", 0, Exposition(fleet.rest, fleet.renderer), lambda: {})
-    server.start()
-    try:
-        host, port = server.address
-        for accept in (TEXT, PROMETHEUS_ACCEPT):
-            request = urllib.request.Request(
-                f"http://{host}:{port}/metrics", headers={"Accept": accept}
-            )
-            with urllib.request.urlopen(request, timeout=10) as answer:
-                assert answer.headers["Content-Type"] == choose_encoder(accept)[1]
-                assert answer.read() == fleet.reference(accept)
-    finally:
-        server.stop()
-
-
-def test_metrics_server_still_takes_a_plain_registry() -> None:
-    fleet = Fleet()
-    server = MetricsServer("127.0.0.1", 0, fleet.rest, lambda: {})
-    server.start()
-    try:
-        host, port = server.address
-        with urllib.request.urlopen(f"http://{host}:{port}/metrics", timeout=10) as answer:
-            assert answer.read() == generate_latest(fleet.rest)
-    finally:
-        server.stop()
 
 
 @pytest.mark.parametrize(

@@ -543,9 +543,10 @@ def test_collector_exports_the_figures_and_the_seats_usable_now() -> None:
     assert got[("ocrfleet_norm_devices_usable", ("up",))] == 2
     assert got[("ocrfleet_norm_devices_usable", ("scheduled_off",))] == 0
     assert got[("ocrfleet_norm_village_core_devices", ("Vlaminggem",))] == 15
-    assert got[("ocrfleet_norm_guidance_half_days_per_week", ())] == 3
-    assert got[("ocrfleet_norm_group_lesson_half_days_per_month", ())] == 3
-    staff = {k[1][0]: v for k, v in got.items() if k[0] == "ocrfleet_norm_staff_hours_per_week"}
+    assert got[("ocrfleet_norm_guidance_half_day_slots_per_week", ())] == 3
+    assert got[("ocrfleet_norm_group_lesson_half_day_slots_per_month", ())] == 3
+    weekly = "ocrfleet_norm_weekly_staff_time_seconds"
+    staff = {k[1][0]: v / 3600 for k, v in got.items() if k[0] == weekly}
     assert staff == pytest.approx(
         {
             "technical_maintenance": 21 * 12 / 52,

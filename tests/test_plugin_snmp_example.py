@@ -25,7 +25,15 @@ from ocrfleet.apiversion import API_VERSION
 from ocrfleet.cli import probe_cmd
 from ocrfleet.plugin import DeviceKind, MetricSpec, Sample, SnmpDeviceOptions, hookimpl
 from ocrfleet.pluginhost.catalog import PluginCatalog
-from tests.support.daemon import RunningApp, catalog, series_of, site_config, value, wait_for
+from tests.support.daemon import (
+    RunningApp,
+    catalog,
+    series_of,
+    site_config,
+    snmp_device,
+    value,
+    wait_for,
+)
 from tests.support.imports import imported_names
 from tests.support.mosquitto import Mosquitto
 from tests.support.snmpsim import SnmpSimulator, free_udp_port
@@ -132,15 +140,7 @@ def ups_agent(tmp_path: Path) -> Iterator[SnmpSimulator]:
 
 
 def _ups(device_id: str, port: int, community: str) -> dict[str, Any]:
-    options = {
-        "host": "127.0.0.1",
-        "port": port,
-        "snmp": {"version": "2c", "community": community},
-        "poll_interval": 5,
-        "timeout": 0.5,
-        "retries": 0,
-    }
-    return {"id": device_id, "kind": "ups", "options": options}
+    return snmp_device(device_id, "ups", port, community)
 
 
 def test_the_kind_is_polled() -> None:

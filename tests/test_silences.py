@@ -371,7 +371,7 @@ def test_cli_without_config_uses_the_demo_store(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state_dir = tmp_path / "demo-state"
-    argv = ["silence", "--demo-state-dir", str(state_dir)]
+    argv = ["silence", "--state-dir", str(state_dir)]
     assert main([*argv, "add", "vlaminggem-library/pc-01", "--for", "1h", "--reason", "x"]) == 0
     assert (state_dir / "demo.sqlite").is_file()
     capsys.readouterr()

@@ -12,6 +12,8 @@ Each evaluation (every `alerting.evaluation_interval`):
    jammed at closing time is reported when the site opens, if it still is;
 4. firing alerts notify once, then again every repeat interval; silences and
    maintenance windows hold notifications back without stopping the alert;
+   an acknowledged alert (ocrfleet/alerts/acks.py) is not repeated, but its
+   resolution is notified;
 5. notifications are routed by labels, grouped (by site, by default) and
    written to the outbox in the same SQLite transaction as the alert state.
 
@@ -24,9 +26,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ocrfleet.alerts.acks import Acknowledgement
 from ocrfleet.alerts.routing import Router
 from ocrfleet.alerts.rules import (
     AlertRule,
@@ -37,7 +41,7 @@ from ocrfleet.alerts.rules import (
 )
 from ocrfleet.alerts.store import AlertEvent, AlertRecord, AlertStore
 from ocrfleet.alerts.suppress import Suppressor
-from ocrfleet.config.alerting import AlertingConfig
+from ocrfleet.config.alerting import AlertingConfig, RouteConfig
 from ocrfleet.i18n.catalogs import Language
 from ocrfleet.i18n.readers import Readers, english_utc
 from ocrfleet.i18n.speaker import Speaker
@@ -66,6 +70,7 @@ class _Transition:
     status: Status
     repeat: bool
     at: float
+    acknowledgement: Acknowledgement | None = None
 
 
 class AlertEngine:
@@ -82,6 +87,7 @@ class AlertEngine:
         record_evidence: Callable[[str, MaintenanceEvidence], None] = lambda rule, evidence: None,
         readers: Readers | None = None,
         compose: Callable[[Notification, Speaker], Notification] = lambda n, speaker: n,
+        acknowledgements: Callable[[], Mapping[str, Acknowledgement]] = lambda: {},
     ) -> None:
         self._rules = dict(rules)
         self._store = store
@@ -91,6 +97,10 @@ class AlertEngine:
         self._record_evidence = record_evidence
         self._readers = readers or english_utc()
         self._compose = compose
+        self._read_acknowledgements = acknowledgements
+        # The last mapping read: kept when a read fails, as a busy store for
+        # a moment must not restart the reminders of alerts someone handles.
+        self._acknowledgements_read: Mapping[str, Acknowledgement] = {}
         self._log = RateLimitedLog(log, interval=300.0)
         self.stats = EngineStats()
         self._records: dict[str, AlertRecord] = store.load()
@@ -100,6 +110,9 @@ class AlertEngine:
         self.next_due: float | None = None
         # Firing alerts whose notifications a silence or window holds back.
         self.suppressed: dict[str, str] = {}
+        # The acknowledgements of the alerts held now (their current
+        # episode), as read at the last evaluation: for metrics and pages.
+        self.acknowledged: dict[str, Acknowledgement] = {}
         self.reconfigure(settings, alerting)
 
     def reconfigure(
@@ -118,6 +131,7 @@ class AlertEngine:
         }
         self._alerting = alerting
         self._router = Router(alerting.routes, alerting.default_channels)
+        self._route_keys = [route_key(route) for route in alerting.routes]
 
     @property
     def records(self) -> Mapping[str, AlertRecord]:
@@ -135,6 +149,7 @@ class AlertEngine:
         if self._first_evaluation is None:
             self._first_evaluation = now
         in_grace = now < self._first_evaluation + self._alerting.startup_grace
+        acknowledgements = self._acknowledgements()
         found, failed = self._run_rules(context)
         self._carried.difference_update(found)
         changed: dict[str, AlertRecord] = {}
@@ -184,10 +199,17 @@ class AlertEngine:
             if record.state == "firing":
                 events.append(_event(record, "resolved", now))
                 if record.last_notified is not None:
-                    transitions.append(_Transition(record, "resolved", False, now))
+                    ack = _episode(acknowledgements, record)
+                    transitions.append(_Transition(record, "resolved", False, now, ack))
 
-        self.suppressed = {}
+        # Built aside and swapped in whole: pages and scrapes on other
+        # threads read them and must never see them half filled.
+        suppressed: dict[str, str] = {}
+        acknowledged: dict[str, Acknowledgement] = {}
         for key, record in self._records.items():
+            ack = _episode(acknowledgements, record)
+            if ack is not None:
+                acknowledged[key] = ack
             if record.state != "firing":
                 continue
             settings = self._settings[record.rule]
@@ -195,17 +217,23 @@ class AlertEngine:
                 continue
             reason = self._suppressed_by(record.labels, now)
             if reason is not None:
-                self.suppressed[key] = reason
+                suppressed[key] = reason
                 continue
             every = settings.repeat_interval or self._alerting.repeat_interval
             if record.last_notified is None:
-                transitions.append(_Transition(record, "firing", False, now))
+                # Acknowledged before anyone was told (while silenced): the
+                # others on the channel still hear of it, once.
+                transitions.append(_Transition(record, "firing", False, now, ack))
+            elif ack is not None:
+                continue  # someone is on it: no reminders this episode
             elif now - record.last_notified + SCHEDULING_SLACK >= every:
                 transitions.append(_Transition(record, "firing", True, now))
             else:
                 continue
             record.last_notified = now
             changed[key] = record
+        self.suppressed = suppressed
+        self.acknowledged = acknowledged
 
         notifications = self._notifications(transitions, now)
         self.stats.evaluations += 1
@@ -234,8 +262,8 @@ class AlertEngine:
 
         A pending alert fires when its tolerance has passed, a firing one
         that was not found resolves when its hysteresis has, and a notified
-        one repeats: the service evaluates again then instead of waiting for
-        the next interval.
+        one that nobody acknowledged repeats: the service evaluates again
+        then instead of waiting for the next interval.
         """
         due: list[float] = []
         for record in self._records.values():
@@ -251,10 +279,23 @@ class AlertEngine:
                     grace_ends = self._first_evaluation + self._alerting.startup_grace
                     resolves = max(resolves, grace_ends)
                 due.append(resolves)
-            if record.last_notified is not None:
+            if record.last_notified is not None and record.key not in self.acknowledged:
                 every = settings.repeat_interval or self._alerting.repeat_interval
                 due.append(record.last_notified + every)
         return min(due) if due else None
+
+    def _acknowledgements(self) -> Mapping[str, Acknowledgement]:
+        """Read once per evaluation; on failure, the mapping read before."""
+        try:
+            self._acknowledgements_read = dict(self._read_acknowledgements())
+        except Exception as exc:
+            self._log.warning(
+                "acknowledgements",
+                "cannot read acknowledgements: %s; keeping the %d read before",
+                exc,
+                len(self._acknowledgements_read),
+            )
+        return self._acknowledgements_read
 
     def _run_rules(
         self, context: RuleContext
@@ -390,14 +431,17 @@ class AlertEngine:
                 language=languages[group],
             )
             items = sorted(
-                (_item(t.record, t.status, t.at, speaker) for t in members),
+                (_item(t.record, t.status, t.at, speaker, t.acknowledgement) for t in members),
                 key=lambda i: (i.status != "firing", i.key),
             )
-            group_key = json.dumps([route, values, rule_type])
+            # The id hashes the route's index, the values and the type as it
+            # always did: ids stay what they were, and apart for two routes
+            # with the same matchers, whose group keys are the same.
             identity = json.dumps(
-                [group_key, repeat, now if repeat else None]
+                [json.dumps([route, values, rule_type]), repeat, now if repeat else None]
                 + [[i.key, i.status, i.starts_at, i.ends_at] for i in items]
             )
+            group_key = self._group_key(route, group_labels[group], rule_type)
             notification = Notification(
                 id=hashlib.sha256(identity.encode()).hexdigest()[:32],
                 channel=channel,
@@ -414,11 +458,68 @@ class AlertEngine:
             found.append(self._compose(notification, speaker))
         return found
 
+    def _group_key(self, route: int, labels: Mapping[str, str], rule_type: str) -> str:
+        """Alertmanager's groupKey: `<route key>:<group labels>`, e.g. `{}:{site="lib"}`.
+
+        Reminders travel apart from alerts of the same group; a receiver
+        that keys threads or deduplication on groupKey must see that, so a
+        reminder's key says `type="reminder"` (unless grouped by type
+        already). An alert's key has no type: it is what Alertmanager
+        itself would send. groupLabels stay the configured ones.
+        """
+        shown = dict(labels)
+        if rule_type == "reminder":
+            shown.setdefault("type", rule_type)
+        where = "{}" if route < 0 else f"{{}}/{self._route_keys[route]}"
+        return f"{where}:{label_set(shown)}"
+
 
 _GroupKey = tuple[int, tuple[str, ...], str, bool, str]
 
 
-def _item(record: AlertRecord, status: Status, at: float, speaker: Speaker) -> AlertItem:
+def route_key(route: RouteConfig) -> str:
+    """A route's matchers as Alertmanager writes them: `{category=~"jam|toner",site="lib"}`.
+
+    A list of values is "one of them": a regex of the values, escaped.
+    """
+    matchers: list[tuple[str, str, str]] = []
+    for name, wanted in route.match.items():
+        if isinstance(wanted, str):
+            matchers.append((name, wanted, "="))
+        else:
+            matchers.append((name, "|".join(re.escape(value) for value in wanted), "=~"))
+    matchers += [(name, pattern, "=~") for name, pattern in route.match_re.items()]
+    # Sorted as Alertmanager sorts a route's matchers: name, value, then type.
+    parts = [f"{name}{op}{_quoted(value)}" for name, value, op in sorted(matchers)]
+    return "{" + ",".join(parts) + "}"
+
+
+def label_set(labels: Mapping[str, str]) -> str:
+    """Labels as Prometheus writes a label set: `{device="pc-01", site="lib"}`."""
+    return "{" + ", ".join(f"{name}={_quoted(labels[name])}" for name in sorted(labels)) + "}"
+
+
+def _quoted(value: str) -> str:
+    # The escapes of a label value in Prometheus' text format.
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def _episode(
+    acknowledgements: Mapping[str, Acknowledgement], record: AlertRecord
+) -> Acknowledgement | None:
+    """The acknowledgement of the record's current episode, if any."""
+    ack = acknowledgements.get(record.key)
+    return ack if ack is not None and ack.active_since == record.active_since else None
+
+
+def _item(
+    record: AlertRecord,
+    status: Status,
+    at: float,
+    speaker: Speaker,
+    ack: Acknowledgement | None = None,
+) -> AlertItem:
     return AlertItem(
         key=record.key,
         fingerprint=hashlib.sha256(record.key.encode()).hexdigest()[:16],
@@ -431,6 +532,9 @@ def _item(record: AlertRecord, status: Status, at: float, speaker: Speaker) -> A
         starts_at=record.active_since,
         ends_at=at if status == "resolved" else None,
         detail=record.detail,
+        acknowledged_by=ack.by if ack is not None else "",
+        acknowledged_at=ack.at if ack is not None else None,
+        acknowledged_comment=ack.comment if ack is not None else "",
     )
 
 

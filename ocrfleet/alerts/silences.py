@@ -29,7 +29,15 @@ _COLUMNS = "id, target, starts_at, ends_at, reason, created_by, created_at, remo
 
 
 class SilenceError(Exception):
-    """A silence that cannot be added or removed, said in one line."""
+    """A silence that cannot be added or removed, said in one line.
+
+    `problem` says which for callers that answer differently: "invalid",
+    "no_silence" or "already_removed".
+    """
+
+    def __init__(self, message: str, problem: str = "invalid") -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,9 +141,9 @@ class SilenceStore:
         """End a silence now; returns it as it was."""
         silence = self.get(silence_id)
         if silence is None:
-            raise SilenceError(f"there is no silence #{silence_id}")
+            raise SilenceError(f"there is no silence #{silence_id}", "no_silence")
         if silence.removed_at is not None:
-            raise SilenceError(f"silence #{silence_id} was already removed")
+            raise SilenceError(f"silence #{silence_id} was already removed", "already_removed")
         self._db.execute(
             "UPDATE silences SET removed_at = ? WHERE id = ? AND removed_at IS NULL",
             (now, silence_id),

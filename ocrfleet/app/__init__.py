@@ -7,6 +7,7 @@ no state.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -14,9 +15,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, ProcessCollector
 
 from ocrfleet.app.alerting import AlertingService
+from ocrfleet.app.web import build_web_server
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
@@ -26,7 +28,6 @@ from ocrfleet.metrics.daemon import DaemonCollector
 from ocrfleet.metrics.delivery import SessionDeliveryCollector
 from ocrfleet.metrics.exposition import Exposition
 from ocrfleet.metrics.fleetrender import FleetRenderer
-from ocrfleet.metrics.http import MetricsServer
 from ocrfleet.metrics.polling import PollCollector
 from ocrfleet.metrics.sites import SiteCollector
 from ocrfleet.mqtt.ingest import Ingest
@@ -55,6 +56,18 @@ class BackgroundTask:
 
     name: str
     run: Callable[[], Awaitable[None]]
+
+
+def freeze_startup_heap() -> None:
+    """Move what start-up built out of the garbage collector's way.
+
+    Modules, plugins, the configuration and the renderers' caches live as
+    long as the daemon; without this every full collection walks them again,
+    and those collections were the longest stalls of ingest during scrapes
+    (bench/README.md, "The web server").
+    """
+    gc.collect()
+    gc.freeze()
 
 
 class App:
@@ -132,11 +145,18 @@ class App:
         # State changes that alerts wait for trigger an evaluation at once.
         self.poller.on_polled = self.alerting.request_evaluation
         self.ingest.on_availability = self.alerting.request_evaluation
-        self.http = MetricsServer(
-            config.http.listen,
-            config.http.port,
+        # What every exporter has: the process' memory, CPU and open files.
+        ProcessCollector(registry=self.registry)
+        self.http = build_web_server(
+            lambda: self.loaded,
             Exposition(self.registry, self.fleet_metrics),
             self.health,
+            lambda: self.state,
+            dict(catalog.kinds),
+            self.alerting,
+            lambda: self.alerting.readers,
+            self.store,
+            self.clock,
         )
         self.history: HistoryRecorder | None = None
         self.scheduler = AsyncIOScheduler(timezone="UTC")
@@ -271,7 +291,7 @@ class App:
         self.writer.start()
         self.http.start()
         host, port = self.http.address
-        log.info("metrics at http://%s:%d/metrics", host, port)
+        log.info("metrics at %s://%s:%d/metrics", self.http.scheme, host, port)
         self.scheduler.add_job(
             self.expire_heartbeats, "interval", seconds=HEARTBEAT_SWEEP_SECONDS, id="heartbeats"
         )
@@ -283,6 +303,7 @@ class App:
             id="flush-seen",
         )
         await self.poller.prepare(self.state.devices)
+        freeze_startup_heap()
         self.poller.schedule(self.scheduler, self.state.devices)
         self.scheduler.start()
         self.subscriber.start()
@@ -316,7 +337,7 @@ class App:
         await asyncio.to_thread(self.flush_seen, True)
         await asyncio.to_thread(self.writer.stop)
         await self.alerting.close()
-        self.http.stop()
+        await asyncio.to_thread(self.http.stop)
         await asyncio.to_thread(self.store.close)
         self.store_keeper.lock.release()
         log.info("stopped")
@@ -350,6 +371,7 @@ class App:
             loaded.rule_settings,
             loaded.channels,
             schedules=loaded.schedules,
+            web=self.loaded.web,
         )
         self.alerting.reload(self.loaded)
         self.subscriber.resubscribe()

@@ -14,6 +14,7 @@ from typing import Any
 
 from prometheus_client.registry import Collector
 
+from ocrfleet.alerts.acks import AcknowledgementReader
 from ocrfleet.alerts.context import build_context
 from ocrfleet.alerts.engine import AlertEngine
 from ocrfleet.alerts.maintenance import unmaintained_kinds
@@ -25,6 +26,7 @@ from ocrfleet.app.keeping import StateKeeper
 from ocrfleet.clock import Clock
 from ocrfleet.config.alerting import LOG_CHANNEL
 from ocrfleet.config.loader import LoadedConfig
+from ocrfleet.i18n.readers import Readers
 from ocrfleet.kept import KeepsState
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.maintenance.ledger import LedgerView, MaintenanceLedger
@@ -90,6 +92,7 @@ class AlertingService:
             record_evidence=self._record_evidence,
             readers=self._readers,
             compose=Composer(lambda: self._readers, lambda: self._templates),
+            acknowledgements=AcknowledgementReader(store),
         )
         keepers: dict[KeptKey, KeepsState] = {("rule", n): r for n, r in catalog.rules.items()}
         keepers.update({("kind", n): k for n, k in catalog.kinds.items()})
@@ -113,6 +116,11 @@ class AlertingService:
             # RuntimeError: the loop closed meanwhile, the daemon is stopping.
             with contextlib.suppress(RuntimeError):
                 loop.call_soon_threadsafe(self._wake.set)
+
+    @property
+    def readers(self) -> Readers:
+        """Who reads which language, in which zone (follows reloads)."""
+        return self._readers
 
     def ledger_view(self) -> LedgerView:
         return self._ledger_view

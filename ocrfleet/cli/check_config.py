@@ -76,7 +76,10 @@ def run(args: argparse.Namespace) -> int:
         f"mqtt: {config.mqtt.host}:{config.mqtt.port} (topic root {config.mqtt.topic_root!r}"
         f"{', TLS' if config.mqtt.tls else ''})"
     )
-    print(f"metrics: http://{config.http.listen}:{config.http.port}/metrics")
+    web = loaded.web
+    scheme = "https" if web is not None and web.tls_server_config is not None else "http"
+    print(f"metrics: {scheme}://{config.http.listen}:{config.http.port}/metrics")
+    print(f"web: {_web_summary(loaded, read=args.secrets)}")
     print(f"store: {config.store.path}")
     unread = unread_secrets(config, [d.options for d in loaded.devices], loaded.channels)
     if unread:
@@ -91,6 +94,20 @@ def run(args: argparse.Namespace) -> int:
             print(str(problem), file=sys.stderr)
         return 1
     return 0
+
+
+def _web_summary(loaded: LoadedConfig, read: bool) -> str:
+    http = loaded.config.http
+    kiosk = "kiosk public" if http.public_kiosk else "kiosk needs a login"
+    if http.web_config_file is None:
+        return f"no users: anyone who reaches it reads, nobody writes; {kiosk}"
+    web = loaded.web
+    if web is None:
+        return f"{http.web_config_file} not read (--secrets reads it, as `ocrfleet run` does)"
+    users = len(web.basic_auth_users)
+    operators = ", ".join(http.operators) or "none"
+    tls = "TLS" if web.tls_server_config is not None else "no TLS"
+    return f"{users} users (operators: {operators}), {tls}; {kiosk}"
 
 
 def template_problems(loaded: LoadedConfig, catalog: PluginCatalog) -> list[TemplateProblem]:

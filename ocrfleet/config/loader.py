@@ -17,6 +17,7 @@ from ocrfleet.config.models import Config, SiteConfig
 from ocrfleet.config.references import KnownNames, alerting_references, fleet_ids, listing
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.config.secrets import READ_SECRETS
+from ocrfleet.config.webconfig import WebConfig, read_web_config
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
 
@@ -64,8 +65,11 @@ class LoadedConfig:
         *,
         secrets_read: bool = True,
         schedules: dict[str, SiteSchedule] | None = None,
+        web: WebConfig | None = None,
     ) -> None:
         self.config = config
+        # http.web_config_file, read and checked; None without one.
+        self.web = web
         # False: secrets from the environment or files are DeferredSecret.
         self.secrets_read = secrets_read
         self.devices = devices
@@ -127,6 +131,9 @@ def load_config(
         if channel_types is not None
         else {}
     )
+    # Like a secret file: its password hashes and TLS keys are read only by
+    # the commands that need them (`run`, `check-config --secrets`).
+    web = _web_config(config, problems) if config is not None and read_secrets else None
     if problems or config is None:
         raise ConfigError(sorted(problems, key=_natural))
     schedules = {site.id: site_schedule(config, site) for site in config.sites}
@@ -144,8 +151,33 @@ def load_config(
         for d, device in enumerate(site.devices)
     ]
     return LoadedConfig(
-        config, devices, rule_settings, channels, secrets_read=read_secrets, schedules=schedules
+        config,
+        devices,
+        rule_settings,
+        channels,
+        secrets_read=read_secrets,
+        schedules=schedules,
+        web=web,
     )
+
+
+def _web_config(config: Config, problems: list[tuple[str, str]]) -> WebConfig | None:
+    http = config.http
+    if http.web_config_file is None:
+        for i, user in enumerate(http.operators):
+            problems.append((f"http.operators[{i}]", f"{user!r}: no users without web_config_file"))
+        return None
+    try:
+        web = read_web_config(http.web_config_file)
+    except ConfigError as exc:
+        problems.extend(exc.problems)
+        return None
+    for i, user in enumerate(http.operators):
+        if user not in web.basic_auth_users:
+            problems.append(
+                (f"http.operators[{i}]", f"{user!r} is not in web_config_file's basic_auth_users")
+            )
+    return web
 
 
 def site_schedule(config: Config, site: SiteConfig) -> SiteSchedule:

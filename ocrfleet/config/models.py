@@ -114,6 +114,23 @@ class MqttConfig(_Strict):
 class HttpConfig(_Strict):
     listen: str = "127.0.0.1"
     port: int = Field(default=9330, ge=0, le=65535)
+    # TLS and users for every endpoint, in exporter-toolkit's web-config
+    # format (docs/web.md). Without it: plain HTTP, reading open to all, no writes.
+    web_config_file: Path | None = None
+    # Users of web_config_file who may write (acknowledge, silence, log
+    # maintenance); every other user may only read.
+    operators: list[str] = Field(default_factory=list)
+    # The entrance screen's seat display needs no login.
+    public_kiosk: bool = True
+    # Reading (pages, API, /metrics) needs no login either; writing still
+    # does. For a LAN where every screen may see the status.
+    anonymous_read: bool = False
+    # A login from the log-in page lasts this long.
+    session_lifetime: Duration = Field(default=8 * 3600.0, ge=60, le=30 * 86400)
+    # Connections that send no complete request within this are closed.
+    request_timeout: Duration = Field(default=10.0, gt=0, le=300)
+    # More simultaneous connections than this are answered 503 at once.
+    max_connections: int = Field(default=1000, ge=10, le=100_000)
 
 
 class StoreConfig(_Strict):

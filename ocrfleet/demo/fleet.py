@@ -9,6 +9,7 @@ and a printer at the busier ones.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,8 @@ def demo_config(
     snmp_port: int | None = None,
     *,
     kinds: KindRegistry,
+    web_config_file: Path | None = None,
+    operators: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The demo's configuration, with the devices and rule settings the kinds give it.
 
@@ -161,6 +164,20 @@ def demo_config(
         "sites": sites,
         "alerting": {"evaluation_interval": "5s", "rules": rules},
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": "ocrfleet-demo"},
-        "http": {"listen": http_listen, "port": http_port},
+        "http": _http(http_listen, http_port, web_config_file, operators),
         "store": {"path": str(store_path), "seen_flush_interval": 30.0},
     }
+
+
+def _http(
+    listen: str, port: int, web_config_file: Path | None, operators: Sequence[str]
+) -> dict[str, Any]:
+    http: dict[str, Any] = {"listen": listen, "port": port}
+    if web_config_file is not None:
+        # Anyone may look, as on a trusted LAN; the demo's user may write.
+        http |= {
+            "web_config_file": str(web_config_file),
+            "operators": list(operators),
+            "anonymous_read": True,
+        }
+    return http

@@ -17,7 +17,9 @@ from ocrfleet.app import App, BackgroundTask
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.broker import embedded_broker, free_port
 from ocrfleet.demo.fleet import demo_config
+from ocrfleet.demo.opening import opening_lines
 from ocrfleet.demo.snmp_agents import community_of, free_udp_port, snmp_agents
+from ocrfleet.demo.web_user import make_demo_user
 from ocrfleet.devices import DeviceKey
 from ocrfleet.kinds import SimulationContext
 from ocrfleet.pluginhost.catalog import PluginCatalog
@@ -111,12 +113,15 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
         for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.add_signal_handler(sig, stop.set)
         async with embedded_broker(kind=args.demo_broker) as mqtt_port:
+            user = make_demo_user(state_dir)
             data = demo_config(
                 mqtt_port,
                 http_port,
                 demo_store_path(state_dir),
                 snmp_port=snmp_port,
                 kinds=catalog.kinds,
+                web_config_file=user.web_config_file,
+                operators=[user.name],
             )
             loaded = load_config(data, catalog.kinds, catalog.rules, catalog.channel_types)
             work_dir = state_dir / "simulators"
@@ -136,13 +141,18 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
                     f"{len(loaded.config.sites)} sites, {len(loaded.devices)} devices ("
                     + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
                     + ")\n"
+                    f"  status:   http://127.0.0.1:{http_port}/ (log in as {user.name!r},"
+                    f" password {user.password!r}, to acknowledge or silence)\n"
+                    f"  kiosk:    http://127.0.0.1:{http_port}/kiosk/{loaded.config.sites[0].id}\n"
                     f"  metrics:  http://127.0.0.1:{http_port}/metrics\n"
                     f"  health:   http://127.0.0.1:{http_port}/healthz\n"
                     f"  broker:   mqtt://127.0.0.1:{mqtt_port} (topic root "
                     f"{loaded.config.mqtt.topic_root!r})\n"
                     + (f"  SNMP:     udp://127.0.0.1:{snmp_port} (snmpsim)\n" if agents else "")
                     + f"  store:    {demo_store_path(state_dir)}\n"
-                    "Stop with Ctrl-C.",
+                    # Closed sites show no sessions; say so before someone wonders why.
+                    + "".join(f"  {line}\n" for line in opening_lines(loaded, time.time()))
+                    + "Stop with Ctrl-C.",
                     flush=True,
                 )
                 await app.run(stop)

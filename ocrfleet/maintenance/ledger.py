@@ -6,8 +6,9 @@ cartridge swap); read by reminder rules through a LedgerView.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from ocrfleet.devices import DeviceKey
 from ocrfleet.store.connections import StoreConnections, store_errors
@@ -67,8 +68,8 @@ class MaintenanceLedger:
         note: str,
         source: str,
         evidence_id: str | None = None,
-    ) -> bool:
-        """Add an entry; False if `evidence_id` was already logged (nothing added)."""
+    ) -> int | None:
+        """Add an entry; its id, or None if `evidence_id` was already logged (nothing added)."""
         # The UNIQUE constraint on evidence_id makes a replayed piece of
         # evidence (the same swap seen again after a restart) a no-op.
         with store_errors(self.path):
@@ -78,7 +79,7 @@ class MaintenanceLedger:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (device.site, device.device, task, done_at, minutes, note, source, evidence_id),
             )
-        return cursor.rowcount == 1
+        return cursor.lastrowid if cursor.rowcount == 1 else None
 
     def view(self) -> LedgerView:
         with store_errors(self.path):
@@ -109,19 +110,27 @@ class MaintenanceLedger:
             rows = self._db.execute(
                 f"SELECT {_COLUMNS} FROM maintenance_log{where} ORDER BY done_at, id", parameters
             ).fetchall()
-        return [
-            MaintenanceEntry(
-                id=row[0],
-                device=DeviceKey(row[1], row[2]),
-                task=row[3],
-                done_at=row[4],
-                minutes=row[5],
-                note=row[6],
-                source=row[7],
-                evidence_id=row[8],
-            )
-            for row in rows
-        ]
+        return [_entry(row) for row in rows]
+
+    def entry(self, entry_id: int) -> MaintenanceEntry | None:
+        with store_errors(self.path):
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM maintenance_log WHERE id = ?", (entry_id,)
+            ).fetchone()
+        return None if row is None else _entry(row)
 
     def close(self) -> None:
         self._db.close()
+
+
+def _entry(row: Sequence[Any]) -> MaintenanceEntry:
+    return MaintenanceEntry(
+        id=row[0],
+        device=DeviceKey(row[1], row[2]),
+        task=row[3],
+        done_at=row[4],
+        minutes=row[5],
+        note=row[6],
+        source=row[7],
+        evidence_id=row[8],
+    )

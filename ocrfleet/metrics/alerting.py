@@ -64,6 +64,16 @@ class AlertingCollector(Collector):
             )
         if firing:
             yield each  # an empty family would be a HELP line without samples
+        acknowledged = dict(engine.acknowledged)
+        by_acknowledged = GaugeMetricFamily(
+            "ocrfleet_alerts_acknowledged",
+            "Firing alerts someone acknowledged (no reminders until they resolve).",
+            labels=("severity",),
+        )
+        for severity in Severity:
+            count = sum(1 for r in firing if r.severity == severity.value and r.key in acknowledged)
+            by_acknowledged.add_metric([severity.value], float(count))
+        yield by_acknowledged
         pending = GaugeMetricFamily(
             "ocrfleet_alerts_pending",
             "Problems found but not yet lasting their rule's tolerance.",

@@ -1,9 +1,11 @@
 """The guide's norms as Prometheus metrics (`ocrfleet_norm_*`).
 
 The same figures as `ocrfleet norms`, from ocrfleet/norms/figures.py, with
-each seat's state taken from the daemon's own FleetState. Staff time is in
-hours per week (or half-days), the unit the guide plans staff in; the unit is
-in every name.
+each seat's state taken from the daemon's own FleetState. Guidance and
+lessons are counts of half-day slots per week or month, as the guide plans
+them; staff time is in seconds per week. Prometheus' naming lint (`promtool
+check metrics`) refuses hours or days in a name, and a count named after a
+time unit would read as a duration.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from ocrfleet.devicestate import DeviceState, device_status
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.norms.figures import NormFigures, Usable, norm_figures
 from ocrfleet.state import FleetState
+
+SECONDS_PER_HOUR = 3600
 
 
 class NormsCollector(Collector):
@@ -85,23 +89,25 @@ class NormsCollector(Collector):
             cores.add_metric([core.name], float(core.configured))
         yield cores
         yield _gauge(
-            "ocrfleet_norm_guidance_half_days_per_week",
-            "Half-days of one-to-one guidance per week the guide asks for: ceil(adults / 5,000).",
+            "ocrfleet_norm_guidance_half_day_slots_per_week",
+            "Half-day slots of one-to-one guidance per week the guide asks for: "
+            "ceil(adults / 5,000).",
             figures.guidance.half_days_per_week,
         )
         yield _gauge(
-            "ocrfleet_norm_group_lesson_half_days_per_month",
-            "Half-days of group lessons (teaching) per month the guide asks for: "
+            "ocrfleet_norm_group_lesson_half_day_slots_per_month",
+            "Half-day slots of group lessons (teaching) per month the guide asks for: "
             "ceil(adults / 5,000).",
             figures.lessons.half_days_per_month,
         )
         staff = GaugeMetricFamily(
-            "ocrfleet_norm_staff_hours_per_week",
-            "Staff hours per week the guide's norms add up to, by task; sum them for the total.",
+            "ocrfleet_norm_weekly_staff_time_seconds",
+            "Staff time per week the guide's norms add up to, by task, in seconds "
+            "(/ 3600 for hours); sum them for the total.",
             labels=("task",),
         )
         for task, hours in figures.staff_hours_per_week.items():
-            staff.add_metric([task], hours)
+            staff.add_metric([task], hours * SECONDS_PER_HOUR)
         yield staff
         unreserved = GaugeMetricFamily(
             "ocrfleet_norm_unreserved_seats",

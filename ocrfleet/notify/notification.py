@@ -30,6 +30,12 @@ class AlertItem:
     starts_at: float
     ends_at: float | None  # when it resolved; None while firing
     detail: str = ""  # technical, for IT: OID names, raw values, never translated
+    # Who acknowledged this episode of the alert, when, and what they said
+    # (ocrfleet/alerts/acks.py); "" and None: nobody. Defaults, so that
+    # notifications stored before these fields existed still load.
+    acknowledged_by: str = ""
+    acknowledged_at: float | None = None
+    acknowledged_comment: str = ""
 
 
 @dataclass(frozen=True, slots=True)

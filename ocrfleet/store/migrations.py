@@ -167,4 +167,17 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE alerts ADD COLUMN words TEXT;
     """,
+    # 8: who acknowledged a firing alert, per episode (ocrfleet/alerts/acks.py):
+    # an episode is the alert's key and its `active_since`. Rows stay when the
+    # episode resolves, as history; they simply stop matching a row of `alerts`.
+    """
+    CREATE TABLE acknowledgements (
+        key TEXT NOT NULL,
+        active_since REAL NOT NULL,
+        acknowledged_by TEXT NOT NULL,
+        acknowledged_at REAL NOT NULL,
+        comment TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (key, active_since)
+    );
+    """,
 )

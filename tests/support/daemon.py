@@ -139,3 +139,16 @@ def wait_for(condition: Callable[[], bool], timeout: float = 10.0, what: str = "
 
 def iter_lines(path: Path) -> Iterator[str]:
     yield from path.read_text().splitlines()
+
+
+def snmp_device(device_id: str, kind: str, port: int, community: str) -> dict[str, Any]:
+    """A device of `kind` polled over SNMP v2c from a local agent, quickly and without retries."""
+    options = {
+        "host": "127.0.0.1",
+        "port": port,
+        "snmp": {"version": "2c", "community": community},
+        "poll_interval": 5,
+        "timeout": 0.5,
+        "retries": 0,
+    }
+    return {"id": device_id, "kind": kind, "options": options}

@@ -35,8 +35,16 @@ class Prometheus:
     `targets` are metrics URLs (http://host:port/path), scraped as job `ocrfleet`.
     """
 
-    def __init__(self, workdir: Path, targets: list[str], scrape_interval: str = "1s") -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        targets: list[str],
+        scrape_interval: str = "1s",
+        job_settings: dict[str, Any] | None = None,
+    ) -> None:
         self.workdir = workdir
+        # Added to the job's scrape config, e.g. basic_auth and tls_config.
+        self._job_settings = job_settings or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._targets = targets
@@ -57,6 +65,8 @@ class Prometheus:
                     "job_name": "ocrfleet",
                     "metrics_path": paths.pop(),
                     "static_configs": [{"targets": [p.netloc for p in parsed]}],
+                    "scheme": parsed[0].scheme or "http",
+                    **self._job_settings,
                 }
             ],
         }

@@ -2,7 +2,8 @@
 
 The annotations are the channel's templates (templates/alertmanager.*.j2),
 rendered in the readers' language when the notification was queued; the
-times Alertmanager reads stay UTC (RFC 3339).
+times Alertmanager reads stay UTC (RFC 3339). An acknowledged alert has the
+annotation `acknowledged_by` (the user name).
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ def postable_alert(
     annotations = {
         "summary": Channel.text(notification, "summary", item.summary, item),
         "description": Channel.text(notification, "description", item.description, item),
+        # The user name as given, for Alertmanager's templates and UI; the
+        # description says it in the readers' words, with when and why.
+        "acknowledged_by": item.acknowledged_by,
     }
     if item.status == "resolved" and item.ends_at is not None:
         ends_at = item.ends_at

@@ -24,9 +24,11 @@ from ocrfleet.plugin import (
     SimulationContext,
     Simulator,
     SnmpDeviceOptions,
+    StatusCard,
     Text,
 )
 from ocrfleet_hotspot import oids
+from ocrfleet_hotspot.card import hotspot_card
 from ocrfleet_hotspot.parse import build_reading
 from ocrfleet_hotspot.reading import HotspotReading, Interface
 from ocrfleet_hotspot.vendors.base import HotspotVendor, as_text
@@ -280,6 +282,9 @@ class HotspotKind(DeviceKind):
             yield Sample(CLIENTS, float(reading.clients))
         for label, interface in interface_labels(reading.interfaces):
             yield Sample(INTERFACE_UP, 1.0 if interface.oper_up else 0.0, (label, interface.role))
+
+    def status_card(self, device: DeviceView) -> StatusCard:
+        return hotspot_card(device, device.reading)
 
     def describe(self, reading: object) -> str:
         if not isinstance(reading, HotspotReading):

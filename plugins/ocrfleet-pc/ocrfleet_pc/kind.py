@@ -22,7 +22,10 @@ from ocrfleet.plugin import (
     SessionEventType,
     SimulationContext,
     Simulator,
+    StatusCard,
     Text,
+    Tone,
+    Words,
 )
 from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
 from ocrfleet_pc.validation import compile_validator
@@ -138,6 +141,24 @@ class PcKind(DeviceKind):
                 "ocrfleet_pc_eid_reader_present", 1.0 if health.eid_reader_present else 0.0
             )
         yield Sample("ocrfleet_pc_agent_info", 1.0, (health.os, health.agent_version))
+
+    def status_card(self, device: DeviceView) -> StatusCard:
+        # Whether it is up is the core's to say; a PC that is not up has no
+        # visitor on it and its last health may be hours old.
+        if not device.presence.up or device.failure is not None:
+            return StatusCard()
+        facts: tuple[Words, ...] = (_("In use"),) if device.usage.in_use else (_("Free"),)
+        health = device.reading
+        problems: list[tuple[Words, Tone]] = []
+        if isinstance(health, Health):
+            if health.eid_reader_present is False:
+                problems.append((_("No eID card reader connected — plug it in"), "warning"))
+            if health.frozen is False:
+                problems.append((_("Restore software is off — call IT"), "warning"))
+        if not problems:
+            return StatusCard(facts=facts)
+        (condition, tone), rest = problems[0], problems[1:]
+        return StatusCard(condition, tone, (), (*(words for words, _tone in rest), *facts))
 
     def demo_devices(self) -> Sequence[DemoDevice]:
         return _DEMO_PCS

@@ -28,9 +28,11 @@ from ocrfleet.plugin import (
     SimulationContext,
     Simulator,
     SnmpDeviceOptions,
+    StatusCard,
     Text,
 )
 from ocrfleet_printer import oids
+from ocrfleet_printer.card import printer_card
 from ocrfleet_printer.describe import describe_reading
 from ocrfleet_printer.parse import DEFAULT_LOW_FRACTION
 from ocrfleet_printer.read import decode_reading, read_printer
@@ -219,6 +221,13 @@ class PrinterKind(DeviceKind):
         if not isinstance(reading, PrinterReading):
             return repr(reading)
         return describe_reading(reading)
+
+    def status_card(self, device: DeviceView) -> StatusCard:
+        card = printer_card(device, device.reading)
+        if self._asleep(device):
+            # Asleep is no fault: the desk sees it will wake when printed to.
+            return StatusCard(card.condition, card.tone, card.gauges, (*card.facts, _("Asleep")))
+        return card
 
     def demo_devices(self) -> Sequence[DemoDevice]:
         return _DEMO_PRINTERS

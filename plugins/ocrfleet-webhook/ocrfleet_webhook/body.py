@@ -1,9 +1,11 @@
 """The default body: Alertmanager's webhook message, version 4.
 
 Field for field what Alertmanager's own webhook receiver sends, so a
-receiver written for Alertmanager accepts ocrfleet's notifications too. One
-key is added, `notificationId` (the idempotency key); v4 receivers ignore
-keys they do not know.
+receiver written for Alertmanager accepts ocrfleet's notifications too. A few
+keys are added, which v4 receivers ignore: `notificationId` (the idempotency
+key) and, for an alert someone acknowledged, `acknowledgedBy` and
+`acknowledgedAt`; the alert then also has the annotation `acknowledged_by`,
+as the `alertmanager` channel sends it.
 
 The annotations `summary` and `description` are the channel's templates
 (templates/webhook.summary.j2, webhook.description.j2), rendered in the
@@ -22,11 +24,15 @@ from ocrfleet_webhook.times import ZERO_TIME, rfc3339
 def annotations_of(item: AlertItem, notification: Notification | None = None) -> dict[str, str]:
     """The item's annotations: as its templates rendered them, else its own words."""
     if notification is None:
-        return {"summary": item.summary, "description": item.description}
-    return {
-        "summary": Channel.text(notification, "summary", item.summary, item),
-        "description": Channel.text(notification, "description", item.description, item),
-    }
+        found = {"summary": item.summary, "description": item.description}
+    else:
+        found = {
+            "summary": Channel.text(notification, "summary", item.summary, item),
+            "description": Channel.text(notification, "description", item.description, item),
+        }
+    if item.acknowledged_by:
+        found["acknowledged_by"] = item.acknowledged_by
+    return found
 
 
 def common(mappings: Iterable[Mapping[str, str]]) -> dict[str, str]:
@@ -45,7 +51,7 @@ def alert(
     item: AlertItem, generator_url: str, notification: Notification | None = None
 ) -> dict[str, Any]:
     ends_at = item.ends_at if item.status == "resolved" else None
-    return {
+    found: dict[str, Any] = {
         "status": item.status,
         "labels": dict(item.labels),
         "annotations": annotations_of(item, notification),
@@ -54,6 +60,12 @@ def alert(
         "generatorURL": generator_url,
         "fingerprint": item.fingerprint,
     }
+    # Only when acknowledged: a receiver tells "nobody" by the key's absence.
+    if item.acknowledged_by:
+        found["acknowledgedBy"] = item.acknowledged_by
+        if item.acknowledged_at is not None:
+            found["acknowledgedAt"] = rfc3339(item.acknowledged_at)
+    return found
 
 
 def webhook_v4(notification: Notification, receiver: str, external_url: str) -> dict[str, Any]:

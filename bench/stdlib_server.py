@@ -1,11 +1,17 @@
-"""The HTTP endpoint: /metrics for Prometheus, /healthz for service managers."""
+"""The server before the web stack: /metrics on the standard library's ThreadingHTTPServer.
+
+The daemon served /metrics this way until it moved to FastAPI on uvicorn
+(ocrfleet/web/). It is kept here, and only here, as bench/scrape.py's
+baseline: with the same renderer behind both, the difference between this
+server and the daemon's web server is what the server change costs a scrape.
+It is the former ocrfleet/metrics/http.py's MetricsServer cut down to
+/metrics (its /healthz and index page played no part in the figures).
+"""
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
-from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,23 +22,16 @@ from ocrfleet.metrics.exposition import Exposition, MetricsSource
 
 log = logging.getLogger(__name__)
 
-HealthCheck = Callable[[], dict[str, Any]]
 
+class StdlibServer:
+    """GET /metrics from `metrics`, one thread per connection, as the daemon had it."""
 
-class MetricsServer:
-    def __init__(
-        self,
-        host: str,
-        port: int,
-        metrics: MetricsSource | CollectorRegistry,
-        health: HealthCheck,
-    ) -> None:
+    def __init__(self, host: str, port: int, metrics: MetricsSource | CollectorRegistry) -> None:
         source = Exposition(metrics) if isinstance(metrics, CollectorRegistry) else metrics
-        handler = _handler(source, health)
-        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server = ThreadingHTTPServer((host, port), _handler(source))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="metrics-http", daemon=True
+            target=self._server.serve_forever, name="stdlib-http", daemon=True
         )
 
     @property
@@ -44,27 +43,18 @@ class MetricsServer:
         self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        # shutdown() waits for serve_forever, which never returns if it never ran.
+        if self._thread.is_alive():
+            self._server.shutdown()
         self._server.server_close()
 
 
-def _handler(metrics: MetricsSource, health: HealthCheck) -> type[BaseHTTPRequestHandler]:
+def _handler(metrics: MetricsSource) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
-            path = urlsplit(self.path).path
-            if path == "/metrics":
+            if urlsplit(self.path).path == "/metrics":
                 body, content_type = metrics.render(self.headers.get("Accept", ""))
                 self._send(200, content_type, body)
-            elif path == "/healthz":
-                status = health()
-                code = 200 if status.get("ok") else 503
-                self._send(code, "application/json", json.dumps(status).encode())
-            elif path == "/":
-                body = (
-                    b'<html><body><h1>ocrfleet</h1><a href="/metrics">metrics</a> '
-                    b'<a href="/healthz">healthz</a></body></html>'
-                )
-                self._send(200, "text/html; charset=utf-8", body)
             else:
                 self._send(404, "text/plain", b"not found\n")
 

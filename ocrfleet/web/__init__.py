@@ -1,0 +1,1 @@
+"""The daemon's HTTP side: /metrics, the status pages, the kiosk and the JSON API."""
