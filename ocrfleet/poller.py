@@ -192,10 +192,9 @@ class Poller:
                     exc.detail,
                 )
             except asyncio.CancelledError:
-                # Only the daemon's shutdown cancels a poll; ending quietly
-                # keeps the scheduler from reporting it as a failed job.
+                # Only the daemon's shutdown cancels a poll: not a failed poll.
                 error = "cancelled"
-                return
+                raise
             except TimeoutError:
                 error = "timeout"
                 self._state.record_poll_failure(key, "timeout", self._clock.now())

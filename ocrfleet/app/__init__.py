@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry, ProcessCollector
 
 from ocrfleet.app.alerting import AlertingService
+from ocrfleet.app.jobs import TaskExecutor
 from ocrfleet.app.web import build_web_server
 from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import LoadedConfig
@@ -159,7 +160,8 @@ class App:
             self.clock,
         )
         self.history: HistoryRecorder | None = None
-        self.scheduler = AsyncIOScheduler(timezone="UTC")
+        self.jobs = TaskExecutor()
+        self.scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": self.jobs})
         self.started = asyncio.Event()
 
     # -- wiring helpers ----------------------------------------------------
@@ -330,6 +332,7 @@ class App:
 
     async def _shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
+        await self.jobs.wait_closed()
         if self.history is not None:
             await asyncio.to_thread(self.history.close)
         await self.sources.close()
