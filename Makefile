@@ -8,12 +8,12 @@ PLUGINS := $(wildcard plugins/*/pyproject.toml)
 # Packages with gettext catalogs (<package>/locale/): the core and plugins.
 CATALOGS := $(patsubst %/locale,%,$(wildcard ocrfleet/locale plugins/*/*/locale))
 
-.PHONY: run test lint bench clean system-test-deps catalogs catalogs-extract
+.PHONY: run test lint bench clean system-test-deps catalogs catalogs-extract ha-test-env
 
 run: $(VENV)/.installed
 	$(BIN)/ocrfleet run
 
-test: $(VENV)/.installed system-test-deps
+test: $(VENV)/.installed system-test-deps ha-test-env
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
@@ -55,7 +55,9 @@ catalogs-extract: $(VENV)/.installed
 # systemd-analyze, which checks deploy/systemd/ocrfleet.service (minimal images
 # have no systemd); and Chromium with poppler-utils (pdftoppm, pdftotext), which
 # draw and read back the html and PDF report (`ocrfleet report --format pdf`),
-# and chromium-driver, through which Selenium tests the pages in the browser.
+# and chromium-driver, through which Selenium tests the pages in the browser;
+# net-snmp's snmptrap, snmpinform and snmpset (package snmp), which send the trap
+# receiver its traps and change a simulated printer's state.
 system-test-deps:
 	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y mosquitto mosquitto-clients)
@@ -69,6 +71,25 @@ system-test-deps:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y chromium chromium-driver)
 	@command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y poppler-utils)
+	@command -v snmptrap >/dev/null 2>&1 && command -v snmpinform >/dev/null 2>&1 || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y snmp)
+
+# Home Assistant itself, for tests/test_homeassistant_live.py: it needs Python
+# 3.13, so it gets a venv of its own (about 5 minutes once, then nothing; the
+# test takes about 20 s). Without a Python 3.13 the test is skipped, saying why.
+# The first Python 3.13 found: on PATH, else one that pyenv has installed.
+HA_PYTHON ?= $(shell for p in python3.13 "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13; do \
+	"$$p" -c 'import sys; assert sys.version_info[:2] == (3, 13)' >/dev/null 2>&1 && { echo "$$p"; break; }; done)
+HA_VENV ?= .venv-ha
+HA_VERSION := 2025.4.4
+ha-test-env:
+	@[ -f $(HA_VENV)/.installed-$(HA_VERSION) ] || \
+	if [ -n "$(HA_PYTHON)" ] && $(HA_PYTHON) -c 'import sys; assert sys.version_info >= (3, 13)' >/dev/null 2>&1; then \
+		$(HA_PYTHON) -m venv $(HA_VENV) && \
+		$(HA_VENV)/bin/pip install --quiet homeassistant==$(HA_VERSION) \
+			home-assistant-frontend==20250411.0 paho-mqtt==2.1.0 && \
+		touch $(HA_VENV)/.installed-$(HA_VERSION); \
+	else echo "no Python 3.13 ($(HA_PYTHON); set HA_PYTHON=...): tests/test_homeassistant_live.py will be skipped"; fi
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) $(HA_VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis

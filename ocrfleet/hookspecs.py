@@ -15,10 +15,12 @@ import pluggy
 
 if TYPE_CHECKING:
     from ocrfleet.alerts.rules import AlertRule
+    from ocrfleet.calendars.types import CalendarType
     from ocrfleet.i18n.catalogs import MessageCatalog
     from ocrfleet.kinds import DeviceKind, KindExtension
     from ocrfleet.monitoring.assets import MonitoringAsset
     from ocrfleet.notify.channels import ChannelType
+    from ocrfleet.services import ServiceType
     from ocrfleet.sources import SourceType
 
 hookspec = pluggy.HookspecMarker("ocrfleet")
@@ -89,3 +91,18 @@ def ocrfleet_message_catalogs() -> Sequence[MessageCatalog]:  # type: ignore[emp
     reads `<your_package>/locale/<lang>/LC_MESSAGES/<your_package>.po`; the
     domain is the one given to the plugin's `Catalog("<your_package>")`.
     """
+
+
+@hookspec
+def ocrfleet_services() -> Sequence[ServiceType]:  # type: ignore[empty-body]
+    """Integrations that run beside the daemon (ocrfleet.services), e.g. Home Assistant.
+
+    Each runs only when `[integrations.<name>]` in the configuration has
+    `enabled = true`. (API 1.3)
+    """
+
+
+@hookspec
+def ocrfleet_calendar_types() -> Sequence[CalendarType]:  # type: ignore[empty-body]
+    """Calendar types this plugin provides: where closing days come from as data
+    (public holidays, iCal feeds; ocrfleet.calendars.types)."""

@@ -126,6 +126,23 @@ class MqttChannel:
     qos: Literal[0, 1] = 0
 
 
+@dataclass(frozen=True, slots=True)
+class MqttTopic:
+    """A topic one device listens on outside `<root>/<site>/<device>/<channel>`.
+
+    For devices whose topics another program names, such as zigbee2mqtt's
+    `zigbee2mqtt/<friendly_name>`. `channel` is one of the kind's
+    mqtt_channels, or "availability" for the core's online/offline handling.
+    `watch`, if set, is a topic filter subscribed instead of `topic`
+    (e.g. "zigbee2mqtt/+"): its messages that no device claims are rejected
+    and counted as unknown_device rather than never delivered.
+    """
+
+    channel: str
+    topic: str
+    watch: str = ""
+
+
 MqttMessageResult = object | SessionEvent
 """A kind's parse result: a reading (any immutable object), or a session event."""
 
@@ -183,6 +200,10 @@ class Gauge:
     ratio: float | None = None
     tone: Tone = "ok"
     note: Words = ""  # beside the bar: "8 %", "some left", "empty"
+    # Stable, unique on the card, in lower-case ASCII ("toner_black",
+    # "tray_1"): integrations name entities by it, whatever the language of
+    # the label. "" lets them derive one from the English label. (API 1.3)
+    key: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ratio", _clamped(self.ratio))
@@ -234,6 +255,14 @@ class DeviceKind(KeepsState, ABC):
         """
         return None
 
+    def mqtt_topics(self, options: Any) -> Sequence[MqttTopic]:
+        """Exact topics a device listens on besides `<root>/<site>/<device>/<channel>`.
+
+        Asked once per device when the configuration is loaded or reloaded,
+        with its validated options; none by default.
+        """
+        return ()
+
     def parse_mqtt(self, channel: str, payload: bytes) -> MqttMessageResult:
         """Turn one MQTT message into a reading or a session event.
 
@@ -264,6 +293,24 @@ class DeviceKind(KeepsState, ABC):
         a fixed lower-case word.
         """
         return None
+
+    def seat_sessions(
+        self, device: DeviceInfo, reading: object, seats: frozenset[str]
+    ) -> Mapping[str, SessionEvent | None]:
+        """Who sits where, for a polled kind that knows it (a reservation system). (API 1.3)
+
+        Called after every answered poll with its reading and the ids of the
+        seat devices of the polled device's site. Returns, per seat id, the
+        session open on it now as its START event (the same session id on
+        every poll while it lasts), or None for a free seat. The core starts
+        the sessions it does not have yet and ends, at the poll's time, the
+        ones no longer reported; seats left out are not touched, and ids that
+        are not in `seats` are ignored. Session ids start with the kind's
+        name and a dash ("libki-…"): a seat whose session came from anywhere
+        else (its PC agent) is left alone, and a session the core closed
+        itself (`sessions.max_duration`) is not opened again.
+        """
+        return {}
 
     def extend(self, extension: KindExtension) -> None:
         """Accept an extension another plugin contributes to this kind (e.g. a vendor)."""

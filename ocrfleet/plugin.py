@@ -29,6 +29,13 @@ from ocrfleet.alerts.rules import (
     Severity,
 )
 from ocrfleet.apiversion import API_VERSION
+from ocrfleet.calendars.types import (
+    Calendar,
+    CalendarContext,
+    CalendarError,
+    CalendarType,
+    ClosedPeriod,
+)
 from ocrfleet.config.durations import Duration
 from ocrfleet.config.hours import parse_time_range
 from ocrfleet.config.schedule import SiteSchedule
@@ -50,6 +57,7 @@ from ocrfleet.kinds import (
     MetricSpec,
     MqttChannel,
     MqttMessageResult,
+    MqttTopic,
     NoOptions,
     PayloadError,
     Sample,
@@ -63,6 +71,15 @@ from ocrfleet.notify.channels import Channel, ChannelType, DeliveryError
 from ocrfleet.notify.notification import AlertItem, Notification
 from ocrfleet.pluginhost.catalog import PluginConflictError
 from ocrfleet.ratelimit import RateLimitedLog
+from ocrfleet.services import (
+    FiringAlert,
+    MqttWill,
+    Service,
+    ServiceContext,
+    ServiceMqtt,
+    ServiceOptions,
+    ServiceType,
+)
 from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.snmp.client import SnmpClient
 from ocrfleet.snmp.options import SnmpDeviceOptions
@@ -78,11 +95,16 @@ __all__ = [
     "AlertRule",
     "AssetKind",
     "Availability",
+    "Calendar",
+    "CalendarContext",
+    "CalendarError",
+    "CalendarType",
     "Catalog",
     "Cell",
     "Channel",
     "ChannelType",
     "CliCommand",
+    "ClosedPeriod",
     "Day",
     "DeferredSecret",
     "DeliveryError",
@@ -97,6 +119,7 @@ __all__ = [
     "Duration",
     "FigureSpec",
     "Finding",
+    "FiringAlert",
     "Gauge",
     "HttpClient",
     "HttpDeviceOptions",
@@ -109,6 +132,8 @@ __all__ = [
     "MonitoringAsset",
     "MqttChannel",
     "MqttMessageResult",
+    "MqttTopic",
+    "MqttWill",
     "NoOptions",
     "Notification",
     "Number",
@@ -124,6 +149,11 @@ __all__ = [
     "RuleSettings",
     "Sample",
     "Secret",
+    "Service",
+    "ServiceContext",
+    "ServiceMqtt",
+    "ServiceOptions",
+    "ServiceType",
     "SessionEvent",
     "SessionEventType",
     "Severity",

@@ -24,8 +24,9 @@ from ocrfleet.clock import Clock
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.ratelimit import RateLimitedLog
+from ocrfleet.sessions import SessionEvent, SessionEventType
 from ocrfleet.sources import PolledOptions, PollError, Source, SourceType
-from ocrfleet.state import FleetState
+from ocrfleet.state import FleetState, Usage
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +102,16 @@ class Poller:
         # Called after every poll, answered or not, so alert rules see a new
         # condition soon rather than at the next timed evaluation.
         self.on_polled: Callable[[], None] = lambda: None
+        # Hands a seat's session event to the store writer (as MQTT ingest
+        # does); False when it could not be queued.
+        self.submit_session: Callable[[DeviceKey, SessionEvent], bool] = lambda key, event: False
         self._plugin_of_kind = plugin_of_kind
         self._clients: dict[DeviceKey, tuple[object, object]] = {}
+        # Devices being polled now, and those asked to be polled again after.
+        self._polling: set[DeviceKey] = set()
+        self._again: dict[DeviceKey, AsyncIOScheduler] = {}
+        # Per seat, the last session a polled kind's report started there.
+        self._seat_started: dict[DeviceKey, str] = {}
         self._log = RateLimitedLog(log, interval=60.0)
         self.stats = PollStats()
 
@@ -142,6 +151,29 @@ class Poller:
             )
         for key in [k for k in self._clients if f"{_JOB_PREFIX}{k}" not in wanted]:
             del self._clients[key]
+        for key in [k for k in self._seat_started if k not in devices]:
+            del self._seat_started[key]
+
+    def poll_now(self, scheduler: AsyncIOScheduler, key: DeviceKey) -> bool:
+        """Move the device's next poll to now; False when it has no poll job.
+
+        The job itself runs, not a second poll beside it: max_instances=1
+        keeps polls of one device apart, and the interval goes on from now.
+        """
+        job = scheduler.get_job(f"{_JOB_PREFIX}{key}")
+        if job is None:
+            return False
+        if key in self._polling:
+            # The scheduler would skip a run now (one instance at a time), and
+            # the poll under way may have read the device before the news.
+            self._again[key] = scheduler
+            return True
+        job.modify(next_run_time=datetime.now(UTC))
+        return True
+
+    def _poll_again(self, scheduler: AsyncIOScheduler, key: DeviceKey) -> None:
+        if scheduler.running:
+            self.poll_now(scheduler, key)
 
     async def prepare(self, devices: Mapping[DeviceKey, DeviceInfo]) -> None:
         """Let each source set up for its devices before their first polls."""
@@ -163,6 +195,19 @@ class Poller:
         return client
 
     async def poll(self, key: DeviceKey) -> None:
+        self._polling.add(key)
+        try:
+            await self._poll(key)
+        finally:
+            self._polling.discard(key)
+            scheduler = self._again.pop(key, None)
+            if scheduler is not None:
+                # Called soon, not now: this job's task ends first, and the
+                # scheduler counts it as running until its done-callback,
+                # which is queued when this coroutine returns.
+                asyncio.get_running_loop().call_soon(self._poll_again, scheduler, key)
+
+    async def _poll(self, key: DeviceKey) -> None:
         device = self._state.device(key)
         source_name = self.polled(device) if device is not None else None
         if device is None or source_name is None:
@@ -217,9 +262,85 @@ class Poller:
                 )
             else:
                 self._state.record_reading(key, reading, self._clock.now())
+                self._report_seats(device, kind, reading)
             finally:
                 if error != "cancelled":
                     self.stats.observe(
                         source_name, device.kind, time.perf_counter() - started, error
                     )
                     self.on_polled()
+
+    def _report_seats(self, device: DeviceInfo, kind: DeviceKind, reading: object) -> None:
+        """Start and end the sessions of the seats a reading says are taken or free."""
+        if type(kind).seat_sessions is DeviceKind.seat_sessions:
+            return  # most kinds know no seats: skip the search below
+        seats = {
+            info.id: info.key
+            for info in self._state.devices.values()
+            if info.site == device.site and getattr(self._kinds.get(info.kind), "is_seat", False)
+        }
+        try:
+            reported = kind.seat_sessions(device, reading, frozenset(seats))
+        except Exception:
+            plugin = self._plugin_of_kind(device.kind)
+            self._log.error(
+                f"plugin:{plugin}",
+                "plugin %s failed reporting seats of %s",
+                plugin,
+                device.key,
+                exc_info=True,
+            )
+            return
+        now = self._clock.now()
+        owned = f"{kind.name}-"
+        for seat, session in reported.items():
+            key = seats.get(seat)
+            view = self._state.view(key) if key is not None else None
+            if key is None or view is None:
+                continue
+            if session is not None and not session.session_id.startswith(owned):
+                self._log.error(
+                    f"seat-ids:{kind.name}",
+                    "kind %s reported session %r for %s; its ids must start with %r",
+                    kind.name,
+                    session.session_id,
+                    key,
+                    owned,
+                )
+                continue
+            usage = view.usage
+            if usage.in_use and not (usage.session_id or "").startswith(owned):
+                # A session the seat's agent reported: not ours to end or replace.
+                if session is not None:
+                    self._log.warning(
+                        f"seat-other:{key}",
+                        "%s has a session from another source; %s's session there is left out",
+                        key,
+                        device.key,
+                    )
+                continue
+            started = session is not None and self._seat_started.get(key) == session.session_id
+            if started and not usage.in_use:
+                # Started already: the store may not have applied it yet, or
+                # closed it since (sessions.max_duration); never reopened.
+                continue
+            for event in seat_changes(usage, session, now):
+                if self.submit_session(key, event) and event.type is SessionEventType.START:
+                    self._seat_started[key] = event.session_id
+            # A full queue only delays the change to the next poll; repeats are
+            # harmless, as the store ignores an event it already has.
+
+
+def seat_changes(usage: Usage, session: SessionEvent | None, now: float) -> list[SessionEvent]:
+    """The events that take a seat from its usage to `session` (None: free), ending at `now`."""
+    current = usage.session_id if usage.in_use else None
+    wanted = session.session_id if session is not None else None
+    if current == wanted:
+        return []
+    events = []
+    if current is not None:
+        started = usage.session_started_at if usage.session_started_at is not None else now
+        events.append(SessionEvent(SessionEventType.END, current, started, max(started, now)))
+    if session is not None:
+        events.append(SessionEvent(SessionEventType.START, session.session_id, session.started_at))
+    return events

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.libki import CLIENTS, RESERVATIONS, LibkiServer
 from tests.support.mosquitto import Mosquitto
 from tests.support.programs import installed
 
@@ -37,3 +38,15 @@ def promtool() -> str:
     without running them.
     """
     return installed("promtool", "prometheus")
+
+
+@pytest.fixture
+def libki_server() -> Iterator[LibkiServer]:
+    """Libki's API with one location, MAIN: PC-02 in use, PC-03 reserved (tests/fixtures/libki)."""
+    server = LibkiServer()
+    server.serve(CLIENTS, "clients-before.json")
+    server.serve(RESERVATIONS, "reservations.json")
+    try:
+        yield server
+    finally:
+        server.stop()

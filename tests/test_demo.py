@@ -155,16 +155,17 @@ def test_demo_fleet_is_up_within_30_seconds(tmp_path: Path, broker: str) -> None
             except OSError:
                 return False
             up = [k for k in latest if k[0] == "ocrfleet_device_up" and latest[k] == 1.0]
-            return len(up) == 29
+            return len(up) == 33
 
         started = time.monotonic()
         # SNMP devices are polled every 15 s, their first polls spread over 10 s.
-        wait_for(all_up, timeout=30, what="29 demo devices up")
+        wait_for(all_up, timeout=30, what="33 demo devices up")
         series = series_of(latest, "ocrfleet_device_up")
         assert {s["site"] for s in series} == DEMO_SITES
         kinds = [s["kind"] for s in series]
         assert kinds.count("pc") == 11 and kinds.count("laptop") == 10
         assert kinds.count("printer") == 3 and kinds.count("hotspot") == 5
+        assert kinds.count("room_sensor") == 4
         assert _devices(latest, "ocrfleet_printer_supply_level_ratio") == PRINTERS
         assert _devices(latest, "ocrfleet_hotspot_clients") == HOTSPOTS
         # The Brother-style printer states its toner only as "some remaining".
@@ -372,7 +373,7 @@ def test_the_demo_fleet_is_what_the_kinds_give() -> None:
         ("zonnedorp-library", "door-02", "Door counter"),
     ]
     # Without an SNMP agent, only the devices that need none.
-    assert {d.kind for d in loaded.devices} == {"pc", "laptop", "doorcounter"}
+    assert {d.kind for d in loaded.devices} == {"pc", "laptop", "room_sensor", "doorcounter"}
     reservable = {d.id for d in loaded.devices if d.reservable}
     assert "pc-03" in reservable and "pc-01" not in reservable
     # No kinds, no devices: the core names none of its own.

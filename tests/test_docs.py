@@ -41,7 +41,9 @@ from ocrfleet_hotspot.kind import HotspotKind, HotspotOptions
 from ocrfleet_hotspot.parse import build_reading
 from ocrfleet_printer.kind import PrinterOptions
 from tests.support.daemon import RunningApp, catalog, site_config, snmp_device, value, wait_for
+from tests.support.libki import LibkiServer, libki_device, poll_once
 from tests.support.mosquitto import Mosquitto
+from tests.support.programs import installed
 from tests.support.publisher import TestPublisher, health
 from tests.support.snmpsim import SnmpSimulator, free_udp_port
 from tests.support.tls import make_pki
@@ -72,6 +74,10 @@ SOMETIMES: dict[str, str] = {
     "ocrfleet_device_renewal_due_timestamp_seconds": "only for devices with a purchase date",
     "ocrfleet_maintenance_due": "only for devices with a purchase date or a logged task",
     "ocrfleet_site_min_usable_seats": "only for sites with min_usable_seats",
+    "ocrfleet_calendar_last_success_timestamp_seconds": "only with calendars, once refreshed",
+    "ocrfleet_calendar_refresh_failed": "only with calendars configured",
+    "ocrfleet_calendar_closures": "only with calendars configured",
+    "ocrfleet_site_next_closure_timestamp_seconds": "only for sites with a closure to come",
 }
 
 # The example configuration reads these secrets from the environment.
@@ -167,7 +173,7 @@ def snmp_agents(tmp_path: Path) -> Iterator[SnmpSimulator]:
 
 
 def test_every_metric_is_documented(
-    broker: Mosquitto, snmp_agents: SnmpSimulator, tmp_path: Path
+    broker: Mosquitto, snmp_agents: SnmpSimulator, libki_server: LibkiServer, tmp_path: Path
 ) -> None:
     labels = {"site": "lib", "device": "pc-01", "kind": "pc"}
     hist = {"site": "lib", "kind": "pc"}
@@ -177,8 +183,13 @@ def test_every_metric_is_documented(
         snmp_device("wifi", "hotspot", snmp_agents.port, "unifi-ap"),
         # Nobody listens there: its polls fail, so the error counter has a sample.
         snmp_device("dead", "printer", free_udp_port(), "public"),
+        {"id": "reading-room", "kind": "room_sensor", "options": {"zigbee2mqtt": "Leeszaal PIR"}},
+        {"id": "entrance", "kind": "room_sensor", "options": {"topic": "counters/entrance"}},
+        libki_device(libki_server.url),
     ]
     config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices)
+    # Port 0: any free port; its counters are there from the start.
+    config["snmp"] = {"traps": {"enabled": True, "listen": "127.0.0.1", "port": 0}}
     with RunningApp(config) as daemon:
         agent = TestPublisher(broker.port)
         try:
@@ -195,6 +206,54 @@ def test_every_metric_is_documented(
                 return finished == 1.0 and value(samples, "ocrfleet_pc_cpu_ratio", **labels) == 0.25
 
             wait_for(both_applied, what="the health report and the session to be applied")
+
+            poll_once(daemon, DeviceKey("lib", "libki"))
+            agent.publish(
+                "zigbee2mqtt/Leeszaal PIR",
+                {"occupancy": True, "battery": 87, "linkquality": 120},
+                qos=0,
+            )
+            agent.publish("counters/entrance", {"v": 1, "in": 12, "out": 9, "present": 3}, qos=0)
+            room = {"site": "lib", "kind": "room_sensor"}
+
+            def rooms_applied() -> bool:
+                samples = daemon.scrape()
+                return (
+                    value(
+                        samples, "ocrfleet_room_sensor_battery_ratio", device="reading-room", **room
+                    )
+                    is not None
+                    and value(
+                        samples, "ocrfleet_room_sensor_entries_total", device="entrance", **room
+                    )
+                    is not None
+                )
+
+            wait_for(rooms_applied, what="both room sensors' messages to be applied")
+
+            traps = daemon.app.traps
+            assert traps is not None
+            wait_for(traps.resolved.is_set, what="the trap senders resolved")
+            # linkUp from the MFP's address with its community.
+            sent = subprocess.run(
+                [installed("snmptrap", "snmp"), "-m", "", "-M", "/nonexistent", "-v", "2c",
+                 "-c", "colour_mfp", f"127.0.0.1:{traps.address[1]}", "", "1.3.6.1.6.3.1.1.5.4"],
+                capture_output=True, text=True, timeout=30, check=False,
+            )  # fmt: skip
+            assert sent.returncode == 0, sent.stderr
+            wait_for(
+                lambda: (
+                    value(
+                        daemon.scrape(),
+                        "ocrfleet_snmp_device_traps_total",
+                        site="lib",
+                        device="mfp",
+                        trap="linkUp",
+                    )
+                    is not None
+                ),
+                what="the MFP's trap to be counted",
+            )
 
             def snmp_polled() -> bool:
                 samples = daemon.scrape()

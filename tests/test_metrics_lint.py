@@ -16,13 +16,15 @@ from typing import Any
 
 import pytest
 
+from ocrfleet.devices import DeviceKey
 from tests.support.daemon import RunningApp, catalog, site_config, snmp_device, value, wait_for
+from tests.support.libki import LibkiServer, libki_device, poll_once
 from tests.support.mosquitto import Mosquitto
 from tests.support.publisher import TestPublisher, health
 from tests.support.snmpsim import SnmpSimulator
 
 SNMP_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "snmp"
-BUNDLED_KINDS = {"pc", "laptop", "printer", "hotspot"}
+BUNDLED_KINDS = {"pc", "laptop", "printer", "hotspot", "room_sensor", "libki"}
 
 
 @pytest.fixture
@@ -42,18 +44,29 @@ def test_bundled_kinds_cover_this_test() -> None:
 
 
 def test_live_metrics_pass_promtool(
-    broker: Mosquitto, snmp_agents: SnmpSimulator, tmp_path: Path, promtool: str
+    broker: Mosquitto,
+    snmp_agents: SnmpSimulator,
+    libki_server: LibkiServer,
+    tmp_path: Path,
+    promtool: str,
 ) -> None:
     devices: list[dict[str, Any]] = [
         {"id": "pc-01", "kind": "pc"},
+        {"id": "pc-02", "kind": "pc"},
         {"id": "lap-01", "kind": "laptop"},
         snmp_device("mfp", "printer", snmp_agents.port, "colour_mfp"),
         snmp_device("wifi", "hotspot", snmp_agents.port, "unifi-ap"),
+        {"id": "room", "kind": "room_sensor", "options": {"zigbee2mqtt": "Leeszaal PIR"}},
+        {"id": "door", "kind": "room_sensor", "options": {"topic": "counters/door"}},
+        libki_device(libki_server.url),
     ]
     config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices)
     with RunningApp(config) as daemon:
         agent = TestPublisher(broker.port)
         try:
+            poll_once(daemon, DeviceKey("lib", "libki"))
+            agent.publish("zigbee2mqtt/Leeszaal PIR", {"occupancy": True, "battery": 87}, qos=1)
+            agent.publish("counters/door", {"v": 1, "in": 12, "out": 9, "present": 3}, qos=1)
             agent.publish("ocrfleet/lib/pc-01/health", health(), qos=1)
             agent.publish("ocrfleet/lib/lap-01/health", health(), qos=1)
             # A finished session, so the duration histogram has its buckets.
@@ -76,6 +89,9 @@ def test_live_metrics_pass_promtool(
                     and has("ocrfleet_pc_cpu_ratio", "lap-01", "laptop")
                     and has("ocrfleet_printer_pages_total", "mfp", "printer")
                     and has("ocrfleet_hotspot_clients", "wifi", "hotspot")
+                    and has("ocrfleet_room_sensor_battery_ratio", "room", "room_sensor")
+                    and has("ocrfleet_room_sensor_entries_total", "door", "room_sensor")
+                    and has("ocrfleet_libki_unmatched_clients", "libki", "libki")
                     and value(
                         samples, "ocrfleet_session_duration_seconds_count", site="lib", kind="pc"
                     )

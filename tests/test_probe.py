@@ -288,7 +288,9 @@ def test_nothing_listening() -> None:
 def test_a_kind_that_is_not_polled(kind: str) -> None:
     result = probe(kind, "127.0.0.1:1")
     line = assert_one_line_error(result, 2)
-    assert line == (f"ocrfleet probe: kind {kind!r} is not polled (polled kinds: hotspot, printer)")
+    assert line == (
+        f"ocrfleet probe: kind {kind!r} is not polled (polled kinds: hotspot, libki, printer)"
+    )
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,7 @@ def test_the_files_are_there() -> None:
         "ocrfleet-printer-alerts.yml",
         "ocrfleet-printer-recording.yml",
         "ocrfleet-recording.yml",
+        "ocrfleet-rooms-alerts.yml",
     ]
     assert [p.name for p in UNIT_TESTS] == [
         "alerts_test.yml",
@@ -61,6 +62,7 @@ def test_the_files_are_there() -> None:
         "printer_alerts_test.yml",
         "printer_recording_test.yml",
         "recording_test.yml",
+        "rooms_alerts_test.yml",
     ]
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from ocrfleet.devices import DeviceKey
 from tests.support.daemon import RunningApp, scrape, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.snmpsim import SnmpSimulator, free_udp_port
@@ -83,3 +84,34 @@ def test_slow_and_dead_devices_do_not_delay_a_healthy_one(
             samples, "ocrfleet_poll_errors_total", source="snmp", kind="printer", reason="timeout"
         )
         assert errors is not None and errors >= 2
+
+
+def test_asked_to_poll_during_a_poll_the_device_is_polled_again_right_after(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    # A trap may come while its device's poll is under way: that poll may have
+    # read the device before the news, and the scheduler runs one at a time.
+    dead = _printer("dead", free_udp_port(), "public", poll_interval=600)
+    config = site_config(broker.port, tmp_path / "s.sqlite", devices=[dead])
+    key = DeviceKey("lib", "dead")
+    with RunningApp(config) as daemon:
+        app = daemon.app
+
+        def timeouts() -> float:
+            found = value(
+                daemon.scrape(),
+                "ocrfleet_poll_errors_total",
+                source="snmp",
+                kind="printer",
+                reason="timeout",
+            )
+            return found or 0.0
+
+        def poll_now() -> None:
+            daemon._loop.call_soon_threadsafe(app.poller.poll_now, app.scheduler, key)
+
+        wait_for(lambda: timeouts() == 1, timeout=20, what="the first scheduled poll")
+        poll_now()
+        wait_for(lambda: key in app.poller._polling, what="the second poll to start")
+        poll_now()
+        wait_for(lambda: timeouts() == 3, what="a third poll right after the second")

@@ -18,6 +18,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from prometheus_client import CollectorRegistry, ProcessCollector
 
 from ocrfleet.app.alerting import AlertingService
+from ocrfleet.app.calendars import REFRESH_HOURS, refresh_calendars
 from ocrfleet.app.jobs import TaskExecutor
 from ocrfleet.app.web import build_web_server
 from ocrfleet.clock import Clock, SystemClock
@@ -25,6 +26,7 @@ from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.history.purge import purge_history
 from ocrfleet.history.recorder import SAMPLE_INTERVAL, HistoryRecorder
+from ocrfleet.metrics.calendars import CalendarCollector
 from ocrfleet.metrics.daemon import DaemonCollector
 from ocrfleet.metrics.delivery import SessionDeliveryCollector
 from ocrfleet.metrics.exposition import Exposition
@@ -38,7 +40,9 @@ from ocrfleet.mqtt.subscriber import MqttSubscriber
 from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.poller import Poller, Sources
+from ocrfleet.services import FiringAlert, ServiceContext, ServiceHost
 from ocrfleet.sessions import SessionEvent, implausible_times
+from ocrfleet.snmp.traps import TrapReceiver
 from ocrfleet.state import FleetState
 from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import SessionOutcome, Store, StoreError, store_errors
@@ -132,8 +136,20 @@ class App:
             SessionDeliveryCollector(lambda: self.writer.stats, lambda: self.writer.held)
         )
         self.registry.register(PollCollector(lambda: self.poller.stats))
+        # Traps from known devices move their next poll to now (docs/snmp.md).
+        self.traps: TrapReceiver | None = None
+        if config.snmp.traps.enabled:
+            self.traps = TrapReceiver(
+                config.snmp.traps, lambda key: self.poller.poll_now(self.scheduler, key)
+            )
+            self.registry.register(self.traps.collector())
         self.registry.register(
             SiteCollector(lambda: self.loaded.config, lambda: self.loaded.schedules, self.clock)
+        )
+        self.registry.register(
+            CalendarCollector(
+                lambda: self.loaded.calendars, lambda: self.loaded.schedules, self.clock
+            )
         )
         self.registry.register(
             NormsCollector(
@@ -145,6 +161,11 @@ class App:
             self.registry.register(collector)
         # State changes that alerts wait for trigger an evaluation at once.
         self.poller.on_polled = self.alerting.request_evaluation
+        # Seats' sessions a polled kind reports (a reservation system) are
+        # stored as MQTT ones are; never wait for the queue on the event loop.
+        self.poller.submit_session = lambda key, event: self.writer.submit_session(
+            key, event, None, timeout=0
+        )
         self.ingest.on_availability = self.alerting.request_evaluation
         # What every exporter has: the process' memory, CPU and open files.
         ProcessCollector(registry=self.registry)
@@ -159,7 +180,13 @@ class App:
             self.store,
             self.clock,
         )
+        # Integrations (ocrfleet.services): a bad [integrations.*] table is a ConfigError here.
+        self.services = ServiceHost(
+            catalog.service_types, config.integrations, self._service_context
+        )
         self.history: HistoryRecorder | None = None
+        self._refreshing_calendars = False
+        self._calendars_changed = False
         self.jobs = TaskExecutor()
         self.scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": self.jobs})
         self.started = asyncio.Event()
@@ -168,6 +195,28 @@ class App:
 
     def _timeouts(self, devices: Sequence[DeviceInfo]) -> dict[DeviceKey, float | None]:
         return {d.key: self.catalog.kinds[d.kind].heartbeat_timeout(d.options) for d in devices}
+
+    def _service_context(self, name: str) -> ServiceContext:
+        config = self.loaded.config
+        return ServiceContext(
+            name,
+            state=lambda: self.state,
+            config=lambda: self.loaded.config,
+            kinds=self.catalog.kinds,
+            firing=self._firing_alerts,
+            readers=lambda: self.alerting.readers,
+            clock=self.clock,
+            mqtt_settings=MqttSettings.from_config(config.mqtt, config.mqtt_password()),
+        )
+
+    def _firing_alerts(self) -> list[FiringAlert]:
+        return [
+            FiringAlert(
+                r.rule, r.severity, r.labels.get("site"), r.labels.get("device"), r.firing_since
+            )
+            for r in list(self.alerting.engine.records.values())
+            if r.state == "firing" and r.firing_since is not None
+        ]
 
     def _plugin_of_kind(self, kind: str) -> str:
         return self.catalog.kind_owner.get(kind, "?")
@@ -255,6 +304,17 @@ class App:
         """The daily backup of the store, when due; a failure is logged and counted."""
         self.store_keeper.backup_if_due(self.clock.now())
 
+    async def refresh_calendars(self) -> None:
+        """Holidays and feeds anew; the schedules ask the calendars, so no swap is needed."""
+        self._refreshing_calendars = True
+        try:
+            await refresh_calendars(self.loaded.calendars, self.alerting.request_evaluation)
+            while self._calendars_changed:
+                self._calendars_changed = False
+                await refresh_calendars(self.loaded.calendars, self.alerting.request_evaluation)
+        finally:
+            self._refreshing_calendars = False
+
     def expire_heartbeats(self) -> None:
         expired = self.state.expire_heartbeats(self.clock.now())
         for key in expired:
@@ -298,6 +358,16 @@ class App:
             self.expire_heartbeats, "interval", seconds=HEARTBEAT_SWEEP_SECONDS, id="heartbeats"
         )
         self.scheduler.add_job(self.expire_sessions, "interval", seconds=60, id="sessions")
+        # At once too: a feed's last good copy may be old, or missing.
+        self.scheduler.add_job(
+            self.refresh_calendars,
+            "interval",
+            hours=REFRESH_HOURS,
+            id="calendars",
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+        )
         self.scheduler.add_job(
             self.flush_seen,
             "interval",
@@ -308,12 +378,15 @@ class App:
         freeze_startup_heap()
         self.poller.schedule(self.scheduler, self.state.devices)
         self.scheduler.start()
+        if self.traps is not None:
+            await self.traps.start(self.state.devices)
         self.subscriber.start()
         self.started.set()
         try:
             async with asyncio.TaskGroup() as group:
                 delivery = BackgroundTask("notification-delivery", lambda: self.alerting.run(stop))
-                for task in [delivery, *self._background]:
+                services = [BackgroundTask(n, r) for n, r in self.services.runners(stop)]
+                for task in [delivery, *self._background, *services]:
                     group.create_task(self._isolated(task), name=task.name)
                 await stop.wait()
                 raise _Stopping
@@ -331,6 +404,8 @@ class App:
             log.exception("background task %s failed; the daemon goes on without it", task.name)
 
     async def _shutdown(self) -> None:
+        if self.traps is not None:
+            self.traps.close()
         self.scheduler.shutdown(wait=False)
         await self.jobs.wait_closed()
         if self.history is not None:
@@ -352,12 +427,15 @@ class App:
         for section in ("mqtt", "http", "store", "snmp", "polling"):
             if getattr(old, section) != getattr(new, section):
                 log.warning("[%s] changed; restart the daemon for it to take effect", section)
-        self.state.replace_devices(loaded.devices, self._timeouts(loaded.devices))
+        # Built before anything changes: the fleet is never half reloaded.
         routes = RouteTable(old.mqtt.topic_root, loaded.devices, self.catalog.kinds)
+        self.state.replace_devices(loaded.devices, self._timeouts(loaded.devices))
         self.ingest.routes = routes
         self.routes = routes
         if self.scheduler.running:
             self.poller.schedule(self.scheduler, self.state.devices)
+        if self.traps is not None:
+            self.traps.reload(self.state.devices)
         # Keep the settings actually in force; only devices and sites change.
         kept = new.model_copy(
             update={
@@ -375,8 +453,17 @@ class App:
             loaded.channels,
             schedules=loaded.schedules,
             web=self.loaded.web,
+            calendars=loaded.calendars,
         )
+        if self.scheduler.running and loaded.calendars:
+            # A calendar added by the reload has not been fetched yet. A refresh
+            # under way goes round once more: the scheduler would skip a run now.
+            if self._refreshing_calendars:
+                self._calendars_changed = True
+            else:
+                self.scheduler.modify_job("calendars", next_run_time=datetime.now(UTC))
         self.alerting.reload(self.loaded)
+        self.services.reload(new.integrations)
         self.subscriber.resubscribe()
         log.info("configuration reloaded: %d devices", len(loaded.devices))
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections import Counter
 from pathlib import Path
 
+from ocrfleet.cli.closures_text import calendar_lines, next_closure_lines
 from ocrfleet.cli.common import load_catalog, load_or_exit
+from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.config.secrets import unread_secrets
 from ocrfleet.i18n.catalogs import LANGUAGES
 from ocrfleet.notify.templates import ChannelTemplates, TemplateProblem, check_templates
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.report.html_template import check_report_templates
+from ocrfleet.services import service_options
 
 NAME = "check-config"
 HELP = "validate a configuration file and print a summary"
@@ -56,6 +60,13 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     loaded = load_or_exit(path, catalog, read_secrets=args.secrets)
     config = loaded.config
+    try:
+        service_options(config.integrations, catalog.service_types)
+    except ConfigError as exc:
+        print(f"{path}: configuration is not valid:", file=sys.stderr)
+        for line in exc.render().splitlines():
+            print(f"  {line}", file=sys.stderr)
+        return 1
     print(f"{path}: valid")
     print(
         f"municipality: {config.municipality.name} "
@@ -81,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"metrics: {scheme}://{config.http.listen}:{config.http.port}/metrics")
     print(f"web: {_web_summary(loaded, read=args.secrets)}")
     print(f"store: {config.store.path}")
+    print("\n".join(calendar_lines(loaded)))
+    print("\n".join(next_closure_lines(loaded, catalog.catalogs(), time.time())))
     unread = unread_secrets(config, [d.options for d in loaded.devices], loaded.channels)
     if unread:
         sources = sorted({secret.source for secret in unread})

@@ -11,6 +11,7 @@ from typing import Any
 import pluggy
 
 from ocrfleet.apiversion import PluginApiError
+from ocrfleet.calendars.live import CalendarBook
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import LoadedConfig, load_config_file
 from ocrfleet.pluginhost.catalog import PluginCatalog, PluginConflictError
@@ -109,7 +110,13 @@ def load_catalog() -> PluginCatalog:
         raise SystemExit(1) from exc
 
 
-def load_or_exit(path: Path, catalog: PluginCatalog, *, read_secrets: bool = True) -> LoadedConfig:
+def load_or_exit(
+    path: Path,
+    catalog: PluginCatalog,
+    *,
+    read_secrets: bool = True,
+    calendars: CalendarBook | None = None,
+) -> LoadedConfig:
     """Load a config file, or print every problem as `path.to.key: message` and exit 1.
 
     A command that never sends anything passes `read_secrets=False`: it then
@@ -118,7 +125,12 @@ def load_or_exit(path: Path, catalog: PluginCatalog, *, read_secrets: bool = Tru
     """
     try:
         return load_config_file(
-            path, catalog.kinds, catalog.rules, catalog.channel_types, read_secrets=read_secrets
+            path,
+            catalog.kinds,
+            catalog.rules,
+            catalog.channel_types,
+            read_secrets=read_secrets,
+            calendars=calendars or CalendarBook(catalog.calendar_types),
         )
     except ConfigError as exc:
         print(f"{path}: configuration is not valid:", file=sys.stderr)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 import urllib.parse
 from collections.abc import Sequence
 from pathlib import Path
 
+from ocrfleet.calendars.live import CalendarBook
+from ocrfleet.cli.closures_text import next_closure_lines
 from ocrfleet.cli.common import load_catalog
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import LoadedConfig, load_config, load_config_file
@@ -95,6 +98,8 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(norms_document(figures, live, len(loaded.config.sites)), indent=2))
     else:
         print("\n".join(as_text(figures, live, len(loaded.config.sites))))
+        # Norms count open rooms: when each next closes is part of the picture.
+        print("\n".join(next_closure_lines(loaded, catalog.catalogs(), time.time())))
     return 0
 
 
@@ -107,12 +112,18 @@ def _load(path: Path | None, catalog: PluginCatalog) -> LoadedConfig:
             store_path=demo_store_path(default_state_dir()),
             snmp_port=161,
             kinds=catalog.kinds,
+            calendar_types=catalog.calendar_types,
         )
-        return load_config(data, catalog.kinds)
+        return load_config(data, catalog.kinds, calendars=CalendarBook(catalog.calendar_types))
     try:
         # Only the fleet and the HTTP address are used: no secret is read.
         return load_config_file(
-            path, catalog.kinds, catalog.rules, catalog.channel_types, read_secrets=False
+            path,
+            catalog.kinds,
+            catalog.rules,
+            catalog.channel_types,
+            read_secrets=False,
+            calendars=CalendarBook(catalog.calendar_types),
         )
     except ConfigError as exc:
         where, message = exc.problems[0] if exc.problems else ("", "not valid")

@@ -11,10 +11,19 @@ from ocrfleet.kinds import DeviceKind
 NAME = "plugins"
 HELP = (
     "list loaded plugins, the plugin API each was written for, and the kinds, sources, "
-    "channels and rules each provides"
+    "channels, rules, integrations and calendars each provides"
 )
 # What a plugin provides, in the order shown.
-_LISTS = ("kinds", "source_types", "commands", "extensions", "rules", "channel_types")
+_LISTS = (
+    "kinds",
+    "source_types",
+    "commands",
+    "extensions",
+    "rules",
+    "channel_types",
+    "service_types",
+    "calendar_types",
+)
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
             "extensions": c.extensions,
             "rules": c.rules,
             "channel_types": c.channel_types,
+            "service_types": c.service_types,
+            "calendar_types": c.calendar_types,
         }
         for c in catalog.contributions
     ]

@@ -10,6 +10,7 @@ import signal
 from pathlib import Path
 
 from ocrfleet.app import App
+from ocrfleet.calendars.live import CalendarBook
 from ocrfleet.cli.common import add_state_dir_option, load_catalog, load_or_exit
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import load_config_file
@@ -53,22 +54,48 @@ def run(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     if args.config is None:
         return run_demo(catalog, args)
-    loaded = load_or_exit(args.config, catalog)
+    # One book for the start and every reload: a reload keeps what was fetched.
+    calendars = CalendarBook(catalog.calendar_types)
+    loaded = load_or_exit(args.config, catalog, calendars=calendars)
     logging_config = loaded.config.logging
     setup_logging(args.log_level or logging_config.level, args.log_format or logging_config.format)
     try:
         app = App(loaded, catalog)
+    except ConfigError as exc:  # an [integrations.*] table its integration refuses
+        log.error("%s: configuration is not valid:\n%s", args.config, exc.render())
+        return 1
     except (OSError, StoreError) as exc:
         log.error("cannot start: %s", exc)
         return 1
 
+    one_at_a_time = asyncio.Lock()
+    reloads: set[asyncio.Task[None]] = set()
+
+    async def load_and_apply() -> None:
+        async with one_at_a_time:
+            try:
+                # Reading the file and its calendars (an iCal feed is parsed)
+                # takes a while: off the event loop, which keeps acking MQTT.
+                loaded = await asyncio.to_thread(
+                    load_config_file,
+                    args.config,
+                    catalog.kinds,
+                    catalog.rules,
+                    catalog.channel_types,
+                    calendars=calendars,
+                )
+            except ConfigError as exc:
+                log.error("configuration not reloaded; it has errors:\n%s", exc.render())
+                return
+            except Exception:
+                log.exception("configuration not reloaded")
+                return
+            app.reload(loaded)
+
     def reload() -> None:
-        try:
-            app.reload(
-                load_config_file(args.config, catalog.kinds, catalog.rules, catalog.channel_types)
-            )
-        except ConfigError as exc:
-            log.error("configuration not reloaded; it has errors:\n%s", exc.render())
+        task = asyncio.get_running_loop().create_task(load_and_apply(), name="reload")
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
 
     return serve(app, reload)
 

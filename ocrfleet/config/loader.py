@@ -7,13 +7,16 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 
+from ocrfleet.calendars.live import CalendarBook, LiveCalendar
+from ocrfleet.calendars.types import CalendarError
 from ocrfleet.config.alerting import AlertingConfig
 from ocrfleet.config.closures import closed_days
 from ocrfleet.config.errors import ConfigError, problems_from_validation
-from ocrfleet.config.models import Config, SiteConfig
+from ocrfleet.config.models import Config, SiteConfig, StoreConfig
 from ocrfleet.config.references import KnownNames, alerting_references, fleet_ids, listing
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.config.secrets import READ_SECRETS
@@ -34,6 +37,7 @@ def load_config_file(
     channel_types: Mapping[str, ChannelType] | None = None,
     *,
     read_secrets: bool = True,
+    calendars: CalendarBook | None = None,
 ) -> LoadedConfig:
     """Read, parse and validate a config file; see load_config."""
     try:
@@ -46,7 +50,9 @@ def load_config_file(
         raise ConfigError([("", f"{path}: not UTF-8 text: {exc}")]) from exc
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([("", f"{path}: invalid TOML: {exc}")]) from exc
-    return load_config(data, kinds, rules, channel_types, read_secrets=read_secrets)
+    return load_config(
+        data, kinds, rules, channel_types, read_secrets=read_secrets, calendars=calendars
+    )
 
 
 class LoadedConfig:
@@ -66,8 +72,11 @@ class LoadedConfig:
         secrets_read: bool = True,
         schedules: dict[str, SiteSchedule] | None = None,
         web: WebConfig | None = None,
+        calendars: tuple[LiveCalendar, ...] = (),
     ) -> None:
         self.config = config
+        # Every calendar the schedules ask (municipality's and sites'), to refresh.
+        self.calendars = calendars
         # http.web_config_file, read and checked; None without one.
         self.web = web
         # False: secrets from the environment or files are DeferredSecret.
@@ -94,12 +103,15 @@ def load_config(
     channel_types: Mapping[str, ChannelType] | None = None,
     *,
     read_secrets: bool = True,
+    calendars: CalendarBook | None = None,
 ) -> LoadedConfig:
     """Validate a config against the schema and the plugins, or raise every problem at once.
 
     With `read_secrets` false, secrets given as `{ env = … }` or
     `{ file = … }` are checked for their form only and left unread
-    (DeferredSecret): for the commands that never use them.
+    (DeferredSecret): for the commands that never use them. Without
+    `calendars` the `calendars` tables are left unread, and the schedules
+    have the typed closures only: for the commands that never look at them.
     """
     context = {READ_SECRETS: read_secrets}
     problems: list[tuple[str, str]] = []
@@ -134,9 +146,18 @@ def load_config(
     # Like a secret file: its password hashes and TLS keys are read only by
     # the commands that need them (`run`, `check-config --secrets`).
     web = _web_config(config, problems) if config is not None and read_secrets else None
+    live = (
+        _calendars(data, calendars, _calendar_dir(config), problems)
+        if calendars is not None
+        else {}
+    )
     if problems or config is None:
         raise ConfigError(sorted(problems, key=_natural))
-    schedules = {site.id: site_schedule(config, site) for site in config.sites}
+    everywhere = live.get(None, ())
+    schedules = {
+        site.id: site_schedule(config, site, (*everywhere, *live.get(site.id, ())))
+        for site in config.sites
+    }
     devices = [
         DeviceInfo(
             key=DeviceKey(site.id, device.id),
@@ -158,6 +179,7 @@ def load_config(
         secrets_read=read_secrets,
         schedules=schedules,
         web=web,
+        calendars=tuple(c for found in live.values() for c in found),
     )
 
 
@@ -180,12 +202,127 @@ def _web_config(config: Config, problems: list[tuple[str, str]]) -> WebConfig | 
     return web
 
 
-def site_schedule(config: Config, site: SiteConfig) -> SiteSchedule:
+def site_schedule(
+    config: Config, site: SiteConfig, calendars: tuple[LiveCalendar, ...] = ()
+) -> SiteSchedule:
     return SiteSchedule(
         site.opening_hours,
         site.timezone,
         closed_days((*config.municipality.holidays, *site.closures)),
+        calendars,
     )
+
+
+def _calendar_dir(config: Config | None) -> Path:
+    """Where calendars keep their files (a feed's last good copy): beside the store."""
+    store = config.store if config is not None else StoreConfig()
+    return store.path.parent / "calendars"
+
+
+def _calendars(
+    data: Mapping[str, Any],
+    book: CalendarBook,
+    state_dir: Path,
+    problems: list[tuple[str, str]],
+) -> dict[str | None, tuple[LiveCalendar, ...]]:
+    """Each `calendars` table opened and read, keyed by site id (None: the municipality's).
+
+    Read from the raw data, like devices' options, so every calendar is checked
+    even when another part of the file does not validate.
+    """
+    municipality = _table(data.get("municipality"))
+    sites = [_table(site) for site in _list(data.get("sites"))]
+    first_zone = sites[0].get("timezone") if sites else None
+    scopes: list[tuple[str | None, str, Any, str]] = [
+        (
+            None,
+            "municipality",
+            municipality.get("calendars"),
+            _zone(municipality.get("timezone") or first_zone),
+        )
+    ]
+    for s, site in enumerate(sites):
+        site_id = site.get("id")
+        if isinstance(site_id, str):
+            where = f"sites[{s}]"
+            scopes.append((site_id, where, site.get("calendars"), _zone(site.get("timezone"))))
+    found: dict[str | None, tuple[LiveCalendar, ...]] = {}
+    for scope, where, tables, zone in scopes:
+        opened: list[LiveCalendar] = []
+        for i, table in enumerate(_list(tables)):
+            path = f"{where}.calendars[{i}]"
+            live = _calendar(table, book, (scope, path), state_dir, zone, problems)
+            if live is None:
+                continue
+            if any(other.label == live.label for other in opened):
+                problems.append((f"{path}.name", f"{live.label!r} twice; give each a name"))
+                continue
+            opened.append(live)
+        found[scope] = tuple(opened)
+    return found
+
+
+def _calendar(
+    table: Any,
+    book: CalendarBook,
+    where: tuple[str | None, str],
+    state_dir: Path,
+    zone: str,
+    problems: list[tuple[str, str]],
+) -> LiveCalendar | None:
+    scope, path = where
+    if not isinstance(table, Mapping):
+        return None  # The schema says what is wrong with it.
+    type_name = table.get("type")
+    if not isinstance(type_name, str):
+        problems.append((f"{path}.type", "required: the calendar's type, e.g. 'public_holidays'"))
+        return None
+    calendar_type = book.types.get(type_name)
+    if calendar_type is None:
+        known = listing(book.types) if book.types else "none: no calendar plugin is installed"
+        problems.append((f"{path}.type", f"unknown calendar type {type_name!r} (known: {known})"))
+        return None
+    name = table.get("name", type_name)
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,62}", name):
+        problems.append((f"{path}.name", "lower-case letters, digits, - and _"))
+        return None
+    options = {key: value for key, value in table.items() if key not in ("type", "name")}
+    try:
+        validated = calendar_type.options_model.model_validate(options)
+    except ValidationError as exc:
+        problems.extend(problems_from_validation(exc, _path_parts(path)))
+        return None
+    label = f"{scope or 'municipality'}/{name}"
+    try:
+        return book.calendar(label, calendar_type, validated, state_dir, zone)
+    except CalendarError as exc:
+        problems.append((f"{path}.{exc.key}" if exc.key else path, exc.message))
+        return None
+    except Exception as exc:  # A plugin's bug is its calendar's problem, not a traceback.
+        problems.append((path, f"calendar type {type_name!r} failed to read it: {exc!r}"))
+        return None
+
+
+def _zone(name: Any) -> str:
+    """A site's time zone as written, or the default where it is not one (the schema
+    reports it)."""
+    if isinstance(name, str):
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+        else:
+            return name
+    return SiteConfig.model_fields["timezone"].default  # type: ignore[no-any-return]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _path_parts(path: str) -> list[str | int]:
+    """`sites[1].calendars[0]` as the parts problems_from_validation prefixes."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part]
 
 
 def _rule_settings(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -47,6 +48,9 @@ class Municipality(_Strict):
     timezone: Annotated[str, AfterValidator(_known_timezone)] | None = None
     # Days every site is closed: "2026-12-25" or "2026-12-24..2027-01-01".
     holidays: list[Closure] = Field(default_factory=list)
+    # Closing days of every site kept as data: `{ type = "...", ... }` tables,
+    # validated by the plugins' calendar types (ocrfleet.calendars).
+    calendars: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class DeviceConfig(_Strict):
@@ -70,6 +74,8 @@ class SiteConfig(_Strict):
     opening_hours: OpeningHours = OpeningHours()
     # Days this site is closed besides the municipality's holidays.
     closures: list[Closure] = Field(default_factory=list)
+    # This site's own calendars, as municipality.calendars.
+    calendars: list[dict[str, Any]] = Field(default_factory=list)
     # Usable seats (public PCs and laptops that are up) below which the site
     # alerts during opening hours; None: no minimum.
     min_usable_seats: int | None = Field(default=None, ge=0)
@@ -150,9 +156,37 @@ class StoreConfig(_Strict):
         return self.backup_dir if self.backup_dir is not None else self.path.parent / "backups"
 
 
+def _sender_addresses(senders: dict[str, str]) -> dict[str, str]:
+    for address, device in senders.items():
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise ValueError(f"{address!r} is not an IP address") from None
+        if device.count("/") != 1 or not all(device.split("/")):
+            raise ValueError(f"{address!r}: {device!r} is not 'site/device'")
+    return senders
+
+
+class SnmpTrapsConfig(_Strict):
+    # Off by default: a receiver is a listening port, opened only when asked.
+    enabled: bool = False
+    listen: str = "0.0.0.0"
+    # 162 is the standard port and needs root or CAP_NET_BIND_SERVICE.
+    port: int = Field(default=162, ge=0, le=65535)
+    # Traps from one device within this many seconds bring one poll, not one each.
+    min_poll_interval: Duration = Field(default=10.0, ge=1, le=3600)
+    # Senders whose address is not a device's host (a print server, NAT):
+    # IP address -> "site/device".
+    senders: Annotated[dict[str, str], AfterValidator(_sender_addresses)] = Field(
+        default_factory=dict
+    )
+
+
 class SnmpConfig(_Strict):
     # Devices polled over SNMP at the same moment, across the whole daemon.
     max_concurrent_polls: int = Field(default=64, ge=1, le=10_000)
+    # SNMP traps that make the sending device be polled at once.
+    traps: SnmpTrapsConfig = SnmpTrapsConfig()
 
 
 class PollingConfig(_Strict):
@@ -198,6 +232,9 @@ class Config(_Strict):
     outbox: OutboxConfig = OutboxConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
     templates: TemplatesConfig = TemplatesConfig()
+    # `[integrations.<name>]`: each checked by its integration's own options
+    # when the daemon starts (ocrfleet.services); `enabled = true` runs it.
+    integrations: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def max_concurrent_polls(self, source: str) -> int:
         """The bound on devices polled at once through one source."""

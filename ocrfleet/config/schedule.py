@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from ocrfleet.calendars.live import LiveCalendar
 from ocrfleet.config.hours import OpeningHours
 
 # How far ahead next_opening/next_closing look: past the longest closure
@@ -22,6 +23,9 @@ class SiteSchedule:
     # Local dates the site is closed whatever its hours say (the site's own
     # closures and the municipality's holidays).
     closed_days: frozenset[date] = frozenset()
+    # Closing days kept as data (holidays, iCal feeds): live, refreshed while
+    # the daemon runs, so they are asked, not copied.
+    calendars: tuple[LiveCalendar, ...] = field(default=(), compare=False)
     _zone: ZoneInfo = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -30,12 +34,16 @@ class SiteSchedule:
     def local(self, t: float) -> datetime:
         return datetime.fromtimestamp(t, self._zone)
 
+    def closes_on(self, day: date) -> bool:
+        """Whether the site is closed all of this local day (a closure or a calendar's)."""
+        return day in self.closed_days or any(c.closes(day) for c in self.calendars)
+
     def is_closed_day(self, t: float) -> bool:
-        return self.local(t).date() in self.closed_days
+        return self.closes_on(self.local(t).date())
 
     def is_open(self, t: float) -> bool:
         when = self.local(t)
-        return when.date() not in self.closed_days and self.opening_hours.is_open(when)
+        return not self.closes_on(when.date()) and self.opening_hours.is_open(when)
 
     def next_opening(self, t: float) -> float | None:
         """When the site next opens: t itself if it is open then; None if it stays closed
@@ -67,7 +75,7 @@ class SiteSchedule:
         pending: tuple[float, float] | None = None
         for offset in range(LOOKAHEAD_DAYS):
             day = first + timedelta(days=offset)
-            if day in self.closed_days:
+            if self.closes_on(day):
                 continue
             for start, end in self.opening_hours.day(day.weekday()):
                 opens = self._instant(day, start)

@@ -9,10 +9,11 @@ and a printer at the busier ones.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ocrfleet.calendars.types import CalendarType
 from ocrfleet.demo.snmp_agents import community_of
 from ocrfleet.kinds import DemoDevice, KindRegistry
 
@@ -66,8 +67,10 @@ def demo_config(
     kinds: KindRegistry,
     web_config_file: Path | None = None,
     operators: Sequence[str] = (),
+    calendar_types: Mapping[str, CalendarType] | None = None,
 ) -> dict[str, Any]:
-    """The demo's configuration, with the devices and rule settings the kinds give it.
+    """The demo's configuration, with the devices and rule settings the kinds give it,
+    and the closing days the calendar types give it (CalendarType.demo_options).
 
     Without `snmp_port` there is no SNMP agent to play devices, so those
     that need one are left out.
@@ -158,15 +161,36 @@ def demo_config(
                 )
             elif snmp_port is not None or not demo.snmp_agent:
                 site["devices"] += _devices(name, demo, snmp_port)
-    return {
+    municipality: dict[str, Any] = {
+        "name": "Vlaminggem",
+        "adult_population": 11_793,
         # The front desks read Dutch (the demo's notifications go to its log).
-        "municipality": {"name": "Vlaminggem", "adult_population": 11_793, "language": "nl"},
+        "language": "nl",
+    }
+    calendars = _demo_calendars(calendar_types or {})
+    if calendars:
+        municipality["calendars"] = calendars
+    return {
+        "municipality": municipality,
         "sites": sites,
         "alerting": {"evaluation_interval": "5s", "rules": rules},
         "mqtt": {"host": "127.0.0.1", "port": mqtt_port, "client_id": "ocrfleet-demo"},
         "http": _http(http_listen, http_port, web_config_file, operators),
         "store": {"path": str(store_path), "seen_flush_interval": 30.0},
     }
+
+
+def _demo_calendars(types: Mapping[str, CalendarType]) -> list[dict[str, Any]]:
+    calendars = []
+    for name in sorted(types):
+        try:
+            options = types[name].demo_options()
+        except Exception:
+            log.exception("calendar type %s failed to give its demo options; left out", name)
+            continue
+        if options is not None:
+            calendars.append({"type": name, **options})
+    return calendars
 
 
 def _http(

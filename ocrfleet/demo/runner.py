@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from ocrfleet.app import App, BackgroundTask
+from ocrfleet.calendars.live import CalendarBook
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.demo.broker import embedded_broker, free_port
 from ocrfleet.demo.fleet import demo_config
@@ -122,8 +123,15 @@ def run_demo(catalog: PluginCatalog, args: argparse.Namespace) -> int:
                 kinds=catalog.kinds,
                 web_config_file=user.web_config_file,
                 operators=[user.name],
+                calendar_types=catalog.calendar_types,
             )
-            loaded = load_config(data, catalog.kinds, catalog.rules, catalog.channel_types)
+            loaded = load_config(
+                data,
+                catalog.kinds,
+                catalog.rules,
+                catalog.channel_types,
+                calendars=CalendarBook(catalog.calendar_types),
+            )
             work_dir = state_dir / "simulators"
             shutil.rmtree(work_dir, ignore_errors=True)
             context = contexts(loaded, mqtt_port, snmp_port, args.demo_speedup, work_dir)

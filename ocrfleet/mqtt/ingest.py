@@ -5,6 +5,7 @@ Runs on the MQTT network thread, for every message: keep it lean.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from ocrfleet.store.writer import Ack, StoreWriter
 log = logging.getLogger(__name__)
 
 _AVAILABILITY_VALUES = {b"online": Availability.ONLINE, b"offline": Availability.OFFLINE}
+_AVAILABILITY_STATES = {"online": Availability.ONLINE, "offline": Availability.OFFLINE}
+_JSON_AVAILABILITY_MAX = 256
 # How long a callback may wait for room in the store queue before the
 # message is left unacknowledged for redelivery.
 _QUEUE_WAIT = 1.0
@@ -37,6 +40,19 @@ class IngestStats:
 
     def count_rejected(self, reason: str) -> None:
         self.rejected[reason] = self.rejected.get(reason, 0) + 1
+
+
+def _json_availability(payload: bytes) -> Availability | None:
+    """`{"state": "online"}`: zigbee2mqtt's (and Home Assistant's JSON) availability."""
+    # Such a message is a few bytes long; anything else is not worth decoding.
+    if len(payload) > _JSON_AVAILABILITY_MAX or not payload.lstrip().startswith(b"{"):
+        return None
+    try:
+        message = json.loads(payload)
+    except (ValueError, RecursionError):
+        return None
+    state = message.get("state") if isinstance(message, dict) else None
+    return _AVAILABILITY_STATES.get(state) if isinstance(state, str) else None
 
 
 class Ingest:
@@ -69,7 +85,13 @@ class Ingest:
         if route.channel == AVAILABILITY:
             availability = _AVAILABILITY_VALUES.get(payload.strip())
             if availability is None:
-                self._reject("invalid", topic, "availability must be 'online' or 'offline'")
+                availability = _json_availability(payload)
+            if availability is None:
+                self._reject(
+                    "invalid",
+                    topic,
+                    'availability must be online or offline, or {"state": "online"|"offline"}',
+                )
                 return False
             self.state.record_availability(route.key, availability, now)
             self.stats.count_accepted(AVAILABILITY)

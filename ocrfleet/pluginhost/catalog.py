@@ -12,11 +12,13 @@ import pluggy
 from ocrfleet import __version__
 from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.apiversion import DECLARATION
+from ocrfleet.calendars.types import CalendarType
 from ocrfleet.history.figures import declared_figures
 from ocrfleet.hookspecs import CliCommand
 from ocrfleet.i18n.catalogs import Catalogs, MessageCatalog
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.notify.channels import ChannelType
+from ocrfleet.services import ServiceType
 from ocrfleet.sources import SourceType
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ class PluginContribution:
     rules: list[str] = field(default_factory=list)
     channel_types: list[str] = field(default_factory=list)
     source_types: list[str] = field(default_factory=list)
+    service_types: list[str] = field(default_factory=list)
+    calendar_types: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,6 +56,8 @@ class PluginCatalog:
     channel_types: dict[str, ChannelType] = field(default_factory=dict)
     source_types: dict[str, SourceType] = field(default_factory=dict)
     message_catalogs: dict[str, MessageCatalog] = field(default_factory=dict)
+    service_types: dict[str, ServiceType] = field(default_factory=dict)
+    calendar_types: dict[str, CalendarType] = field(default_factory=dict)
 
     def catalogs(self) -> Catalogs:
         """The translations of every plugin's words."""
@@ -154,6 +160,18 @@ class PluginCatalog:
                 manager.hook.ocrfleet_message_catalogs, "message domain", lambda found: found.domain
             )
         }
+        service_types: dict[str, ServiceType] = {}
+        for plugin, service_type in _provided_once(
+            manager.hook.ocrfleet_services, "integration", lambda found: found.name
+        ):
+            service_types[service_type.name] = service_type
+            contribution(plugin).service_types.append(service_type.name)
+        calendar_types: dict[str, CalendarType] = {}
+        for plugin, calendar_type in _provided_once(
+            manager.hook.ocrfleet_calendar_types, "calendar type", lambda found: found.name
+        ):
+            calendar_types[calendar_type.name] = calendar_type
+            contribution(plugin).calendar_types.append(calendar_type.name)
         return cls(
             kinds,
             owner,
@@ -164,6 +182,8 @@ class PluginCatalog:
             channel_types,
             source_types,
             message_catalogs,
+            service_types,
+            calendar_types,
         )
 
 

@@ -6,17 +6,20 @@ import asyncio
 import threading
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from ocrfleet.app import App
-from ocrfleet.clock import Clock
+from ocrfleet.calendars.live import CalendarBook
+from ocrfleet.clock import Clock, SystemClock
 from ocrfleet.config.loader import load_config
 from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.pluginhost.manager import build_plugin_manager
+
+T = TypeVar("T")
 
 
 def catalog(*extra_plugins: object) -> PluginCatalog:
@@ -59,7 +62,9 @@ class RunningApp:
     ) -> None:
         self.catalog = plugins or catalog()
         c = self.catalog
-        loaded = load_config(config, c.kinds, c.rules, c.channel_types)
+        # Calendars read on the daemon's clock: a test's holiday is on its day.
+        book = CalendarBook(c.calendar_types, (clock or SystemClock()).now)
+        loaded = load_config(config, c.kinds, c.rules, c.channel_types, calendars=book)
         self.app = App(loaded, c, clock=clock)
         self._loop = asyncio.new_event_loop()
         self._stop: asyncio.Event | None = None
@@ -97,6 +102,14 @@ class RunningApp:
             self._thread.join(10)
         if self.error:
             raise self.error
+
+    def call(self, coroutine: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
+        """Run a coroutine function of the app (e.g. app.refresh_calendars) on its loop."""
+
+        async def wrapped() -> T:
+            return await coroutine()
+
+        return asyncio.run_coroutine_threadsafe(wrapped(), self._loop).result(timeout)
 
     @property
     def metrics_url(self) -> str:

@@ -21,7 +21,7 @@ from ocrfleet.plugin import (
 )
 
 # The plugin API this plugin is written for (ocrfleet/plugin.py).
-OCRFLEET_PLUGIN_API = "1.2"
+OCRFLEET_PLUGIN_API = "1.3"
 
 _ = Catalog("ocrfleet_hotspot")
 

@@ -9,6 +9,7 @@ is off) but shows no condition: the last one it reported may be long gone.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 
 from ocrfleet.plugin import Catalog, DeviceView, Gauge, Percent, StatusCard, Text, Tone, Words
@@ -20,6 +21,7 @@ from ocrfleet_printer.words import (
     condition_alerts,
     cover_name,
     is_regular_tray,
+    supply_kind,
     supply_words,
     tray_name,
 )
@@ -73,10 +75,11 @@ _STATUS_FACTS: Mapping[str, Text] = {
 def printer_card(device: DeviceView, reading: object) -> StatusCard:
     if not isinstance(reading, PrinterReading):
         return StatusCard()
+    keys = supply_keys(reading.supplies)
     gauges = tuple(
         gauge
         for gauge in (
-            *(_supply_gauge(s) for s in reading.supplies),
+            *(_supply_gauge(s, keys[s.index]) for s in reading.supplies),
             *(_tray_gauge(t) for t in reading.trays),
         )
         if gauge is not None
@@ -137,7 +140,25 @@ def _pointed(condition: str, reading: PrinterReading) -> Text | None:
     return None
 
 
-def _supply_gauge(supply: Supply) -> Gauge | None:
+def supply_keys(supplies: tuple[Supply, ...]) -> dict[str, str]:
+    """A stable key per supply index: "toner_black", or with the index when that repeats."""
+    # The colour is the printer's own text ("photo black"): keys keep to [a-z0-9_].
+    named = {
+        s.index: f"{supply_kind(s)}_{_slug_index(s.colour)}" if s.colour else supply_kind(s)
+        for s in supplies
+    }
+    taken = Counter(named.values())
+    return {
+        index: key if taken[key] == 1 else f"{key}_{_slug_index(index)}"
+        for index, key in named.items()
+    }
+
+
+def _slug_index(index: str) -> str:
+    return "".join(c if c.isalnum() else "_" for c in index.lower())
+
+
+def _supply_gauge(supply: Supply, key: str) -> Gauge | None:
     words = supply_words(supply)
     tone = _TONES.get(supply.state, "ok")
     if words.family != "cartridge" and tone == "ok":
@@ -146,9 +167,9 @@ def _supply_gauge(supply: Supply) -> Gauge | None:
         # A waste box fills up: its bar shows how full it is, as people say it.
         fill = supply.fill_fraction
         note: Words = _level_note(supply.state, fill, receptacle=True)
-        return Gauge(words.name, fill, tone, note)
+        return Gauge(words.name, fill, tone, note, key=key)
     fraction = supply.remaining_fraction
-    return Gauge(words.name, fraction, tone, _level_note(supply.state, fraction))
+    return Gauge(words.name, fraction, tone, _level_note(supply.state, fraction), key=key)
 
 
 def _tray_gauge(tray: Tray) -> Gauge | None:
@@ -159,7 +180,10 @@ def _tray_gauge(tray: Tray) -> Gauge | None:
         if tray.state == "some_remaining"
         else _level_note(tray.state, tray.remaining_fraction)
     )
-    return Gauge(tray_name(tray), tray.remaining_fraction, _TONES.get(tray.state, "ok"), note)
+    # prtInputIndex, the tray's number within the printer (hrDeviceIndex first).
+    key = f"tray_{_slug_index(tray.index.rsplit('.', 1)[-1])}"
+    tone = _TONES.get(tray.state, "ok")
+    return Gauge(tray_name(tray), tray.remaining_fraction, tone, note, key=key)
 
 
 def _level_note(state: SupplyState, fraction: float | None, *, receptacle: bool = False) -> Words:

@@ -1,0 +1,1 @@
+"""Closing days as data for ocrfleet: public holidays and iCal feeds."""

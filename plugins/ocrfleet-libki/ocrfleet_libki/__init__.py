@@ -1,0 +1,1 @@
+"""Libki, the library computer reservation system: a device kind polled over HTTP."""
