@@ -82,6 +82,8 @@ class HomeAssistantService(Service):
         self._origin = Origin(__version__, options.support_url)
         self._devices: dict[DeviceKey, DeviceEntities] = {}
         self._published: dict[DeviceKey, _Published] = {}
+        # The configured devices as of the last look (None before the first).
+        self._keys: frozenset[DeviceKey] | None = None
         self._errors = RateLimitedLog(log, interval=600.0)
         # What the broker holds from us now: topic -> payload.
         self._configs: dict[str, str] = {}
@@ -136,9 +138,11 @@ class HomeAssistantService(Service):
         if not isinstance(state_topic, str):
             return
         owner = self.topics.owner(state_topic)
-        configured = self._context.devices()
         if isinstance(owner, DeviceKey):
-            gone = owner not in {view.info.key for view in configured}
+            # A broker holds a config per entity: one look at the fleet for all.
+            if self._keys is None:
+                self._keys = frozenset(view.info.key for view in self._context.devices())
+            gone = owner not in self._keys
         elif owner:
             gone = owner not in self._context.sites()
         else:
@@ -199,7 +203,8 @@ class HomeAssistantService(Service):
                 "seats": len(seats[site]),
                 "alerts_firing": sum(1 for alert in firing if alert.site == site),
             }
-        bases = object_bases(view.info.key for view in views)
+        self._keys = frozenset(view.info.key for view in views)
+        bases = object_bases(self._keys)
         kept: dict[DeviceKey, DeviceEntities] = {}
         published: dict[DeviceKey, _Published] = {}
         configs = {entity.topic(topics): _json(entity.config) for entity in entities}
