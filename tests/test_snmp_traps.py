@@ -246,3 +246,14 @@ def test_a_name_that_cannot_resolve_leaves_the_other_devices_matched(
     table = asyncio.run(build_sender_table({d.key: d for d in loaded}, {}))
     assert [candidate.key for candidate in table.candidates(["127.0.0.1"])] == [P1]
     assert "SNMP traps from a..b cannot be matched" in caplog.text
+
+
+def test_a_device_gone_by_a_reload_leaves_no_trap_series() -> None:
+    async def test(receiver: TrapReceiver, polls: Polls) -> None:
+        receiver.stats.count_device(P1, "linkUp")
+        receiver.stats.count_device(P2, "linkDown")
+        kept = {key: info for key, info in devices().items() if key != P1}
+        receiver.reload(kept)
+        assert set(receiver.stats.by_device) == {(P2, "linkDown")}
+
+    run(test)

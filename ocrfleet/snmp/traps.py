@@ -87,6 +87,7 @@ class TrapReceiver(asyncio.DatagramProtocol):
         """
         if self._loop is None:
             return
+        self.stats.forget_all_but(devices.keys())
         if self._resolving is not None:
             self._resolving.cancel()
         # Resolved in the background: a slow DNS server must not hold up

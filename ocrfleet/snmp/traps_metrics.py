@@ -6,7 +6,7 @@ dict is replaced whole when it grows, so a reader never sees it change size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from enum import StrEnum
 
 from prometheus_client.core import CounterMetricFamily, Metric
@@ -38,6 +38,10 @@ class TrapStats:
             self.by_device[entry] += 1
         else:
             self.by_device = {**self.by_device, entry: 1}
+
+    def forget_all_but(self, keys: Collection[DeviceKey]) -> None:
+        """Drop the counts of devices no longer configured: no series for a device gone."""
+        self.by_device = {entry: n for entry, n in self.by_device.items() if entry[0] in keys}
 
 
 class TrapCollector(Collector):
