@@ -253,6 +253,9 @@ def test_bar_keys_and_topics_are_stable() -> None:
     bars = bars_of(card, str, str)
     assert [(b.key, b.ratio) for b in bars] == [("toner_black", 0.5), ("tray_1", None)]
     assert slug("Hole punch — waste box") == "hole_punch_waste_box"
+    # A kind's key becomes part of topics and templates: slugged as well.
+    odd = StatusCard(gauges=(Gauge("Photo black", 0.2, key="toner_photo black/#'"),))
+    assert [b.key for b in bars_of(odd, str, str)] == ["toner_photo_black"]
     # "a_b" + "c" and "a" + "b_c" would share topics: both get a checksum, others not.
     bases = object_bases([DeviceKey("a_b", "c"), DeviceKey("a", "b_c"), DeviceKey("lib", "pc")])
     assert bases[DeviceKey("lib", "pc")] == "lib_pc"
