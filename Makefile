@@ -75,7 +75,7 @@ system-test-deps:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y snmp)
 
 # Home Assistant itself, for tests/test_homeassistant_live.py: it needs Python
-# 3.13, so it gets a venv of its own (about 5 minutes once, then nothing; the
+# 3.13, so it gets a venv of its own (installed once, then nothing; the
 # test takes about 20 s). Without a Python 3.13 the test is skipped, saying why.
 # The first Python 3.13 found: on PATH, else one that pyenv has installed.
 HA_PYTHON ?= $(shell for p in python3.13 "$$(pyenv root 2>/dev/null)"/versions/3.13*/bin/python3.13; do \

@@ -34,8 +34,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from tests.support.daemon import RunningApp, catalog, site_config  # noqa: E402
+from tests.support.homeassistant import TANK_PLUGIN  # noqa: E402
 from tests.support.mosquitto import Mosquitto  # noqa: E402
-from tests.test_homeassistant_support import TANK_PLUGIN  # noqa: E402
 
 
 def _median_ms(action: Callable[[], object], rounds: int) -> float:

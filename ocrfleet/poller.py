@@ -107,9 +107,6 @@ class Poller:
         self.submit_session: Callable[[DeviceKey, SessionEvent], bool] = lambda key, event: False
         self._plugin_of_kind = plugin_of_kind
         self._clients: dict[DeviceKey, tuple[object, object]] = {}
-        # Devices being polled now, and those asked to be polled again after.
-        self._polling: set[DeviceKey] = set()
-        self._again: dict[DeviceKey, AsyncIOScheduler] = {}
         # Per seat, the last session a polled kind's report started there.
         self._seat_started: dict[DeviceKey, str] = {}
         self._log = RateLimitedLog(log, interval=60.0)
@@ -127,7 +124,7 @@ class Poller:
         self, scheduler: AsyncIOScheduler, devices: Mapping[DeviceKey, DeviceInfo]
     ) -> None:
         """(Re)create one job per polled device; jobs of removed devices go."""
-        wanted = {f"{_JOB_PREFIX}{key}": d for key, d in devices.items() if self.polled(d)}
+        wanted = {self.job_id(key): d for key, d in devices.items() if self.polled(d)}
         for job in scheduler.get_jobs():
             if job.id.startswith(_JOB_PREFIX) and job.id not in wanted:
                 job.remove()
@@ -149,31 +146,15 @@ class Poller:
                 coalesce=True,
                 misfire_grace_time=int(options.poll_interval),
             )
-        for key in [k for k in self._clients if f"{_JOB_PREFIX}{k}" not in wanted]:
+        for key in [k for k in self._clients if self.job_id(k) not in wanted]:
             del self._clients[key]
         for key in [k for k in self._seat_started if k not in devices]:
             del self._seat_started[key]
 
-    def poll_now(self, scheduler: AsyncIOScheduler, key: DeviceKey) -> bool:
-        """Move the device's next poll to now; False when it has no poll job.
-
-        The job itself runs, not a second poll beside it: max_instances=1
-        keeps polls of one device apart, and the interval goes on from now.
-        """
-        job = scheduler.get_job(f"{_JOB_PREFIX}{key}")
-        if job is None:
-            return False
-        if key in self._polling:
-            # The scheduler would skip a run now (one instance at a time), and
-            # the poll under way may have read the device before the news.
-            self._again[key] = scheduler
-            return True
-        job.modify(next_run_time=datetime.now(UTC))
-        return True
-
-    def _poll_again(self, scheduler: AsyncIOScheduler, key: DeviceKey) -> None:
-        if scheduler.running:
-            self.poll_now(scheduler, key)
+    @staticmethod
+    def job_id(key: DeviceKey) -> str:
+        """The scheduler's id of the device's poll job: run it to poll the device now."""
+        return f"{_JOB_PREFIX}{key}"
 
     async def prepare(self, devices: Mapping[DeviceKey, DeviceInfo]) -> None:
         """Let each source set up for its devices before their first polls."""
@@ -195,19 +176,6 @@ class Poller:
         return client
 
     async def poll(self, key: DeviceKey) -> None:
-        self._polling.add(key)
-        try:
-            await self._poll(key)
-        finally:
-            self._polling.discard(key)
-            scheduler = self._again.pop(key, None)
-            if scheduler is not None:
-                # Called soon, not now: this job's task ends first, and the
-                # scheduler counts it as running until its done-callback,
-                # which is queued when this coroutine returns.
-                asyncio.get_running_loop().call_soon(self._poll_again, scheduler, key)
-
-    async def _poll(self, key: DeviceKey) -> None:
         device = self._state.device(key)
         source_name = self.polled(device) if device is not None else None
         if device is None or source_name is None:

@@ -114,9 +114,6 @@ class ServiceMqtt:
     def connected(self) -> bool:
         return self._connected.is_set()
 
-    async def wait_connected(self) -> None:
-        await self._connected.wait()
-
     def start(self) -> None:
         self._client.connect_async(
             self._settings.host, self._settings.port, self._settings.keepalive

@@ -17,6 +17,7 @@ from ocrfleet_calendars.ical_parse import parse_feed
 from pydantic import BaseModel, ConfigDict
 
 from ocrfleet.calendars.live import CalendarBook
+from ocrfleet.cli.closures_text import next_closure_lines
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import LoadedConfig, load_config
 from ocrfleet.config.upcoming import upcoming_closures
@@ -400,6 +401,11 @@ def test_next_closures_are_said_in_the_sites_words() -> None:
     ]
     assert (typed.first, typed.name) == (date(2027, 4, 14), "")
     assert speaker.day(typed.first, weekday=True) == "wo 14 apr 2027"
+    # As check-config and norms print them, in the site's Dutch.
+    april = datetime(2027, 4, 1, 12, tzinfo=BRUSSELS).timestamp()
+    lines = next_closure_lines(loaded, PLUGINS.catalogs(), april)
+    library = lines[lines.index("  library:") + 1 :]
+    assert any(line.startswith("    wo 14 apr 2027") and "gesloten" in line for line in library)
 
 
 # -- a calendar type of another plugin -------------------------------------------------

@@ -1,7 +1,7 @@
 """The Home Assistant integration against a real Mosquitto: discovery, availability, states.
 
 Every discovery config the daemon publishes is also checked against Home
-Assistant's documented schema (tests/test_homeassistant_support.py);
+Assistant's documented schema (tests/support/homeassistant.py);
 test_homeassistant_live.py checks them with Home Assistant itself.
 """
 
@@ -22,24 +22,20 @@ from ocrfleet.plugin import DeviceKey, Gauge, StatusCard
 from ocrfleet.services import service_options
 from ocrfleet_homeassistant.entities import Topics, bars_of, object_bases, slug
 from ocrfleet_homeassistant.service import HomeAssistantType
-from tests.support.daemon import RunningApp, catalog, site_config
+from tests.support.daemon import RunningApp, catalog
+from tests.support.homeassistant import (
+    DEVICES,
+    SCHEMAS,
+    TANK_PLUGIN,
+    RetainedWatcher,
+    discovery_configs,
+    ha_config,
+)
 from tests.support.mosquitto import Mosquitto, free_port
 from tests.support.retained import read_retained
-from tests.test_homeassistant_support import SCHEMAS, TANK_PLUGIN, RetainedWatcher
 
-PREFIX = "homeassistant/"
 ROOT = "ocrfleet-homeassistant/ocrfleet"
 TANK_STATE = f"{ROOT}/device/lib/tank-1/state"
-
-
-def _config(port: int, store: Path, devices: list[dict[str, Any]], **ha: Any) -> dict[str, Any]:
-    data = site_config(port, store, devices)
-    data["integrations"] = {"homeassistant": {"enabled": True, **ha}}
-    return data
-
-
-def _configs(watcher: RetainedWatcher) -> dict[str, dict[str, Any]]:
-    return {t: json.loads(p) for t, p in watcher.topics(PREFIX).items() if t.endswith("/config")}
 
 
 def _state(watcher: RetainedWatcher, topic: str) -> dict[str, Any] | None:
@@ -53,19 +49,16 @@ def _check_schema(configs: dict[str, dict[str, Any]]) -> None:
         SCHEMAS[component].model_validate(config)
 
 
-DEVICES = [{"id": "tank-1", "kind": "tank", "model": "T-100"}, {"id": "pc-01", "kind": "pc"}]
-
-
 def test_devices_appear_with_valid_configs_and_follow_changes(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
     watcher = RetainedWatcher(broker.port)
-    config = _config(broker.port, tmp_path / "s.sqlite", DEVICES)
+    config = ha_config(broker.port, tmp_path / "s.sqlite", DEVICES)
     try:
         with RunningApp(config, catalog(TANK_PLUGIN)):
             watcher.wait(lambda: watcher.get(f"{ROOT}/availability") == b"online", "online")
-            watcher.wait(lambda: len(_configs(watcher)) == 7, "first configs")
-            configs = _configs(watcher)
+            watcher.wait(lambda: len(discovery_configs(watcher)) == 7, "first configs")
+            configs = discovery_configs(watcher)
             assert set(configs) == {
                 "homeassistant/sensor/ocrfleet/alerts_firing/config",
                 "homeassistant/sensor/ocrfleet/site_lib_seats_in_use/config",
@@ -101,8 +94,8 @@ def test_devices_appear_with_valid_configs_and_follow_changes(
             # A reading brings the card's bars: two more sensors, and the state.
             watcher.publish("ocrfleet/lib/tank-1/availability", "online", retain=True)
             watcher.publish("ocrfleet/lib/tank-1/level", "0.42")
-            watcher.wait(lambda: len(_configs(watcher)) == 9, "bar configs")
-            configs = _configs(watcher)
+            watcher.wait(lambda: len(discovery_configs(watcher)) == 9, "bar configs")
+            configs = discovery_configs(watcher)
             _check_schema(configs)
             toner = configs["homeassistant/sensor/ocrfleet/lib_tank-1_toner_black/config"]
             assert toner["unit_of_measurement"] == "%"
@@ -141,7 +134,7 @@ def test_devices_appear_with_valid_configs_and_follow_changes(
         # A clean stop says offline itself.
         watcher.wait(lambda: watcher.get(f"{ROOT}/availability") == b"offline", "offline")
         # Configs stay: Home Assistant shows the entities unavailable, not gone.
-        assert len(_configs(watcher)) == 9
+        assert len(discovery_configs(watcher)) == 9
     finally:
         watcher.close()
 
@@ -156,7 +149,7 @@ def test_configs_of_devices_gone_since_the_last_run_are_removed_at_start(
     watcher.publish(stale, json.dumps({"state_topic": f"{ROOT}/device/lib/pc-99/state"}), True)
     watcher.publish(stale_site, json.dumps({"state_topic": f"{ROOT}/site/old/state"}), True)
     watcher.publish(foreign, json.dumps({"state_topic": "zigbee2mqtt/x"}), retain=True)
-    config = _config(broker.port, tmp_path / "s.sqlite", [{"id": "pc-01", "kind": "pc"}])
+    config = ha_config(broker.port, tmp_path / "s.sqlite", [{"id": "pc-01", "kind": "pc"}])
     try:
         with RunningApp(config):
             watcher.wait(lambda: not watcher.get(stale), "stale device config removed")
@@ -180,7 +173,7 @@ def test_reload_removes_a_device_and_a_kill_leaves_the_last_will(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
     two = [{"id": "pc-01", "kind": "pc"}, {"id": "pc-02", "kind": "pc"}]
-    data = _config(broker.port, tmp_path / "s.sqlite", two, node_id="lib-daemon")
+    data = ha_config(broker.port, tmp_path / "s.sqlite", two, node_id="lib-daemon")
     data["http"]["port"] = free_port()
     config = tmp_path / "ocrfleet.toml"
     config.write_text(tomli_w.dumps(data))
@@ -232,7 +225,7 @@ def test_options_errors_name_the_key() -> None:
 def test_a_bad_integration_table_stops_the_daemon_with_the_key_and_no_traceback(
     broker: Mosquitto, tmp_path: Path
 ) -> None:
-    data = _config(broker.port, tmp_path / "s.sqlite", [], discovery_prefix="home/+")
+    data = ha_config(broker.port, tmp_path / "s.sqlite", [], discovery_prefix="home/+")
     config = tmp_path / "ocrfleet.toml"
     config.write_text(tomli_w.dumps(data))
     for command in ("run", "check-config"):

@@ -25,9 +25,14 @@ from typing import Any
 import pytest
 
 from tests.support.daemon import RunningApp, catalog, wait_for
+from tests.support.homeassistant import (
+    DEVICES,
+    TANK_PLUGIN,
+    RetainedWatcher,
+    discovery_configs,
+    ha_config,
+)
 from tests.support.mosquitto import Mosquitto, free_port
-from tests.test_homeassistant import DEVICES, _config, _configs
-from tests.test_homeassistant_support import TANK_PLUGIN, RetainedWatcher
 
 _REPO = Path(__file__).resolve().parent.parent
 
@@ -94,7 +99,7 @@ def _stored(config_dir: Path, name: str) -> Any:
 def test_home_assistant_takes_every_entity(broker: Mosquitto, tmp_path: Path) -> None:
     python = _ha_python()
     watcher = RetainedWatcher(broker.port)
-    config = _config(broker.port, tmp_path / "s.sqlite", DEVICES)
+    config = ha_config(broker.port, tmp_path / "s.sqlite", DEVICES)
     ha_dir = tmp_path / "homeassistant"
     _ha_config_dir(ha_dir, broker.port)
     log = tmp_path / "homeassistant.log"
@@ -102,8 +107,8 @@ def test_home_assistant_takes_every_entity(broker: Mosquitto, tmp_path: Path) ->
         with RunningApp(config, catalog(TANK_PLUGIN)):
             watcher.publish("ocrfleet/lib/tank-1/availability", "online", retain=True)
             watcher.publish("ocrfleet/lib/tank-1/level", "0.42")
-            watcher.wait(lambda: len(_configs(watcher)) == 9, "configs with bars")
-            unique_ids = {config["unique_id"] for config in _configs(watcher).values()}
+            watcher.wait(lambda: len(discovery_configs(watcher)) == 9, "configs with bars")
+            unique_ids = {config["unique_id"] for config in discovery_configs(watcher).values()}
             with log.open("w") as out:
                 ha = subprocess.Popen(
                     [str(python), "-m", "homeassistant", "-c", str(ha_dir), "--skip-pip"],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -26,16 +25,13 @@ from ocrfleet_rooms.parse import parse_plain, parse_zigbee2mqtt
 from ocrfleet_rooms.reading import RoomReading
 from ocrfleet_rooms.rules import BatteryLowSettings, RoomSensorBatteryLowRule
 from tests.support.daemon import catalog
+from tests.support.rules import findings
 from tests.support.words import dutch, english
+from tests.support.zigbee2mqtt import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "zigbee2mqtt"
 KINDS = catalog().kinds
 # A Monday at 10:00 in Brussels: the test site is open.
 MONDAY_OPEN = datetime(2027, 3, 1, 9, 0, tzinfo=UTC).timestamp()
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 # -- zigbee2mqtt payloads -------------------------------------------------------------------
@@ -267,7 +263,6 @@ def test_the_card_of_a_silent_sensor_keeps_the_battery_only() -> None:
     state.record_availability(DeviceKey("lib", "sensor-0"), Availability.OFFLINE, MONDAY_OPEN)
     card = RoomSensorKind().status_card(state.snapshot(MONDAY_OPEN).devices[0])
     assert card.facts == () and card.tone == "critical" and len(card.gauges) == 1
-    assert RoomSensorKind().status_card(state.snapshot(MONDAY_OPEN).devices[0]) == card
 
 
 def _findings(
@@ -275,7 +270,7 @@ def _findings(
 ) -> list[Finding]:
     context = build_context(state, loaded, KINDS, LedgerView(), MONDAY_OPEN)
     rule = RoomSensorBatteryLowRule()
-    return [f for f in rule.evaluate(context, settings) if isinstance(f, Finding)]
+    return findings(rule.evaluate(context, settings))
 
 
 def test_low_battery_finding_in_dutch_and_english() -> None:
@@ -310,9 +305,7 @@ def test_silence_is_the_down_rule_and_only_while_open() -> None:
     state = _state(loaded, RoomReading(occupied=True), MONDAY_OPEN - 3 * 3600)
     state.expire_heartbeats(MONDAY_OPEN)
     open_context = build_context(state, loaded, KINDS, LedgerView(), MONDAY_OPEN)
-    [finding] = [
-        f for f in down.evaluate(open_context, down.settings_model()) if isinstance(f, Finding)
-    ]
+    [finding] = findings(down.evaluate(open_context, down.settings_model()))
     assert english(finding.summary) == "Room sensor sensor-0 is silent"
     assert dutch(finding.summary) == "Ruimtesensor sensor-0 zwijgt"
     night = MONDAY_OPEN + 12 * 3600

@@ -15,16 +15,12 @@ from ocrfleet.config.loader import load_config
 from tests.support.daemon import RunningApp, Samples, series_of, site_config, value, wait_for
 from tests.support.mosquitto import Mosquitto
 from tests.support.publisher import TestPublisher
+from tests.support.zigbee2mqtt import fixture
 
-FIXTURES = Path(__file__).parent / "fixtures" / "zigbee2mqtt"
 READING_ROOM = {"site": "lib", "device": "reading-room", "kind": "room_sensor"}
 ENTRANCE = {"site": "lib", "device": "entrance", "kind": "room_sensor"}
 ALWAYS_OPEN = {day: ["00:00-24:00"] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 STATE_TOPIC = "zigbee2mqtt/Bib leeszaal PIR"
-
-
-def fixture(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
 
 
 def devices(**reading_room: Any) -> list[dict[str, Any]]:

@@ -107,11 +107,13 @@ def test_asked_to_poll_during_a_poll_the_device_is_polled_again_right_after(
             )
             return found or 0.0
 
+        job = app.poller.job_id(key)
+
         def poll_now() -> None:
-            daemon._loop.call_soon_threadsafe(app.poller.poll_now, app.scheduler, key)
+            daemon._loop.call_soon_threadsafe(app.jobs.run_now, job)
 
         wait_for(lambda: timeouts() == 1, timeout=20, what="the first scheduled poll")
         poll_now()
-        wait_for(lambda: key in app.poller._polling, what="the second poll to start")
+        wait_for(lambda: app.jobs.running(job), what="the second poll to start")
         poll_now()
         wait_for(lambda: timeouts() == 3, what="a third poll right after the second")

@@ -140,7 +140,7 @@ class App:
         self.traps: TrapReceiver | None = None
         if config.snmp.traps.enabled:
             self.traps = TrapReceiver(
-                config.snmp.traps, lambda key: self.poller.poll_now(self.scheduler, key)
+                config.snmp.traps, lambda key: self.jobs.run_now(self.poller.job_id(key))
             )
             self.registry.register(self.traps.collector())
         self.registry.register(
@@ -185,8 +185,6 @@ class App:
             catalog.service_types, config.integrations, self._service_context
         )
         self.history: HistoryRecorder | None = None
-        self._refreshing_calendars = False
-        self._calendars_changed = False
         self.jobs = TaskExecutor()
         self.scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": self.jobs})
         self.started = asyncio.Event()
@@ -306,14 +304,7 @@ class App:
 
     async def refresh_calendars(self) -> None:
         """Holidays and feeds anew; the schedules ask the calendars, so no swap is needed."""
-        self._refreshing_calendars = True
-        try:
-            await refresh_calendars(self.loaded.calendars, self.alerting.request_evaluation)
-            while self._calendars_changed:
-                self._calendars_changed = False
-                await refresh_calendars(self.loaded.calendars, self.alerting.request_evaluation)
-        finally:
-            self._refreshing_calendars = False
+        await refresh_calendars(self.loaded.calendars, self.alerting.request_evaluation)
 
     def expire_heartbeats(self) -> None:
         expired = self.state.expire_heartbeats(self.clock.now())
@@ -456,12 +447,8 @@ class App:
             calendars=loaded.calendars,
         )
         if self.scheduler.running and loaded.calendars:
-            # A calendar added by the reload has not been fetched yet. A refresh
-            # under way goes round once more: the scheduler would skip a run now.
-            if self._refreshing_calendars:
-                self._calendars_changed = True
-            else:
-                self.scheduler.modify_job("calendars", next_run_time=datetime.now(UTC))
+            # A calendar added by the reload has not been fetched yet.
+            self.jobs.run_now("calendars")
         self.alerting.reload(self.loaded)
         self.services.reload(new.integrations)
         self.subscriber.resubscribe()

@@ -37,6 +37,9 @@ class TaskExecutor(BaseExecutor):  # type: ignore[misc]
         self._tasks: set[asyncio.Future[list[JobExecutionEvent]]] = set()
         # Set in the loop's thread: the scheduler defers its shutdown to the loop.
         self._closed = asyncio.Event()
+        # Jobs running now, and those asked to run again once they end.
+        self._busy: set[str] = set()
+        self._again: set[str] = set()
 
     def start(self, scheduler: Any, alias: str) -> None:
         super().start(scheduler, alias)
@@ -48,6 +51,25 @@ class TaskExecutor(BaseExecutor):  # type: ignore[misc]
         self._closed.set()
         for task in self._tasks:
             task.cancel()
+
+    def run_now(self, job_id: str) -> bool:
+        """Run a job now, or, if it is running, once more as soon as it ends.
+
+        The scheduler skips a run due while the job still runs (one instance
+        at a time), and the run under way may have started before the news
+        that asks for this one (a trap, a reload). False: no such job.
+        """
+        job = self._scheduler.get_job(job_id)
+        if job is None:
+            return False
+        if job_id in self._busy:
+            self._again.add(job_id)
+        else:
+            job.modify(next_run_time=datetime.now(UTC))
+        return True
+
+    def running(self, job_id: str) -> bool:
+        return job_id in self._busy
 
     async def wait_closed(self) -> None:
         """Return once the scheduler has shut this executor down and every job has ended."""
@@ -69,11 +91,13 @@ class TaskExecutor(BaseExecutor):  # type: ignore[misc]
                 None, run_job, job, job._jobstore_alias, run_times, self._logger.name
             )
         self._running.add(future)
+        self._busy.add(job.id)
         future.add_done_callback(lambda done: self._finished(job, done))
 
     def _finished(self, job: Job, future: asyncio.Future[list[JobExecutionEvent]]) -> None:
         self._running.discard(future)
         self._tasks.discard(future)
+        self._busy.discard(job.id)
         if future.cancelled():
             # Only shutdown() cancels; the job's own failures arrive as events.
             self._run_job_success(job.id, [])
@@ -83,6 +107,11 @@ class TaskExecutor(BaseExecutor):  # type: ignore[misc]
             self._run_job_error(job.id, error, error.__traceback__)
         else:
             self._run_job_success(job.id, future.result())
+        # After the scheduler has counted the run as ended, or it would skip this one.
+        if job.id in self._again:
+            self._again.discard(job.id)
+            if not self._closed.is_set():
+                self.run_now(job.id)
 
 
 async def _run_coroutine(job: Job, run_times: Sequence[datetime]) -> list[JobExecutionEvent]:

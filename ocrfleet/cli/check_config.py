@@ -8,8 +8,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from ocrfleet.calendars.live import CalendarBook
 from ocrfleet.cli.closures_text import calendar_lines, next_closure_lines
-from ocrfleet.cli.common import load_catalog, load_or_exit
+from ocrfleet.cli.common import load_catalog, load_or_exit, print_problems
 from ocrfleet.config.errors import ConfigError
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.config.secrets import unread_secrets
@@ -58,14 +59,14 @@ def run(args: argparse.Namespace) -> int:
         print(f"ocrfleet {NAME}: error: {path}", file=sys.stderr)
         return 2
     catalog = load_catalog()
-    loaded = load_or_exit(path, catalog, read_secrets=args.secrets)
+    # Its calendars are read too: the summary lists the next closures.
+    calendars = CalendarBook(catalog.calendar_types)
+    loaded = load_or_exit(path, catalog, read_secrets=args.secrets, calendars=calendars)
     config = loaded.config
     try:
         service_options(config.integrations, catalog.service_types)
     except ConfigError as exc:
-        print(f"{path}: configuration is not valid:", file=sys.stderr)
-        for line in exc.render().splitlines():
-            print(f"  {line}", file=sys.stderr)
+        print_problems(path, exc)
         return 1
     print(f"{path}: valid")
     print(

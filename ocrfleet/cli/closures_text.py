@@ -14,15 +14,14 @@ SHOWN_PER_SITE = 5
 
 
 def calendar_lines(loaded: LoadedConfig) -> list[str]:
-    """One line per configured calendar: its type and how many closures it knows."""
-    lines = []
-    for calendar in loaded.calendars:
-        status = calendar.status
-        failure = f"; last refresh failed: {status.failure}" if status.failure else ""
-        lines.append(
-            f"  {calendar.label} ({calendar.type_name}): "
-            f"{len(calendar.periods())} closures known{failure}"
-        )
+    """One line per configured calendar: its type and how many closures it knows.
+
+    Known without the network: the commands print, they never fetch.
+    """
+    lines = [
+        f"  {calendar.label} ({calendar.type_name}): {len(calendar.periods())} closures known"
+        for calendar in loaded.calendars
+    ]
     return ["calendars: " + ("none" if not lines else str(len(lines))), *lines]
 
 

@@ -130,10 +130,15 @@ def load_or_exit(
             catalog.rules,
             catalog.channel_types,
             read_secrets=read_secrets,
-            calendars=calendars or CalendarBook(catalog.calendar_types),
+            calendars=calendars,
         )
     except ConfigError as exc:
-        print(f"{path}: configuration is not valid:", file=sys.stderr)
-        for line in exc.render().splitlines():
-            print(f"  {line}", file=sys.stderr)
+        print_problems(path, exc)
         raise SystemExit(1) from exc
+
+
+def print_problems(path: Path, exc: ConfigError) -> None:
+    """Every problem of a configuration, one `path.to.key: message` per line, to stderr."""
+    print(f"{path}: configuration is not valid:", file=sys.stderr)
+    for line in exc.render().splitlines():
+        print(f"  {line}", file=sys.stderr)

@@ -15,7 +15,7 @@ from ocrfleet.calendars.live import CalendarBook, LiveCalendar
 from ocrfleet.calendars.types import CalendarError
 from ocrfleet.config.alerting import AlertingConfig
 from ocrfleet.config.closures import closed_days
-from ocrfleet.config.errors import ConfigError, problems_from_validation
+from ocrfleet.config.errors import ConfigError, format_location, problems_from_validation
 from ocrfleet.config.models import Config, SiteConfig, StoreConfig
 from ocrfleet.config.references import KnownNames, alerting_references, fleet_ids, listing
 from ocrfleet.config.schedule import SiteSchedule
@@ -233,10 +233,10 @@ def _calendars(
     municipality = _table(data.get("municipality"))
     sites = [_table(site) for site in _list(data.get("sites"))]
     first_zone = sites[0].get("timezone") if sites else None
-    scopes: list[tuple[str | None, str, Any, str]] = [
+    scopes: list[tuple[str | None, tuple[str | int, ...], Any, str]] = [
         (
             None,
-            "municipality",
+            ("municipality",),
             municipality.get("calendars"),
             _zone(municipality.get("timezone") or first_zone),
         )
@@ -244,18 +244,19 @@ def _calendars(
     for s, site in enumerate(sites):
         site_id = site.get("id")
         if isinstance(site_id, str):
-            where = f"sites[{s}]"
+            where: tuple[str | int, ...] = ("sites", s)
             scopes.append((site_id, where, site.get("calendars"), _zone(site.get("timezone"))))
     found: dict[str | None, tuple[LiveCalendar, ...]] = {}
     for scope, where, tables, zone in scopes:
         opened: list[LiveCalendar] = []
         for i, table in enumerate(_list(tables)):
-            path = f"{where}.calendars[{i}]"
-            live = _calendar(table, book, (scope, path), state_dir, zone, problems)
+            location = (*where, "calendars", i)
+            live = _calendar(table, book, scope, location, state_dir, zone, problems)
             if live is None:
                 continue
             if any(other.label == live.label for other in opened):
-                problems.append((f"{path}.name", f"{live.label!r} twice; give each a name"))
+                twice = f"{live.label!r} twice; give each a name"
+                problems.append((format_location((*location, "name")), twice))
                 continue
             opened.append(live)
         found[scope] = tuple(opened)
@@ -265,12 +266,13 @@ def _calendars(
 def _calendar(
     table: Any,
     book: CalendarBook,
-    where: tuple[str | None, str],
+    scope: str | None,
+    location: tuple[str | int, ...],
     state_dir: Path,
     zone: str,
     problems: list[tuple[str, str]],
 ) -> LiveCalendar | None:
-    scope, path = where
+    path = format_location(location)
     if not isinstance(table, Mapping):
         return None  # The schema says what is wrong with it.
     type_name = table.get("type")
@@ -290,7 +292,7 @@ def _calendar(
     try:
         validated = calendar_type.options_model.model_validate(options)
     except ValidationError as exc:
-        problems.extend(problems_from_validation(exc, _path_parts(path)))
+        problems.extend(problems_from_validation(exc, location))
         return None
     label = f"{scope or 'municipality'}/{name}"
     try:
@@ -318,11 +320,6 @@ def _zone(name: Any) -> str:
 
 def _list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
-
-
-def _path_parts(path: str) -> list[str | int]:
-    """`sites[1].calendars[0]` as the parts problems_from_validation prefixes."""
-    return [int(part) if part.isdigit() else part for part in re.split(r"[.\[\]]+", path) if part]
 
 
 def _rule_settings(

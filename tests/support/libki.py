@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -60,4 +59,4 @@ def libki_device(url: str, device_id: str = "libki") -> dict[str, Any]:
 
 def poll_once(daemon: RunningApp, key: DeviceKey) -> None:
     """Poll a device now, on the daemon's loop, instead of waiting for its first poll."""
-    asyncio.run_coroutine_threadsafe(daemon.app.poller.poll(key), daemon._loop).result(10)
+    daemon.call(lambda: daemon.app.poller.poll(key))

@@ -22,7 +22,6 @@ import functools
 import json
 import logging
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -80,15 +79,16 @@ class HomeAssistantService(Service):
         self._options = options
         self.topics = Topics(options.discovery_prefix, options.node_id, options.state_root)
         self._origin = Origin(__version__, options.support_url)
-        self._devices: dict[DeviceKey, DeviceEntities] = {}
         self._published: dict[DeviceKey, _Published] = {}
-        # The configured devices as of the last look (None before the first).
+        # The configured devices and sites as of the last look (None before the first).
         self._keys: frozenset[DeviceKey] | None = None
+        self._sites: frozenset[str] | None = None
         self._errors = RateLimitedLog(log, interval=600.0)
         # What the broker holds from us now: topic -> payload.
         self._configs: dict[str, str] = {}
         self._states: dict[str, str] = {}
         self._states_sent_at = -math.inf
+        self._emptied: set[str] = set()
         self._mqtt: ServiceMqtt | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -131,20 +131,20 @@ class HomeAssistantService(Service):
         if not payload or topic in self._configs:
             return
         try:
-            config = json.loads(payload)
-            state_topic = config.get("state_topic") or config.get("stat_t")
+            state_topic = json.loads(payload).get("state_topic")
         except (ValueError, AttributeError):
             return
         if not isinstance(state_topic, str):
             return
         owner = self.topics.owner(state_topic)
+        # A broker holds a config per entity: one look at the fleet for them all.
+        if self._keys is None or self._sites is None:
+            self._keys = frozenset(view.info.key for view in self._context.devices())
+            self._sites = frozenset(self._context.sites())
         if isinstance(owner, DeviceKey):
-            # A broker holds a config per entity: one look at the fleet for all.
-            if self._keys is None:
-                self._keys = frozenset(view.info.key for view in self._context.devices())
             gone = owner not in self._keys
         elif owner:
-            gone = owner not in self._context.sites()
+            gone = owner not in self._sites
         else:
             return
         if gone and self._mqtt is not None:
@@ -152,7 +152,10 @@ class HomeAssistantService(Service):
                 "removing the Home Assistant entity %s of a device no longer configured", topic
             )
             self._mqtt.publish(topic, b"", retain=True)
-            self._mqtt.publish(state_topic, b"", retain=True)
+            # Shared by the device's entities: emptied once is enough.
+            if state_topic not in self._emptied:
+                self._emptied.add(state_topic)
+                self._mqtt.publish(state_topic, b"", retain=True)
 
     # -- publishing ----------------------------------------------------------
 
@@ -204,63 +207,48 @@ class HomeAssistantService(Service):
                 "alerts_firing": sum(1 for alert in firing if alert.site == site),
             }
         self._keys = frozenset(view.info.key for view in views)
+        self._sites = frozenset(sites)
         bases = object_bases(self._keys)
-        kept: dict[DeviceKey, DeviceEntities] = {}
         published: dict[DeviceKey, _Published] = {}
         configs = {entity.topic(topics): _json(entity.config) for entity in entities}
         rendered = {topic: _json(state) for topic, state in states.items()}
         for view in views:
             key = view.info.key
             site_names = names.get(key.site) or self._names(key.site)
-            device = self._device(view, sites)
-            kept[key] = device
+            looks = _Looks(sites.get(key.site, key.site), site_names, bases[key], daemon)
             last = self._published.get(key)
-            if last is None or not last.still(view, site_names, bases[key], daemon, device):
-                last = self._render(view, device, site_names, bases[key], daemon)
+            if last is None or not last.still(view, looks):
+                device = self._device(view, looks.site_name, last)
+                last = self._render(view, device, looks)
             published[key] = last
             configs.update(last.configs)
             rendered[last.state[0]] = last.state[1]
-        self._devices = kept
         self._published = published
         return configs, rendered
 
-    def _render(
-        self,
-        view: DeviceView,
-        device: DeviceEntities,
-        site_names: Names,
-        base: str,
-        daemon: Daemon,
-    ) -> _Published:
+    def _render(self, view: DeviceView, device: DeviceEntities, looks: _Looks) -> _Published:
         context = self._context
         key = view.info.key
         card = context.status_card(view)
         say = functools.partial(context.say, site=key.site)
         bars = bars_of(card, context.say_english, say)
         device.learn(bars)
-        entities = device.entities(daemon, site_names, base)
-        state = device_state(view.presence.up, card, bars, say, site_names.no_problem)
+        entities = device.entities(looks.daemon, looks.names, looks.base)
+        state = device_state(view.presence.up, card, bars, say, looks.names.no_problem)
         return _Published(
             view,
-            site_names,
-            base,
-            daemon,
+            looks,
             device,
-            len(device.bars),
             tuple((entity.topic(self.topics), _json(entity.config)) for entity in entities),
             (self.topics.device_state(key), _json(state)),
         )
 
-    def _device(self, view: DeviceView, sites: Mapping[str, str]) -> DeviceEntities:
+    def _device(self, view: DeviceView, site_name: str, last: _Published | None) -> DeviceEntities:
         info = view.info
         kind = self._context.kinds.get(info.kind)
         title: Words = (kind.title or kind.name) if kind is not None else info.kind
-        facts = DeviceFacts(
-            info.key,
-            sites.get(info.site, info.site),
-            info.model or self._context.say(title, info.site),
-        )
-        device = self._devices.get(info.key)
+        facts = DeviceFacts(info.key, site_name, info.model or self._context.say(title, info.site))
+        device = last.device if last is not None else None
         if device is None or device.facts != facts:
             # A new device, or one whose model or site name changed: same bars.
             device = DeviceEntities(facts, dict(device.bars) if device is not None else {})
@@ -278,6 +266,16 @@ class HomeAssistantService(Service):
 
 
 @dataclass(frozen=True, slots=True)
+class _Looks:
+    """What a device's entities depend on besides the device: its site and the daemon."""
+
+    site_name: str
+    names: Names  # in the site's language
+    base: str  # the device's topic level
+    daemon: Daemon
+
+
+@dataclass(frozen=True, slots=True)
 class _Published:
     """A device's configs and state as last rendered, and what they were rendered from.
 
@@ -287,17 +285,12 @@ class _Published:
     """
 
     view: DeviceView
-    site_names: Names
-    base: str
-    daemon: Daemon
+    looks: _Looks
     device: DeviceEntities
-    bar_count: int
     configs: tuple[tuple[str, str], ...]
     state: tuple[str, str]
 
-    def still(
-        self, view: DeviceView, site_names: Names, base: str, daemon: Daemon, device: DeviceEntities
-    ) -> bool:
+    def still(self, view: DeviceView, looks: _Looks) -> bool:
         """Whether rendering `view` now would give the same configs and state."""
         seen = self.view
         return (
@@ -307,11 +300,7 @@ class _Published:
             and view.usage == seen.usage
             and view.failure == seen.failure
             and view.info == seen.info
-            and device is self.device
-            and len(device.bars) == self.bar_count
-            and base == self.base
-            and site_names == self.site_names
-            and daemon == self.daemon
+            and looks == self.looks
         )
 
 

@@ -1,4 +1,5 @@
-"""Shared by the Home Assistant tests: a kind with bars, a retained-message watcher, a schema.
+"""Shared by the Home Assistant tests and bench: a kind with bars, a daemon config with the
+integration on, a retained-message watcher, a schema.
 
 The schema is written from Home Assistant's MQTT documentation (MQTT
 discovery, MQTT Sensor, MQTT Binary sensor, and the sensor and binary sensor
@@ -9,8 +10,10 @@ Home Assistant itself drops unknown keys silently, so this is stricter.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, ClassVar, Literal
 
@@ -30,7 +33,7 @@ from ocrfleet.plugin import (
     StatusCard,
     hookimpl,
 )
-from tests.support.daemon import wait_for
+from tests.support.daemon import site_config, wait_for
 
 # -- a kind whose card has bars --------------------------------------------
 
@@ -339,3 +342,19 @@ SCHEMAS: dict[str, type[EntityConfig]] = {
     "sensor": SensorConfig,
     "binary_sensor": BinarySensorConfig,
 }
+
+
+PREFIX = "homeassistant/"
+DEVICES = [{"id": "tank-1", "kind": "tank", "model": "T-100"}, {"id": "pc-01", "kind": "pc"}]
+
+
+def ha_config(port: int, store: Path, devices: list[dict[str, Any]], **ha: Any) -> dict[str, Any]:
+    """A daemon's configuration with `[integrations.homeassistant]` on (and `ha` options)."""
+    data = site_config(port, store, devices)
+    data["integrations"] = {"homeassistant": {"enabled": True, **ha}}
+    return data
+
+
+def discovery_configs(watcher: RetainedWatcher) -> dict[str, dict[str, Any]]:
+    """The retained discovery configs the watcher holds: topic -> config."""
+    return {t: json.loads(p) for t, p in watcher.topics(PREFIX).items() if t.endswith("/config")}
