@@ -65,6 +65,8 @@ system-test-deps:
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus-alertmanager)
 	@[ -x /usr/bin/prometheus ] && [ -x /usr/bin/promtool ] || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y prometheus)
+	@[ -x /usr/bin/victoria-metrics ] && [ -x /usr/bin/vmalert ] || \
+		($(SUDO) apt-get update && $(SUDO) apt-get install -y victoria-metrics)
 	@command -v systemd-analyze >/dev/null 2>&1 || \
 		($(SUDO) apt-get update && $(SUDO) apt-get install -y systemd)
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \

@@ -23,7 +23,6 @@ import argparse
 import os
 import platform
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -35,14 +34,12 @@ from pathlib import Path
 
 import paho.mqtt.client as paho
 import psutil
+from harness import ROOT
+from harness.processes import stop_program
+from harness.signals import exit_on_sigterm
 from paho.mqtt.enums import CallbackAPIVersion
 
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, only bench/ is on sys.path; the broker helper lives in tests/.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.mosquitto import Mosquitto  # noqa: E402
+from devpeers.mosquitto import Mosquitto
 
 MB = 1_000_000
 TARGET_INSTALLED_MB = 20.0
@@ -203,13 +200,8 @@ def run_agent(agent: Path, workdir: Path, minutes: float, sessions: str) -> RunF
             exit_code=None,
         )
     finally:
-        if child.poll() is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                child.wait(30)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        # SIGTERM, as systemd or Windows' service stop would; its exit code is reported.
+        stop_program(child, timeout=30)
         counter.close()
         broker.stop()
     return replace(figures, exit_code=child.returncode)
@@ -272,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="the agent's session source (default: logged-in, the agent's default)",
     )
     args = parser.parse_args(argv)
+    exit_on_sigterm()
     workdir = Path(tempfile.mkdtemp(prefix="ocrfleet-agent-footprint-"))
     try:
         agent = build_venv(workdir / "venv")

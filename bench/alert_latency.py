@@ -39,10 +39,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import shutil
-import signal
 import socket
 import sqlite3
 import statistics
@@ -58,22 +56,23 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.metadata import version
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import paho.mqtt.client as paho
 import tomli_w
+from harness import ROOT
+from harness.describe import code_state, machine, program_version
+from harness.processes import stop_program, tail
+from harness.results import add_json_options, write_results
+from harness.signals import exit_on_sigterm, run_script
+from harness.tables import check_lines, table
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devpeers.daemon import scrape, value
+from devpeers.mosquitto import Mosquitto, free_port, mosquitto_binary
+from devpeers.process import spawn_logged
+from devpeers.snmpsim import SnmpSimulator
 from ocrfleet.snmp.ber import ResponseDecoder, encode_oid
-
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, only bench/ is on sys.path; the broker and agent helpers live in tests/.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.daemon import scrape, value  # noqa: E402
-from tests.support.mosquitto import Mosquitto, free_port, mosquitto_binary  # noqa: E402
-from tests.support.snmpsim import SnmpSimulator  # noqa: E402
 
 RECORDING = ROOT / "tests" / "fixtures" / "snmp" / "printers" / "mono_laser.snmprec"
 # hrPrinterDetectedErrorState of hrDeviceIndex 1, the recording's printer.
@@ -571,16 +570,12 @@ class DaemonRun:
         )
         path = self.work / "ocrfleet.toml"
         path.write_text(tomli_w.dumps(config), encoding="utf-8")
-        with self.log.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "ocrfleet.cli.main", "run", "-c", str(path)],
-                cwd=ROOT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                # Its own session: Ctrl-C reaches only the runner, which stops it.
-                start_new_session=True,
-            )
+        self.process = spawn_logged(
+            [sys.executable, "-m", "ocrfleet.cli.main", "run", "-c", str(path)],
+            self.log,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
 
     def wait_ready(self) -> None:
         """Until every device is up and two evaluations have seen them so."""
@@ -590,7 +585,7 @@ class DaemonRun:
         evaluations_when_up: float | None = None
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise RuntimeError(f"daemon {self.number} exited:\n{_tail(self.log)}")
+                raise RuntimeError(f"daemon {self.number} exited:\n{tail(self.log, 30)}")
             try:
                 samples = scrape(url)
             except (OSError, urllib.error.URLError):
@@ -607,18 +602,12 @@ class DaemonRun:
             if evaluations_when_up is not None and evaluations >= evaluations_when_up + 2:
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"daemon {self.number} not ready:\n{_tail(self.log)}")
+        raise RuntimeError(f"daemon {self.number} not ready:\n{tail(self.log, 30)}")
 
     def stop(self) -> int | None:
         code = None
         if self.process is not None:
-            if self.process.poll() is None:
-                self.process.terminate()
-            try:
-                code = self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            code = stop_program(self.process, timeout=20)
             self.process = None
         if self._pc is not None:
             self._pc.close()
@@ -649,13 +638,6 @@ class DaemonRun:
             }
             for row in rows
         }
-
-
-def _tail(path: Path, lines: int = 30) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 # -- the run -----------------------------------------------------------------
@@ -732,7 +714,7 @@ def run(args: argparse.Namespace, stop: threading.Event) -> tuple[list[PathRun],
             extra["outbox"][daemon.number] = daemon.outbox()
         extra["deliveries"] = receiver.deliveries()
         extra["logs"] = {
-            daemon.number: _tail(daemon.log, 200) for daemon in runs if daemon.log.exists()
+            daemon.number: tail(daemon.log, 200) for daemon in runs if daemon.log.exists()
         }
     return path_runs, extra
 
@@ -758,24 +740,6 @@ def _spread(values: Sequence[float]) -> dict[str, float] | None:
         "p95": _quantile(values, 0.95),
         "max": max(values),
     }
-
-
-def _code_version() -> tuple[str, list[str]]:
-    """The commit measured, `+dirty` when tracked files differ from it, and which."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.splitlines()
-    except OSError:
-        return "?", []
-    changed = [line[3:] for line in status if line.strip()]
-    return f"{commit or '?'}{'+dirty' if changed else ''}", changed
 
 
 def summarise(
@@ -894,16 +858,14 @@ def summarise(
         "seconds": time.time() - started,
         "code": code,
         "changed_files": changed,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "snmpsim": version("snmpsim"),
-            "paho-mqtt": version("paho-mqtt"),
-            "mosquitto": _mosquitto_version(),
-            "loadavg_1min_start": load_start,
-            "loadavg_1min_end": os.getloadavg()[0],
-        },
+        "machine": machine(
+            load_start,
+            **{
+                "snmpsim": version("snmpsim"),
+                "paho-mqtt": version("paho-mqtt"),
+                "mosquitto": _mosquitto_version(),
+            },
+        ),
         "settings": {
             "poll_interval": POLL_INTERVAL,
             "for": TOLERANCE,
@@ -946,13 +908,9 @@ def summarise(
 
 def _mosquitto_version() -> str:
     try:
-        done = subprocess.run(
-            [mosquitto_binary(), "-h"], capture_output=True, text=True, timeout=10
-        )
-    except (OSError, RuntimeError, subprocess.SubprocessError):
+        return program_version([mosquitto_binary(), "-h"])
+    except RuntimeError:  # not installed
         return "?"
-    first = (done.stdout or done.stderr).splitlines()
-    return first[0].strip() if first else "?"
 
 
 def _four(spread: dict[str, float] | None, signed: bool = False) -> str:
@@ -982,10 +940,8 @@ def report(result: dict[str, Any]) -> str:
         "Latency = fault set (cleared) → webhook received the firing (resolved) notification;"
         " excess = latency - allowance. Seconds, min / median / p95 / max.",
         "",
-        "| evaluation interval | path | notification | rounds | allowance | latency"
-        f" | excess | max excess ≤ {TARGET_EXCESS:g} s |",
-        "|---:|---|---|---:|---|---:|---:|---|",
     ]
+    rows = []
     for group in result["groups"]:
         poll = settings["poll_interval"] if group["path"] == "printer" else 0.0
         tolerance = settings["for"] if group["status"] == "firing" else settings["resolve_after"]
@@ -996,11 +952,29 @@ def report(result: dict[str, Any]) -> str:
             else f"{name} {tolerance:g} s"
         )
         verdict = "yes" if group["meets_target"] else "**no**"
-        lines.append(
-            f"| {group['evaluation_interval']:g} s | {group['path']} | {group['status']}"
-            f" | {group['rounds']} | {allowance} | {_four(group['latency'])}"
-            f" | {_four(group['excess'], signed=True)} | {verdict} |"
+        rows.append(
+            (
+                f"{group['evaluation_interval']:g} s",
+                group["path"],
+                group["status"],
+                group["rounds"],
+                allowance,
+                _four(group["latency"]),
+                _four(group["excess"], signed=True),
+                verdict,
+            )
         )
+    header: tuple[str, ...] = (
+        "evaluation interval",
+        "path",
+        "notification",
+        "rounds",
+        "allowance",
+        "latency",
+        "excess",
+        f"max excess ≤ {TARGET_EXCESS:g} s",
+    )
+    lines += table(header, "rllrlrrl", rows)
     lines += [
         "",
         "Where the time went (min / median / max, s): seen = fault → the first evaluation that"
@@ -1008,23 +982,27 @@ def report(result: dict[str, Any]) -> str:
         " wait = seen → the evaluation that queued the notification; delivery = queued"
         " (outbox created_at) → received.",
         "",
-        "| evaluation interval | path | notification | seen | tolerance wait | delivery |",
-        "|---:|---|---|---:|---:|---:|",
     ]
-    for group in result["groups"]:
-        lines.append(
-            f"| {group['evaluation_interval']:g} s | {group['path']} | {group['status']}"
-            f" | {_three(group['seen'])} | {_three(group['tolerance_wait'])}"
-            f" | {_three(group['delivery'])} |"
+    header = ("evaluation interval", "path", "notification", "seen", "tolerance wait", "delivery")
+    waits = [
+        (
+            f"{group['evaluation_interval']:g} s",
+            group["path"],
+            group["status"],
+            _three(group["seen"]),
+            _three(group["tolerance_wait"]),
+            _three(group["delivery"]),
         )
+        for group in result["groups"]
+    ]
+    lines += table(header, "rllrrr", waits)
     lines.append("")
     for run in result["rounds"]:
         for problem in run["problems"]:
             lines.append(f"{run['evaluation_interval']:g} s {run['path']}: {problem}")
     for item in result["unexpected"]:
         lines.append(f"unexpected: {item}")
-    for check, ok in result["checks"].items():
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {check}")
+    lines += check_lines(result["checks"])
     return "\n".join(lines)
 
 
@@ -1062,22 +1040,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         help="printer (SNMP jam), pc (MQTT offline), or both (default printer,pc)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the random waits")
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=None,
-        help="write the results here (default: bench/results/alert_latency-<time>.json)",
-    )
-    parser.add_argument("--no-json", action="store_true", help="write no JSON file")
+    add_json_options(parser, "alert_latency")
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
     return args
-
-
-def _terminate(signum: int, frame: object) -> NoReturn:
-    # SystemExit unwinds through the finally blocks that stop the daemons, agents and broker.
-    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1097,11 +1064,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"{' and '.join(missing)} not installed; `make test` installs both.", file=sys.stderr)
         return 2
-    signal.signal(signal.SIGTERM, _terminate)
+    exit_on_sigterm()
     load_start = os.getloadavg()[0]
     started = time.time()
     # Read before the run: the tree may change while it runs.
-    code, changed = _code_version()
+    code, changed = code_state()
     print(
         f"{args.rounds} rounds per path ({', '.join(args.paths)}), evaluation intervals"
         f" {', '.join(f'{i:g} s' for i in args.evaluation_intervals)}; code {code};"
@@ -1117,19 +1084,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for number, log in extra["logs"].items():
             if "Traceback" in log or "ERROR" in log:
                 print(f"\ndaemon {number}'s log, last lines:\n{log[-3000:]}", file=sys.stderr)
-    if not args.no_json:
-        path = args.json or (
-            ROOT / "bench" / "results" / f"alert_latency-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nresults written to {path}")
+    write_results(args, "alert_latency", result)
     return 0 if all(result["checks"].values()) else 1
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_script(main)

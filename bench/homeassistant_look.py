@@ -18,24 +18,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import harness  # noqa: F401 - makes devpeers importable
+
+from devpeers.daemon import RunningApp, catalog, site_config
+from devpeers.mosquitto import Mosquitto
+from devpeers.tank import TANK_PLUGIN
 from ocrfleet.plugin import DeviceKey
 from ocrfleet.services import service_options
 from ocrfleet_homeassistant.service import HomeAssistantService, HomeAssistantType
-
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, only bench/ is on sys.path; the broker and App helpers live in tests/.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.daemon import RunningApp, catalog, site_config  # noqa: E402
-from tests.support.homeassistant import TANK_PLUGIN  # noqa: E402
-from tests.support.mosquitto import Mosquitto  # noqa: E402
 
 
 def _median_ms(action: Callable[[], object], rounds: int) -> float:

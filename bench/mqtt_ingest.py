@@ -20,17 +20,12 @@ Run: .venv/bin/python bench/mqtt_ingest.py [--devices N] [--messages-per-device 
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import os
-import platform
 import random
-import signal
 import socket
 import statistics
 import struct
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -40,24 +35,27 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import paho.mqtt.client as paho
 import psutil
+
+# harness first: it makes devpeers importable (spawned children too, which
+# import this module again).
+from harness.describe import code_version, machine, program_version
+from harness.load import QUIET_LOAD, OtherLoad, cpu_seconds, speed_probe
+from harness.memory import RssSampler
+from harness.processes import Contender, Ready, quiet_interrupt
+from harness.results import add_json_options, write_results
+from harness.signals import exit_on_sigterm, run_script
+from harness.tables import check_lines, table
 from paho.mqtt.enums import CallbackAPIVersion
 
+from devpeers.daemon import RunningApp, catalog
+from devpeers.mosquitto import Mosquitto, mosquitto_binary
 from ocrfleet.config.loader import load_config
 from ocrfleet.mqtt.routes import RouteTable
 from ocrfleet_agent.payloads import Health
-
-ROOT = Path(__file__).resolve().parent.parent
-# Run as a script, only bench/ is on sys.path; the broker and App helpers live
-# in tests/. Spawned children import this module again, so they get it too.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from tests.support.daemon import RunningApp, catalog  # noqa: E402
-from tests.support.mosquitto import Mosquitto, mosquitto_binary  # noqa: E402
 
 TARGET_RATIO = 0.6
 DEVICES_PER_SITE = 50
@@ -72,21 +70,12 @@ FENCE_TOPIC = "bench/fence"
 # drain and too rare to steal the GIL from the network thread noticeably.
 POLL_SECONDS = 0.005
 STALL_SECONDS = 20.0
-# Cores kept busy by processes other than the benchmark's, above which a round
-# counts as disturbed.
-QUIET_LOAD = 0.15
-REPLY_SECONDS = 600.0
 FIRST_TS = 1_800_000_000.0
 REPORT_INTERVAL = 60.0  # the agent's default, used to space the payloads' ts
 MIB = 1024 * 1024
 
 
 # -- messages between the runner and the contender processes ---------------
-
-
-@dataclass(frozen=True)
-class Ready:
-    pid: int
 
 
 @dataclass(frozen=True)
@@ -188,13 +177,8 @@ def _serve(
             raise TypeError(f"unknown command {command!r}")
 
 
-def _quiet_interrupt() -> None:
-    # Ctrl-C reaches the whole process group; the runner cleans up, children just go.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def daemon_contender(conn: Connection, config: dict[str, Any]) -> None:
-    _quiet_interrupt()
+    quiet_interrupt()
     # RunningApp runs App.run() (store writer, HTTP server, scheduler and the
     # MQTT subscriber) on its own event loop thread, as the daemon does.
     with RunningApp(config) as running:
@@ -232,7 +216,7 @@ class _Counter:
 def bare_contender(
     conn: Connection, port: int, keepalive: int, subscriptions: list[tuple[str, int]]
 ) -> None:
-    _quiet_interrupt()
+    quiet_interrupt()
     counter = _Counter()
     subscribed = threading.Event()
     # Built like MqttSubscriber's client, so the only difference is the callback.
@@ -383,105 +367,6 @@ def fleet_config(devices: int, port: int, store: Path) -> dict[str, Any]:
     }
 
 
-class Contender:
-    """A contender process and the runner's end of its pipe."""
-
-    def __init__(
-        self,
-        name: str,
-        ctx: multiprocessing.context.SpawnContext,
-        target: Callable[..., None],
-        args: tuple[Any, ...],
-    ) -> None:
-        self.name = name
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(target=target, args=(child, *args), name=name, daemon=True)
-        self.process.start()
-        child.close()
-        try:
-            ready = self.request(None, timeout=60)
-            if not isinstance(ready, Ready):
-                raise RuntimeError(f"{name}: unexpected greeting {ready!r}")
-        except BaseException:
-            self.close()  # the caller never gets an object to close
-            raise
-        self.ps = psutil.Process(ready.pid)
-
-    def request(self, command: object, timeout: float = REPLY_SECONDS) -> object:
-        if command is not None:
-            self.conn.send(command)
-        if not self.conn.poll(timeout):
-            raise RuntimeError(f"{self.name} did not answer within {timeout:.0f} s")
-        try:
-            reply: object = self.conn.recv()
-        except EOFError:
-            self.process.join(5)
-            raise RuntimeError(
-                f"{self.name} process died (exit code {self.process.exitcode})"
-            ) from None
-        return reply
-
-    def drain(self, expected: int) -> Drain:
-        reply = self.request(DrainCommand(expected))
-        if not isinstance(reply, Drain):
-            raise RuntimeError(f"{self.name}: unexpected reply {reply!r}")
-        return reply
-
-    def rss(self) -> int:
-        return int(self.ps.memory_info().rss)
-
-    def finish(self) -> Final:
-        reply = self.request(StopCommand(), timeout=60)
-        if not isinstance(reply, Final):
-            raise RuntimeError(f"{self.name}: unexpected reply {reply!r}")
-        self.process.join(30)
-        return reply
-
-    def close(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
-        self.conn.close()
-
-
-class RssSampler:
-    """The highest RSS of a process, sampled by a runner thread (catches peaks mid-drain)."""
-
-    def __init__(self, process: psutil.Process, interval: float = 0.05) -> None:
-        self._process = process
-        self._interval = interval
-        self._peak = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                rss = int(self._process.memory_info().rss)
-            except psutil.Error:
-                return
-            with self._lock:
-                self._peak = max(self._peak, rss)
-
-    def __enter__(self) -> RssSampler:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def take_peak(self) -> int:
-        """The peak since the last call."""
-        with self._lock:
-            peak, self._peak = self._peak, 0
-        return peak
-
-
 @dataclass
 class Round:
     index: int
@@ -506,31 +391,7 @@ class Round:
 
 
 def _mosquitto_version() -> str:
-    try:
-        out = subprocess.run(
-            [mosquitto_binary(), "-h"], capture_output=True, text=True, timeout=10
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    first = out.splitlines()[0] if out else "?"
-    return first.removeprefix("mosquitto version ").strip()
-
-
-def _code_version() -> str:
-    """The commit measured, marked dirty when the daemon's code differs from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "status", "--porcelain", "--", "ocrfleet", "plugins", "pyproject.toml"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "?"
-    return f"{commit or '?'}{'+dirty' if changes else ''}"
+    return program_version([mosquitto_binary(), "-h"]).removeprefix("mosquitto version ")
 
 
 def _broker_process() -> psutil.Process:
@@ -548,32 +409,10 @@ def _rate(r: float) -> str:
     return f"{r:,.0f}"
 
 
-def _busy_cpu() -> float:
-    """CPU seconds the whole machine spent busy, including time stolen by the hypervisor."""
-    times = psutil.cpu_times()
-    # guest time is already inside user time on Linux, so it is not added.
-    return sum(
-        getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal")
-    )
-
-
-def _speed_probe() -> float:
-    """Milliseconds for a fixed bit of pure Python; it rises when a busy host slows this VM.
-
-    The guest cannot see such a host as load, so this is the only sign of it.
-    """
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        total = 0
-        for i in range(20_000):
-            total += i * i
-        best = min(best, time.perf_counter() - t0)
-    return best * 1000
-
-
-def _cpu(processes: Sequence[psutil.Process]) -> float:
-    return sum(sum(p.cpu_times()[:2]) for p in processes)
+def finish(contender: Contender) -> Final:
+    final = contender.ask(StopCommand(), Final, timeout=60)
+    contender.process.join(30)
+    return final
 
 
 def play_round(
@@ -596,14 +435,13 @@ def play_round(
     ours = [psutil.Process(), broker, *(c.ps for c in contenders.values())]
     daemon_peak.take_peak()
     for name in order:
-        probe = _speed_probe()
-        busy0, ours0, broker0 = _busy_cpu(), _cpu(ours), _cpu([broker])
-        t0 = time.perf_counter()
-        drains[name] = contenders[name].drain(sent)
-        seconds = time.perf_counter() - t0
-        broker_cpu[name] = _cpu([broker]) - broker0
-        other_load[name] = max(0.0, (_busy_cpu() - busy0) - (_cpu(ours) - ours0)) / seconds
-        probe_ms[name] = (probe + _speed_probe()) / 2
+        probe = speed_probe()
+        with OtherLoad(ours) as load:
+            broker0 = cpu_seconds([broker])
+            drains[name] = contenders[name].ask(DrainCommand(sent), Drain)
+            broker_cpu[name] = cpu_seconds([broker]) - broker0
+        other_load[name] = load.cores
+        probe_ms[name] = (probe + speed_probe()) / 2
         if not drains[name].complete:
             raise RuntimeError(
                 f"round {index + 1}: {name} received {drains[name].received:,} of {sent:,}"
@@ -671,8 +509,8 @@ def run(args: argparse.Namespace) -> Outcome:
                         f" daemon RSS {_mib(done.daemon_rss_after)} MiB",
                         flush=True,
                     )
-            daemon_final = contenders["daemon"].finish()
-            bare_final = contenders["bare"].finish()
+            daemon_final = finish(contenders["daemon"])
+            bare_final = finish(contenders["bare"])
         finally:
             for contender in contenders.values():
                 contender.close()
@@ -714,16 +552,12 @@ def summarise(
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "code": code,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "paho_mqtt": version("paho-mqtt"),
-            "pydantic": version("pydantic"),
-            "mosquitto": _mosquitto_version(),
-            "loadavg_1min_start": load_start,
-            "loadavg_1min_end": os.getloadavg()[0],
-        },
+        "machine": machine(
+            load_start,
+            paho_mqtt=version("paho-mqtt"),
+            pydantic=version("pydantic"),
+            mosquitto=_mosquitto_version(),
+        ),
         "devices": args.devices,
         "messages_per_round": per_round,
         "rounds": [
@@ -773,38 +607,48 @@ def report(result: dict[str, Any]) -> str:
         f" {len(result['rounds'])} rounds; {machine['cpus']} CPUs, 1-min load average"
         f" {machine['loadavg_1min_start']:.2f} at start, {machine['loadavg_1min_end']:.2f} at end",
         "",
-        "| round | first | bare msg/s | daemon msg/s | ratio | other load, cores"
-        " | probe, ms | daemon RSS after |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
+    rounds = []
     for r in result["rounds"]:
         load, probe = r["other_load"], r["probe_ms"]
-        lines.append(
-            f"| {r['index']} | {r['order'][0]} | {_rate(r['bare']['rate'])}"
-            f" | {_rate(r['daemon']['rate'])} | {r['ratio']:.2f}"
-            f" | {load['bare']:.2f} / {load['daemon']:.2f}{'' if r['quiet'] else ' busy'}"
-            f" | {probe['bare']:.2f} / {probe['daemon']:.2f}"
-            f" | {_mib(r['daemon_rss_after'])} MiB |"
-        )
-    lines += [
-        "",
-        "| rounds | bare msg/s | daemon msg/s | ratio (target ≥ 0.6) |",
-        "|---|---:|---:|---:|",
-    ]
-    for label, rates in result["summary"].items():
-        if rates is None:
-            lines.append(f"| {label} | n/a | n/a | n/a |")
-        else:
-            lines.append(
-                f"| {label} | {_rate(rates['bare'])} | {_rate(rates['daemon'])}"
-                f" | {rates['ratio']:.2f} |"
+        rounds.append(
+            (
+                r["index"],
+                r["order"][0],
+                _rate(r["bare"]["rate"]),
+                _rate(r["daemon"]["rate"]),
+                f"{r['ratio']:.2f}",
+                f"{load['bare']:.2f} / {load['daemon']:.2f}{'' if r['quiet'] else ' busy'}",
+                f"{probe['bare']:.2f} / {probe['daemon']:.2f}",
+                f"{_mib(r['daemon_rss_after'])} MiB",
             )
+        )
+    lines += table(
+        (
+            "round",
+            "first",
+            "bare msg/s",
+            "daemon msg/s",
+            "ratio",
+            "other load, cores",
+            "probe, ms",
+            "daemon RSS after",
+        ),
+        "rlrrrrrr",
+        rounds,
+    )
+    summary = [
+        (label, "n/a", "n/a", "n/a")
+        if rates is None
+        else (label, _rate(rates["bare"]), _rate(rates["daemon"]), f"{rates['ratio']:.2f}")
+        for label, rates in result["summary"].items()
+    ]
+    header = ("rounds", "bare msg/s", "daemon msg/s", "ratio (target ≥ 0.6)")
+    lines += ["", *table(header, "lrrr", summary), ""]
+    rss_row = [f"{_mib(n)} MiB" for n in (rss["start"], after[0], after[-1], rss["peak"])]
+    header = ("daemon RSS at start", "after round 1", "after last round", "peak during drains")
+    lines += table(header, "rrrr", [rss_row])
     lines += [
-        "",
-        "| daemon RSS at start | after round 1 | after last round | peak during drains |",
-        "|---:|---:|---:|---:|",
-        f"| {_mib(rss['start'])} MiB | {_mib(after[0])} MiB | {_mib(after[-1])} MiB"
-        f" | {_mib(rss['peak'])} MiB |",
         "",
         "Per-round pairs are bare / daemon. Other load: cores kept busy by other processes"
         " during that drain; a round is quiet when both saw under"
@@ -818,8 +662,7 @@ def report(result: dict[str, Any]) -> str:
         f" {'meets' if result['ratio'] >= TARGET_RATIO else 'MISSES'}"
         f" the {TARGET_RATIO}x target."
     )
-    for check, ok in result["checks"].items():
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {check}")
+    lines += check_lines(result["checks"])
     return "\n".join(lines)
 
 
@@ -834,13 +677,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rounds", type=int, default=5, help="rounds per contender (default 5)")
     parser.add_argument("--seed", type=int, default=1, help="seed for the payload values")
-    parser.add_argument(
-        "--json",
-        type=Path,
-        default=None,
-        help="write the results here (default: bench/results/mqtt_ingest-<time>.json)",
-    )
-    parser.add_argument("--no-json", action="store_true", help="write no JSON file")
+    add_json_options(parser, "mqtt_ingest")
     args = parser.parse_args(argv)
     for name in ("devices", "messages_per_device", "rounds"):
         if getattr(args, name) < 1:
@@ -848,17 +685,12 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-def _terminate(signum: int, frame: object) -> NoReturn:
-    # SystemExit unwinds through the finally blocks that stop the broker.
-    raise SystemExit(128 + signum)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parse(argv)
-    signal.signal(signal.SIGTERM, _terminate)
+    exit_on_sigterm()
     load_start = os.getloadavg()[0]
     # Read before the run: the tree may change while it runs.
-    code = _code_version()
+    code = code_version()
     print(
         f"{args.rounds} rounds of {args.devices * args.messages_per_device:,} messages"
         f" ({args.devices:,} devices), code {code}; load average {load_start:.2f}",
@@ -867,19 +699,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = summarise(args, run(args), load_start, code)
     print()
     print(report(result))
-    if not args.no_json:
-        path = args.json or (
-            ROOT / "bench" / "results" / f"mqtt_ingest-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nresults written to {path}")
+    write_results(args, "mqtt_ingest", result)
     return 0 if all(result["checks"].values()) else 1
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_script(main)

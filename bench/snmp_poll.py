@@ -28,8 +28,13 @@ after the other (order alternating by round); the headline figures are
 medians over the rounds. A warm-up round comes first: the daemon creates its
 per-device clients there, as it does once per device in production.
 
+With --v3, both speak SNMPv3 authPriv instead (--auth SHA256 --priv AES by
+default): the agents get one USM user, the daemon's printers and the
+exporter's modules the same user and keys, and the context name picks the
+recording, as the community does in v2c.
+
 Run: .venv/bin/python bench/snmp_poll.py [--printers N] [--rounds N] [--agents N]
-         [--concurrency N] [--scheduled] [--profile FILE]
+         [--concurrency N] [--scheduled] [--profile FILE] [--v3 [--auth P] [--priv P]]
 """
 
 from __future__ import annotations
@@ -41,10 +46,8 @@ import http.client
 import json
 import multiprocessing
 import os
-import platform
 import random
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -59,11 +62,21 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import psutil
+from harness import ROOT
+from harness.describe import code_version, machine, program_version
+from harness.load import QUIET_LOAD, OtherLoad, cpu_seconds
+from harness.processes import Contender, Ready, quiet_interrupt, stop_program, tail
+from harness.results import add_json_options, write_results
+from harness.signals import exit_on_sigterm, run_script
+from harness.tables import check_lines, table
 
-ROOT = Path(__file__).resolve().parent.parent
+from devpeers.mosquitto import free_port
+from devpeers.process import installed_program, spawn_logged
+from devpeers.snmpsim import SnmpAgents, agent_process, udp_ports
+
 FIXTURES = ROOT / "tests" / "fixtures" / "snmp" / "printers"
 # The recordings of working printers. special_values is left out on purpose:
 # its supply descriptions are not UTF-8, which the exporter cannot put in a
@@ -72,6 +85,8 @@ RECORDINGS = ("colour_mfp", "mono_laser", "brother_style", "jammed", "low_paper"
 EXPORTER = "prometheus-snmp-exporter"
 MODULE_PREFIX = "printer_"
 TARGET_RATIO = 3.0
+# SNMPv3 authPriv: the daemon may use no more CPU per value than the exporter.
+TARGET_RATIO_V3 = 1.0
 TARGET_CORES = 0.5
 FLEET = 1000
 FLEET_INTERVAL = 60.0
@@ -80,22 +95,83 @@ PRINTERS_PER_SITE = 50
 # retry, which would add requests to one contender only; both get the same.
 TIMEOUT_SECONDS = 10.0
 RETRIES = 1
-# Ports are taken below the kernel's ephemeral range, where no client socket
-# of another program can take one between our check and snmpsim's bind.
-LOWEST_PORT = 10_000
 REPLY_SECONDS = 900.0
-# Cores kept busy by processes other than the benchmark's, above which a
-# phase counts as disturbed.
-QUIET_LOAD = 0.15
 
-T = TypeVar("T")
+V3_USER = "ocrfleet-bench"
+V3_AUTH_KEY = "bench-auth-key-0123"
+V3_PRIV_KEY = "bench-priv-key-4567"
+# What the daemon, snmpsim and the exporter 0.21 all accept under the same
+# name. AES is AES-128 (RFC 3826); the longer AES keys are localised in two
+# incompatible ways, so they are left out.
+AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
+PRIV_PROTOCOLS = ("DES", "AES")
+
+
+@dataclass(frozen=True)
+class Security:
+    """How both contenders talk to the agents: v2c (community) or v3 authPriv."""
+
+    version: str  # "2c" or "3"
+    auth_protocol: str = ""
+    priv_protocol: str = ""
+
+    @property
+    def target_ratio(self) -> float:
+        return TARGET_RATIO_V3 if self.version == "3" else TARGET_RATIO
+
+    @property
+    def label(self) -> str:
+        if self.version == "3":
+            return f"SNMPv3 authPriv {self.auth_protocol}+{self.priv_protocol}"
+        return "SNMPv2c"
+
+    def daemon_credentials(self, recording: str) -> dict[str, str]:
+        if self.version != "3":
+            return {"version": "2c", "community": recording}
+        return {
+            "version": "3",
+            "user": V3_USER,
+            "auth_protocol": self.auth_protocol,
+            "auth_key": V3_AUTH_KEY,
+            "priv_protocol": self.priv_protocol,
+            "priv_key": V3_PRIV_KEY,
+            "context": recording,
+        }
+
+    def exporter_auth(self, recording: str) -> dict[str, Any]:
+        """A module's `version` and `auth` in the exporter 0.21 format."""
+        if self.version != "3":
+            return {"version": 2, "auth": {"community": recording}}
+        return {
+            "version": 3,
+            "auth": {
+                "username": V3_USER,
+                "security_level": "authPriv",
+                "password": V3_AUTH_KEY,
+                "auth_protocol": self.auth_protocol,
+                "priv_protocol": self.priv_protocol,
+                "priv_password": V3_PRIV_KEY,
+                "context_name": recording,
+            },
+        }
+
+    def agent_args(self) -> list[str]:
+        if self.version != "3":
+            return []
+        return [
+            f"--v3-user={V3_USER}",
+            f"--v3-auth-key={V3_AUTH_KEY}",
+            f"--v3-auth-proto={self.auth_protocol}",
+            f"--v3-priv-key={V3_PRIV_KEY}",
+            f"--v3-priv-proto={self.priv_protocol}",
+        ]
 
 
 @dataclass(frozen=True)
 class Printer:
     index: int
     port: int
-    recording: str  # also its community
+    recording: str  # also its community, or its context name in v3
 
     @property
     def device_id(self) -> str:
@@ -107,11 +183,6 @@ class Printer:
 
 
 # -- messages between the runner and the daemon process ---------------------
-
-
-@dataclass(frozen=True)
-class Ready:
-    pid: int
 
 
 @dataclass(frozen=True)
@@ -177,7 +248,9 @@ class Stopped:
 # -- the daemon contender (its own spawned process) -------------------------
 
 
-def fleet_config(printers: Sequence[Printer], concurrency: int) -> dict[str, Any]:
+def fleet_config(
+    printers: Sequence[Printer], concurrency: int, security: Security
+) -> dict[str, Any]:
     sites = []
     for first in range(0, len(printers), PRINTERS_PER_SITE):
         number = first // PRINTERS_PER_SITE
@@ -188,7 +261,7 @@ def fleet_config(printers: Sequence[Printer], concurrency: int) -> dict[str, Any
                 "options": {
                     "host": "127.0.0.1",
                     "port": p.port,
-                    "snmp": {"version": "2c", "community": p.recording},
+                    "snmp": security.daemon_credentials(p.recording),
                     "timeout": TIMEOUT_SECONDS,
                     "retries": RETRIES,
                     "poll_interval": FLEET_INTERVAL,
@@ -211,15 +284,14 @@ def fleet_config(printers: Sequence[Printer], concurrency: int) -> dict[str, Any
     }
 
 
-def _quiet_interrupt() -> None:
-    # Ctrl-C reaches the whole process group; the runner cleans up, children just go.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def daemon_contender(
-    conn: Connection, printers: list[Printer], concurrency: int, profile: bool
+    conn: Connection,
+    printers: list[Printer],
+    concurrency: int,
+    profile: bool,
+    security: Security,
 ) -> None:
-    _quiet_interrupt()
+    quiet_interrupt()
     # Imported here: the runner itself never loads pysnmp.
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
     from prometheus_client import CollectorRegistry, generate_latest
@@ -234,7 +306,7 @@ def daemon_contender(
     from ocrfleet_printer import oids
 
     catalog = PluginCatalog.from_manager(build_plugin_manager([]))
-    loaded = load_config(fleet_config(printers, concurrency), catalog.kinds)
+    loaded = load_config(fleet_config(printers, concurrency, security), catalog.kinds)
     clock = SystemClock()
     # Wired as App wires them (ocrfleet/app.py), without MQTT, store or HTTP.
     state = FleetState(
@@ -402,190 +474,54 @@ def daemon_contender(
         loop.close()
 
 
-class DaemonProcess:
-    """The daemon contender's process and the runner's end of its pipe."""
-
-    def __init__(
-        self,
-        ctx: multiprocessing.context.SpawnContext,
-        printers: list[Printer],
-        concurrency: int,
-        profile: bool,
-    ) -> None:
-        self.conn, child = ctx.Pipe()
-        self.process = ctx.Process(
-            target=daemon_contender,
-            args=(child, printers, concurrency, profile),
-            name="daemon",
-            daemon=True,
-        )
-        self.process.start()
-        child.close()
-        try:
-            ready = self.request(None, timeout=120)
-            if not isinstance(ready, Ready):
-                raise RuntimeError(f"daemon: unexpected greeting {ready!r}")
-        except BaseException:
-            self.close()  # the caller never gets an object to close
-            raise
-        self.ps = psutil.Process(ready.pid)
-
-    def request(self, command: object, timeout: float = REPLY_SECONDS) -> object:
-        if command is not None:
-            self.conn.send(command)
-        if not self.conn.poll(timeout):
-            raise RuntimeError(f"the daemon process did not answer within {timeout:.0f} s")
-        try:
-            reply: object = self.conn.recv()
-        except EOFError:
-            self.process.join(5)
-            raise RuntimeError(
-                f"the daemon process died (exit code {self.process.exitcode})"
-            ) from None
-        return reply
-
-    def ask(self, command: object, reply_type: type[T], timeout: float = REPLY_SECONDS) -> T:
-        reply = self.request(command, timeout)
-        if not isinstance(reply, reply_type):
-            raise RuntimeError(f"daemon: unexpected reply {reply!r}")
-        return reply
-
-    def close(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(5)
-        if self.process.is_alive():
-            self.process.kill()
-            self.process.join(5)
-        self.conn.close()
+def start_daemon(
+    ctx: multiprocessing.context.SpawnContext,
+    printers: list[Printer],
+    concurrency: int,
+    profile: bool,
+    security: Security,
+) -> Contender:
+    """The daemon contender's process, once it has made its poller."""
+    return Contender(
+        "daemon",
+        ctx,
+        daemon_contender,
+        (printers, concurrency, profile, security),
+        start_seconds=120,
+        reply_seconds=REPLY_SECONDS,
+    )
 
 
 # -- the simulated printers ---------------------------------------------------
 
 
-def _responder() -> str:
-    beside = Path(sys.executable).parent / "snmpsim-command-responder"
-    found = str(beside) if beside.exists() else shutil.which("snmpsim-command-responder")
-    if found is None:
-        raise SystemExit("snmpsim is not installed: run `make test` or pip install snmpsim")
-    return found
-
-
-def udp_ports(count: int, rng: random.Random) -> list[int]:
-    """Free loopback UDP ports below the ephemeral range, from a random place of that range."""
-    try:
-        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        low = 32768
-    if low - LOWEST_PORT < count * 2:
-        raise RuntimeError(f"not enough ports between {LOWEST_PORT} and {low} for {count} printers")
-    # A random start keeps two runs at once from reaching for the same ports.
-    start = rng.randrange(LOWEST_PORT, low - count)
-    ports: list[int] = []
-    for port in [*range(start, low), *range(LOWEST_PORT, start)]:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-        ports.append(port)
-        if len(ports) == count:
-            return ports
-    raise RuntimeError(f"found only {len(ports)} free UDP ports of {count}")
-
-
-def _bound_udp_ports(process: psutil.Process) -> set[int]:
-    return {c.laddr.port for c in process.net_connections(kind="udp4") if c.laddr}
-
-
-def _tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
-class Agents:
+def snmp_agents(
+    data_dir: Path, workdir: Path, port_groups: list[list[int]], security: Security
+) -> SnmpAgents:
     """snmpsim processes; each listens on its share of the ports and serves every recording."""
-
-    def __init__(self, data_dir: Path, workdir: Path, port_groups: list[list[int]]) -> None:
-        self._data_dir = data_dir
-        self._workdir = workdir
-        self._groups = port_groups
-        self._popen: list[subprocess.Popen[bytes]] = []
-        self.processes: list[psutil.Process] = []
-
-    def start(self, timeout: float = 180.0) -> None:
-        responder = _responder()
-        logs = []
-        for number, ports in enumerate(self._groups):
-            workdir = self._workdir / f"agent-{number}"
-            (workdir / "cache").mkdir(parents=True)
-            log = workdir / "snmpsim.log"
-            logs.append(log)
-            args = [
-                responder,
-                f"--data-dir={self._data_dir}",
-                f"--cache-dir={workdir / 'cache'}",
+    return SnmpAgents(
+        [
+            agent_process(
+                data_dir,
+                workdir / f"agent-{number}",
+                ports,
+                *security.agent_args(),
                 # At "info" snmpsim logs every request, which only slows the agents down.
-                "--log-level=error",
-                f"--logging-method=file:{log}",
-                # As root it would drop to 'nobody', which cannot read our temp dir.
-                *(["--process-user=root", "--process-group=root"] if os.geteuid() == 0 else []),
-                *(f"--agent-udpv4-endpoint=127.0.0.1:{port}" for port in ports),
-            ]
-            with (workdir / "stderr").open("wb") as stderr:
-                self._popen.append(
-                    subprocess.Popen(
-                        args, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
-                    )
-                )
-            self.processes.append(psutil.Process(self._popen[-1].pid))
-        deadline = time.monotonic() + timeout
-        waiting = set(range(len(self._groups)))
-        while waiting:
-            for number in sorted(waiting):
-                if self._popen[number].poll() is not None:
-                    raise RuntimeError(
-                        f"snmpsim agent {number} exited with {self._popen[number].returncode}:"
-                        f"\n{_tail(logs[number])}"
-                        f"\n{_tail(self._workdir / f'agent-{number}' / 'stderr')}"
-                    )
-                if set(self._groups[number]) <= _bound_udp_ports(self.processes[number]):
-                    waiting.discard(number)
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"snmpsim agents {sorted(waiting)} did not bind their ports")
-            time.sleep(0.2)
-
-    def stop(self) -> None:
-        for process in self._popen:
-            if process.poll() is None:
-                process.terminate()
-        for process in self._popen:
-            try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        self._popen.clear()
+                log_level="error",
+            )
+            for number, ports in enumerate(port_groups)
+        ]
+    )
 
 
 # -- prometheus-snmp-exporter ---------------------------------------------------
 
 
 def exporter_binary() -> str | None:
-    return shutil.which(EXPORTER) or (
-        f"/usr/bin/{EXPORTER}" if Path(f"/usr/bin/{EXPORTER}").exists() else None
-    )
-
-
-def exporter_version(binary: str) -> str:
     try:
-        done = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=10)
-    except (OSError, subprocess.SubprocessError):
-        return "?"
-    first = (done.stdout or done.stderr).splitlines()
-    return first[0].strip() if first else "?"
+        return installed_program(EXPORTER, EXPORTER)
+    except RuntimeError:
+        return None
 
 
 def _read_recording(name: str) -> list[tuple[str, str]]:
@@ -617,11 +553,11 @@ def _camel(constant: str) -> str:
     return head + "".join(word.capitalize() for word in rest)
 
 
-def exporter_config(max_repetitions: int) -> dict[str, Any]:
+def exporter_config(max_repetitions: int, security: Security) -> dict[str, Any]:
     """snmp.yml (JSON is YAML) in the exporter 0.21 format: auth inside each module.
 
-    One module per recording, because the community picks the recording and
-    0.21 has no per-target community. Metrics: one per column any recording
+    One module per recording, because the community (the context name in v3)
+    picks the recording and 0.21 has no per-target auth. Metrics: one per column any recording
     has under the walked tables, named after the MIB where oids.py names it,
     typed from the recording, so that every value fetched becomes a sample.
     """
@@ -663,7 +599,6 @@ def exporter_config(max_repetitions: int) -> dict[str, Any]:
             {"name": name, "oid": column, "type": kind, "help": f"OID {column}", "indexes": indexes}
         )
     module = {
-        "version": 2,
         "max_repetitions": max_repetitions,
         "retries": RETRIES,
         "timeout": f"{TIMEOUT_SECONDS:g}s",
@@ -672,15 +607,9 @@ def exporter_config(max_repetitions: int) -> dict[str, Any]:
         "metrics": metrics,
     }
     return {
-        MODULE_PREFIX + recording: {**module, "auth": {"community": recording}}
+        MODULE_PREFIX + recording: {**module, **security.exporter_auth(recording)}
         for recording in RECORDINGS
     }
-
-
-def free_tcp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Exporter:
@@ -689,42 +618,32 @@ class Exporter:
         self._config = config
         self._log = workdir / "exporter.log"
         self._popen: subprocess.Popen[bytes] | None = None
-        self.port = free_tcp_port()
+        self.port = free_port()
 
     def start(self, timeout: float = 30.0) -> psutil.Process:
-        with self._log.open("wb") as log:
-            self._popen = subprocess.Popen(
-                [
-                    self._binary,
-                    f"--config.file={self._config}",
-                    f"--web.listen-address=127.0.0.1:{self.port}",
-                    "--log.level=warn",
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        args = [
+            self._binary,
+            f"--config.file={self._config}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--log.level=warn",
+        ]
+        self._popen = spawn_logged(args, self._log)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._popen.poll() is not None:
-                raise RuntimeError(f"{EXPORTER} exited:\n{_tail(self._log)}")
+                raise RuntimeError(f"{EXPORTER} exited:\n{tail(self._log)}")
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
             except OSError:
                 time.sleep(0.1)
                 continue
             return psutil.Process(self._popen.pid)
-        raise RuntimeError(f"{EXPORTER} did not listen:\n{_tail(self._log)}")
+        raise RuntimeError(f"{EXPORTER} did not listen:\n{tail(self._log)}")
 
     def stop(self) -> None:
         if self._popen is None:
             return
-        self._popen.terminate()
-        try:
-            self._popen.wait(10)
-        except subprocess.TimeoutExpired:
-            self._popen.kill()
-            self._popen.wait()
+        stop_program(self._popen)
         self._popen = None
 
 
@@ -833,31 +752,14 @@ class Round:
         return self.daemon.us_per_value / self.exporter.us_per_value
 
 
-def _cpu(processes: Sequence[psutil.Process]) -> float:
-    total = 0.0
-    for process in processes:
-        times = process.cpu_times()
-        total += times.user + times.system
-    return total
-
-
-def _busy_cpu() -> float:
-    """CPU seconds the whole machine spent busy, including time stolen by the hypervisor."""
-    times = psutil.cpu_times()
-    # guest time is already inside user time on Linux, so it is not added.
-    return sum(
-        getattr(times, name, 0.0) for name in ("user", "nice", "system", "irq", "softirq", "steal")
-    )
-
-
 class Bench:
     def __init__(
         self,
         printers: list[Printer],
-        daemon: DaemonProcess,
+        daemon: Contender,
         exporter: psutil.Process,
         driver: ScrapeDriver,
-        agents: Agents,
+        agents: SnmpAgents,
     ) -> None:
         self.printers = printers
         self.daemon = daemon
@@ -871,15 +773,12 @@ class Bench:
         self, contender: psutil.Process, work: Callable[[], None]
     ) -> tuple[float, float, float, float]:
         """(wall, contender CPU, agents' CPU, other load) around work()."""
-        busy0, ours0, agents0 = _busy_cpu(), _cpu(self._ours), _cpu(self.agents.processes)
-        cpu0 = _cpu([contender])
-        t0 = time.perf_counter()
-        work()
-        seconds = time.perf_counter() - t0
-        cpu = _cpu([contender]) - cpu0
-        agents = _cpu(self.agents.processes) - agents0
-        other = max(0.0, (_busy_cpu() - busy0) - (_cpu(self._ours) - ours0)) / seconds
-        return seconds, cpu, agents, other
+        with OtherLoad(self._ours) as load:
+            agents0, cpu0 = cpu_seconds(self.agents.processes), cpu_seconds([contender])
+            work()
+            cpu = cpu_seconds([contender]) - cpu0
+            agents = cpu_seconds(self.agents.processes) - agents0
+        return load.seconds, cpu, agents, load.cores
 
     def expected_values(self) -> int:
         # Unknown before the warm-up's count: 0 then.
@@ -985,10 +884,17 @@ def make_printers(ports: list[int]) -> list[Printer]:
     ]
 
 
+def security_of(args: argparse.Namespace) -> Security:
+    if not args.v3:
+        return Security("2c")
+    return Security("3", args.auth, args.priv)
+
+
 def run(args: argparse.Namespace, binary: str) -> Outcome:
     from ocrfleet.snmp.options import SnmpDeviceOptions
 
     max_repetitions = SnmpDeviceOptions.model_fields["max_repetitions"].default
+    security = security_of(args)
     ctx = multiprocessing.get_context("spawn")
     rng = random.Random()
     rounds: list[Round] = []
@@ -999,17 +905,19 @@ def run(args: argparse.Namespace, binary: str) -> Outcome:
         for recording in RECORDINGS:
             shutil.copy(FIXTURES / f"{recording}.snmprec", data / f"{recording}.snmprec")
         config = work / "snmp.yml"
-        config.write_text(json.dumps(exporter_config(max_repetitions), indent=1) + "\n")
+        config.write_text(json.dumps(exporter_config(max_repetitions, security), indent=1) + "\n")
         printers = make_printers(udp_ports(args.printers, rng))
         groups = [[p.port for p in printers[i :: args.agents]] for i in range(args.agents)]
-        agents = Agents(data, work, [g for g in groups if g])
+        agents = snmp_agents(data, work, [g for g in groups if g], security)
         exporter = Exporter(binary, config, work)
-        daemon: DaemonProcess | None = None
+        daemon: Contender | None = None
         driver: ScrapeDriver | None = None
         try:
             agents.start()
             exporter_ps = exporter.start()
-            daemon = DaemonProcess(ctx, printers, args.concurrency, args.profile is not None)
+            daemon = start_daemon(
+                ctx, printers, args.concurrency, args.profile is not None, security
+            )
             driver = ScrapeDriver(exporter.port, args.concurrency)
             bench = Bench(printers, daemon, exporter_ps, driver, agents)
             print(
@@ -1074,23 +982,6 @@ def run(args: argparse.Namespace, binary: str) -> Outcome:
 # -- results ----------------------------------------------------------------
 
 
-def _code_version() -> str:
-    """The commit measured, marked dirty when the daemon's code differs from it."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-        ).stdout.strip()
-        changes = subprocess.run(
-            ["git", "status", "--porcelain", "--", "ocrfleet", "plugins", "pyproject.toml"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    except OSError:
-        return "?"
-    return f"{commit or '?'}{'+dirty' if changes else ''}"
-
-
 def _fleet_cores(cpu_seconds_per_poll: float) -> float:
     """Cores needed to poll FLEET printers every FLEET_INTERVAL seconds."""
     return cpu_seconds_per_poll * FLEET / FLEET_INTERVAL
@@ -1104,6 +995,7 @@ def summarise(
     args: argparse.Namespace, outcome: Outcome, binary: str, load_start: float, code: str
 ) -> dict[str, Any]:
     rounds = outcome.rounds
+    security = security_of(args)
     daemon_us = _median(r.daemon.us_per_value for r in rounds)
     exporter_us = _median(r.exporter.us_per_value for r in rounds)
     daemon_poll = _median(r.daemon.cpu_seconds / r.daemon.polls for r in rounds)
@@ -1145,16 +1037,13 @@ def summarise(
     return {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "code": code,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-            "python": platform.python_version(),
-            "pysnmp": version("pysnmp"),
-            "snmpsim": version("snmpsim"),
-            "exporter": exporter_version(binary),
-            "loadavg_1min_start": load_start,
-            "loadavg_1min_end": os.getloadavg()[0],
-        },
+        "machine": machine(
+            load_start,
+            pysnmp=version("pysnmp"),
+            snmpsim=version("snmpsim"),
+            exporter=program_version([binary, "--version"]),
+        ),
+        "snmp": asdict(security) | {"label": security.label},
         "printers": outcome.printers,
         "snmpsim_processes": outcome.agents,
         "concurrency": outcome.concurrency,
@@ -1184,7 +1073,7 @@ def summarise(
         "scheduled": scheduled,
         "rss": {"daemon": outcome.daemon_rss, "exporter": outcome.exporter_rss},
         "profile": outcome.profile_path,
-        "targets": {"ratio": TARGET_RATIO, "cores": TARGET_CORES},
+        "targets": {"ratio": security.target_ratio, "cores": TARGET_CORES},
         "checks": checks,
     }
 
@@ -1192,48 +1081,88 @@ def summarise(
 def report(result: dict[str, Any]) -> str:
     machine = result["machine"]
     head = result["headline"]
+    target_ratio = result["targets"]["ratio"]
     lines = [
-        f"code {result['code']}, {result['date']}; {machine['exporter']}; pysnmp"
-        f" {machine['pysnmp']}, Python {machine['python']}",
+        f"code {result['code']}, {result['date']}; {result['snmp']['label']};"
+        f" {machine['exporter']}; pysnmp {machine['pysnmp']}, Python {machine['python']}",
         f"{result['printers']:,} printers ({result['values_per_round']:,} values per round) on"
         f" {result['snmpsim_processes']} snmpsim processes, {result['concurrency']} at once;"
         f" {machine['cpus']} CPUs, 1-min load average {machine['loadavg_1min_start']:.2f} at"
         f" start, {machine['loadavg_1min_end']:.2f} at end",
         "",
-        "| round | first | exporter µs/value | daemon µs/value | ratio | exporter / daemon wall"
-        " | requests exporter / daemon | snmpsim CPU exporter / daemon | other load |",
-        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
+    rounds = []
     for r in result["rounds"]:
         e, d = r["exporter"], r["daemon"]
         busy = "" if e["quiet"] and d["quiet"] else " busy"
-        lines.append(
-            f"| {r['index']} | {r['order'][0]} | {e['us_per_value']:.1f} | {d['us_per_value']:.1f}"
-            f" | {r['ratio']:.2f} | {e['seconds']:.1f} / {d['seconds']:.1f} s"
-            f" | {e['requests']:,} / {d['requests']:,}"
-            f" | {e['agents_cpu_seconds']:.1f} / {d['agents_cpu_seconds']:.1f} s"
-            f" | {e['other_load']:.2f} / {d['other_load']:.2f}{busy} |"
+        rounds.append(
+            (
+                r["index"],
+                r["order"][0],
+                f"{e['us_per_value']:.1f}",
+                f"{d['us_per_value']:.1f}",
+                f"{r['ratio']:.2f}",
+                f"{e['seconds']:.1f} / {d['seconds']:.1f} s",
+                f"{e['requests']:,} / {d['requests']:,}",
+                f"{e['agents_cpu_seconds']:.1f} / {d['agents_cpu_seconds']:.1f} s",
+                f"{e['other_load']:.2f} / {d['other_load']:.2f}{busy}",
+            )
         )
+    lines += table(
+        (
+            "round",
+            "first",
+            "exporter µs/value",
+            "daemon µs/value",
+            "ratio",
+            "exporter / daemon wall",
+            "requests exporter / daemon",
+            "snmpsim CPU exporter / daemon",
+            "other load",
+        ),
+        "rlrrrrrrr",
+        rounds,
+    )
     fleet = f"{FLEET:,} printers every {FLEET_INTERVAL:.0f} s"
-    lines += [
-        "",
-        "| | exporter | daemon | daemon / exporter | target |",
-        "|---|---:|---:|---:|---|",
-        f"| CPU per value (median of rounds) | {head['exporter_us_per_value']:.1f} µs"
-        f" | {head['daemon_us_per_value']:.1f} µs | **{head['ratio']:.2f}x**"
-        f" | ≤ {TARGET_RATIO:g}x |",
-        f"| CPU per printer poll | {head['exporter_ms_per_poll']:.2f} ms"
-        f" | {head['daemon_ms_per_poll']:.2f} ms | {head['ratio']:.2f}x | |",
-        f"| cores for {fleet} | {head['exporter_fleet_cores']:.3f}"
-        f" | **{head['daemon_fleet_cores']:.3f}** | | ≤ {TARGET_CORES:g} |",
+    summary = [
+        (
+            "CPU per value (median of rounds)",
+            f"{head['exporter_us_per_value']:.1f} µs",
+            f"{head['daemon_us_per_value']:.1f} µs",
+            f"**{head['ratio']:.2f}x**",
+            f"≤ {target_ratio:g}x",
+        ),
+        (
+            "CPU per printer poll",
+            f"{head['exporter_ms_per_poll']:.2f} ms",
+            f"{head['daemon_ms_per_poll']:.2f} ms",
+            f"{head['ratio']:.2f}x",
+            "",
+        ),
+        (
+            f"cores for {fleet}",
+            f"{head['exporter_fleet_cores']:.3f}",
+            f"**{head['daemon_fleet_cores']:.3f}**",
+            "",
+            f"≤ {TARGET_CORES:g}",
+        ),
     ]
     scheduled = result["scheduled"]
     if scheduled is not None:
-        lines.append(
-            f"| the same, measured: the daemon's scheduler, {scheduled['polls']:,} polls in"
-            f" {scheduled['seconds']:.0f} s | | **{scheduled['cores']:.3f}** | |"
-            f" ≤ {TARGET_CORES:g} |"
+        summary.append(
+            (
+                f"the same, measured: the daemon's scheduler, {scheduled['polls']:,} polls in"
+                f" {scheduled['seconds']:.0f} s",
+                "",
+                f"**{scheduled['cores']:.3f}**",
+                "",
+                f"≤ {TARGET_CORES:g}",
+            )
         )
+    lines += [
+        "",
+        *table(("", "exporter", "daemon", "daemon / exporter", "target"), "lrrrl", summary),
+    ]
     render = result["daemon_render"]
     lines += [
         "",
@@ -1250,15 +1179,14 @@ def report(result: dict[str, Any]) -> str:
         f"RSS at the end: daemon {result['rss']['daemon'] / 2**20:.0f} MiB, exporter"
         f" {result['rss']['exporter'] / 2**20:.0f} MiB.",
         f"Other load: cores kept busy by other processes during a phase; quiet under {QUIET_LOAD}.",
-        f"The ratio {head['ratio']:.2f} {'meets' if head['ratio'] <= TARGET_RATIO else 'MISSES'}"
-        f" the ≤ {TARGET_RATIO:g}x target; {head['daemon_fleet_cores']:.3f} cores"
+        f"The ratio {head['ratio']:.2f} {'meets' if head['ratio'] <= target_ratio else 'MISSES'}"
+        f" the ≤ {target_ratio:g}x target; {head['daemon_fleet_cores']:.3f} cores"
         f" {'meets' if head['daemon_fleet_cores'] <= TARGET_CORES else 'MISSES'} the"
         f" ≤ {TARGET_CORES:g} core target.",
     ]
     for problem in result["warm_up_problems"]:
         lines.append(f"warm-up problem: {problem}")
-    for check, ok in result["checks"].items():
-        lines.append(f"{'ok  ' if ok else 'FAIL'} {check}")
+    lines += check_lines(result["checks"])
     return "\n".join(lines)
 
 
@@ -1286,23 +1214,28 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
         default=None,
         help="cProfile the daemon's timed polls into this file (pstats format)",
     )
+    add_json_options(parser, "snmp_poll")
     parser.add_argument(
-        "--json",
-        type=Path,
-        default=None,
-        help="write the results here (default: bench/results/snmp_poll-<time>.json)",
+        "--v3",
+        action="store_true",
+        help=f"SNMPv3 authPriv on both sides instead of v2c (target ratio ≤ {TARGET_RATIO_V3:g}x)",
     )
-    parser.add_argument("--no-json", action="store_true", help="write no JSON file")
+    parser.add_argument(
+        "--auth",
+        choices=AUTH_PROTOCOLS,
+        default="SHA256",
+        help="--v3 authentication protocol (default SHA256)",
+    )
+    parser.add_argument(
+        "--priv", choices=PRIV_PROTOCOLS, default="AES", help="--v3 privacy protocol (default AES)"
+    )
     args = parser.parse_args(argv)
     for name in ("printers", "agents", "rounds", "concurrency"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
+    if not args.v3 and (args.auth, args.priv) != ("SHA256", "AES"):
+        parser.error("--auth and --priv go with --v3")
     return args
-
-
-def _terminate(signum: int, frame: object) -> NoReturn:
-    # SystemExit unwinds through the finally blocks that stop the agents and the exporter.
-    raise SystemExit(128 + signum)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -1317,31 +1250,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    signal.signal(signal.SIGTERM, _terminate)
+    exit_on_sigterm()
     load_start = os.getloadavg()[0]
     # Read before the run: the tree may change while it runs.
-    code = _code_version()
+    code = code_version()
     print(
-        f"{args.rounds} rounds of {args.printers:,} printer polls per contender, code {code};"
+        f"{args.rounds} rounds of {args.printers:,} printer polls per contender"
+        f" ({security_of(args).label}), code {code};"
         f" load average {load_start:.2f}",
         flush=True,
     )
     result = summarise(args, run(args, binary), binary, load_start, code)
     print()
     print(report(result))
-    if not args.no_json:
-        path = args.json or (
-            ROOT / "bench" / "results" / f"snmp_poll-{time.strftime('%Y%m%d-%H%M%S')}.json"
-        )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"\nresults written to {path}")
+    write_results(args, "snmp_poll", result)
     return 0 if all(result["checks"].values()) else 1
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        sys.exit(130)
+    run_script(main)

@@ -54,7 +54,15 @@ LAYOUT = Layout(
 DS = {"type": "prometheus", "uid": "${datasource}"}
 DATASOURCE_UID = "ocrfleet-prometheus"
 DATASOURCE_NAME = "Prometheus (ocrfleet)"
-S = 'site=~"$site"'
+# Every query is kept to the selected municipalities and sites. `municipality`
+# is a target label of the scrape job (deploy/prometheus/targets/), not the
+# daemon's: where a Prometheus scrapes a daemon without it the label is
+# absent, and "All" (".*") matches the absent label too.
+M = 'municipality=~"$municipality"'
+S = f'{M}, site=~"$site"'
+# A site id is unique only within its municipality (every municipality may
+# have a `library`): per-site results group and join on both.
+BY_SITE = "municipality, site"
 TAGS = ["ocrfleet"]
 
 Json = dict[str, Any]
@@ -308,9 +316,12 @@ def value_column(n: int, title: str, **properties: Any) -> Json:
 
 
 def link_to(uid: str, title: str, with_site: str = "") -> Json:
-    """A data link to another dashboard, keeping the time range."""
+    """A data link to another dashboard, keeping the time range and municipalities."""
     site = f"var-site={with_site}" if with_site else "${site:queryparam}"
-    return {"title": title, "url": f"/d/{uid}?{site}&${{__url_time_range}}"}
+    return {
+        "title": title,
+        "url": f"/d/{uid}?${{municipality:queryparam}}&{site}&${{__url_time_range}}",
+    }
 
 
 @dataclass
@@ -334,6 +345,32 @@ def layout(panels: Iterable[Panel]) -> list[Json]:
     return out
 
 
+def label_variable(name: str, label: str, query: str) -> Json:
+    """A multi-value variable of a label's values, with All.
+
+    All is ".*" rather than a list of every value: it also matches series
+    without the label (a Prometheus whose targets set no `municipality`) and
+    an empty one (alerts that belong to no site).
+    """
+    return {
+        "name": name,
+        "label": label,
+        "type": "query",
+        "datasource": DS,
+        "definition": query,
+        "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
+        "multi": True,
+        "includeAll": True,
+        "allValue": ".*",
+        "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
+        "refresh": 2,
+        "sort": 1,
+        "hide": 0,
+        "regex": "",
+        "options": [],
+    }
+
+
 def templating() -> Json:
     return {
         "list": [
@@ -350,28 +387,12 @@ def templating() -> Json:
                 "regex": "",
                 "options": [],
             },
-            {
-                "name": "site",
-                "label": "Site",
-                "type": "query",
-                "datasource": DS,
-                "definition": "label_values(ocrfleet_device_info, site)",
-                "query": {
-                    "query": "label_values(ocrfleet_device_info, site)",
-                    "refId": "PrometheusVariableQueryEditor-VariableQuery",
-                },
-                "multi": True,
-                "includeAll": True,
-                # ".*" rather than a list of every site: it also matches the
-                # empty site of alerts that belong to no site.
-                "allValue": ".*",
-                "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
-                "refresh": 2,
-                "sort": 1,
-                "hide": 0,
-                "regex": "",
-                "options": [],
-            },
+            label_variable(
+                "municipality",
+                "Municipality",
+                "label_values(ocrfleet_device_info, municipality)",
+            ),
+            label_variable("site", "Site", f"label_values(ocrfleet_device_info{{{M}}}, site)"),
         ]
     }
 
@@ -439,7 +460,7 @@ SEAT = "ocrfleet_seat_in_use"
 
 def seats(expr: str) -> str:
     """`expr`, a selector of a per-device metric, kept to the seats."""
-    return f"({expr} and {SEAT})"
+    return f"({expr} and {SEAT}{{{S}}})"
 
 
 def per_site_or_zero(expr: str, devices: str = f"ocrfleet_device_info{{{S}}}") -> str:
@@ -447,20 +468,21 @@ def per_site_or_zero(expr: str, devices: str = f"ocrfleet_device_info{{{S}}}") -
 
     Without it a site with nothing wrong would have no row at all.
     """
-    return f"sum by (site) ({expr}) or sum by (site) ({devices}) * 0"
+    return f"sum by ({BY_SITE}) ({expr}) or sum by ({BY_SITE}) ({devices}) * 0"
 
 
-USABLE_SEATS = f"sum by (site) {seats(f'ocrfleet_device_up{{{S}}}')}"
+USABLE_SEATS = f"sum by ({BY_SITE}) {seats(f'ocrfleet_device_up{{{S}}}')}"
 SEATS_CONFIGURED = (
-    f"count by (site) (ocrfleet_device_info{{{S}}} and ignoring (model, reservable) {SEAT})"
+    f"count by ({BY_SITE}) (ocrfleet_device_info{{{S}}}"
+    f" and ignoring (model, reservable) {SEAT}{{{S}}})"
 )
 SEATS_BELOW_MINIMUM = per_site_or_zero(
     f'ocrfleet_alert_firing{{alertname="site_seats_below_minimum", {S}}}', f"{SEAT}{{{S}}}"
 )
-SEATS_MINIMUM = f"max by (site) (ocrfleet_site_min_usable_seats{{{S}}})"
+SEATS_MINIMUM = f"max by ({BY_SITE}) (ocrfleet_site_min_usable_seats{{{S}}})"
 ALERTS_FIRING = per_site_or_zero(f'ocrfleet_alert_firing{{type="alert", {S}, site!=""}}')
-MAINTENANCE_DUE = f"sum by (site) (ocrfleet_maintenance_due{{{S}}})"
-SEATS_IN_USE = f"sum by (site) (ocrfleet_site_seats_in_use{{{S}}})"
+MAINTENANCE_DUE = f"sum by ({BY_SITE}) (ocrfleet_maintenance_due{{{S}}})"
+SEATS_IN_USE = f"sum by ({BY_SITE}) (ocrfleet_site_seats_in_use{{{S}}})"
 
 DEVICE_STATES = value_map(
     {
@@ -519,9 +541,14 @@ def overview() -> Dashboard:
                 table_query(SEATS_MINIMUM),
                 height=9,
                 overrides=[
+                    column("municipality", displayName="Municipality"),
                     column(
                         "site",
                         displayName="Site",
+                        # With the municipalities selected here, not the
+                        # row's: where the label is absent the row has no
+                        # such field, and Grafana would put the macro's
+                        # text in the link.
                         links=[link_to(SITE, "Open ${__value.raw}", "${__value.raw}")],
                     ),
                     value_column(0, "Usable seats"),
@@ -542,13 +569,13 @@ def overview() -> Dashboard:
             timeseries(
                 "Usable seats per site",
                 "Seats up, per site.",
-                Target(USABLE_SEATS, "{{site}}"),
+                Target(USABLE_SEATS, "{{municipality}} {{site}}"),
                 decimals=0,
             ),
             timeseries(
                 "Seats in use per site",
                 "Seats with an open visitor session, per site.",
-                Target(SEATS_IN_USE, "{{site}}"),
+                Target(SEATS_IN_USE, "{{municipality}} {{site}}"),
                 stack=True,
                 decimals=0,
                 links=[link_to(OCCUPANCY, "Occupancy & usage")],
@@ -619,13 +646,16 @@ def site() -> Dashboard:
             timeseries(
                 "Seats in use per site",
                 "Seats with an open visitor session.",
-                Target(SEATS_IN_USE, "{{site}}"),
+                Target(SEATS_IN_USE, "{{municipality}} {{site}}"),
                 decimals=0,
             ),
             timeseries(
                 "Devices up, by kind",
                 "Devices answering, per kind.",
-                Target(f"sum by (site, kind) (ocrfleet_device_up{{{S}}})", "{{site}} {{kind}}"),
+                Target(
+                    f"sum by ({BY_SITE}, kind) (ocrfleet_device_up{{{S}}})",
+                    "{{municipality}} {{site}} {{kind}}",
+                ),
                 decimals=0,
             ),
             table(
@@ -651,8 +681,8 @@ def occupancy() -> Dashboard:
                 "Average seats in use per hour, one row per site; over the "
                 "default 7 days each column is one hour of the week.",
                 Target(
-                    f"sum by (site) (avg_over_time(ocrfleet_site_seats_in_use{{{S}}}[1h]))",
-                    "{{site}}",
+                    f"sum by ({BY_SITE}) (avg_over_time(ocrfleet_site_seats_in_use{{{S}}}[1h]))",
+                    "{{municipality}} {{site}}",
                     interval="1h",
                 ),
                 width=24,
@@ -664,11 +694,11 @@ def occupancy() -> Dashboard:
                 "seat was up or down: time it was off while its site was closed is left "
                 "out. A seat left on while its site is closed counts then too.",
                 Target(
-                    f"avg by (site) (avg_over_time((ocrfleet_seat_in_use{{{S}}}"
-                    " and on (site, device, kind)"
+                    f"avg by ({BY_SITE}) (avg_over_time((ocrfleet_seat_in_use{{{S}}}"
+                    f" and on ({BY_SITE}, device, kind)"
                     f' ocrfleet_device_state{{{S}, state!="scheduled_off"}})'
                     "[$__range:$__interval]))",
-                    "{{site}}",
+                    "{{municipality}} {{site}}",
                     instant=True,
                 ),
                 unit="percentunit",
@@ -680,8 +710,8 @@ def occupancy() -> Dashboard:
                 "Sessions per day",
                 "Visitor sessions begun per day, per site.",
                 Target(
-                    f"sum by (site) (increase(ocrfleet_sessions_total{{{S}}}[1d]))",
-                    "{{site}}",
+                    f"sum by ({BY_SITE}) (increase(ocrfleet_sessions_total{{{S}}}[1d]))",
+                    "{{municipality}} {{site}}",
                     interval="1d",
                 ),
                 bars=True,
@@ -714,14 +744,16 @@ def occupancy() -> Dashboard:
             table(
                 "Per site over the time range",
                 "Sessions begun, and the average length of the sessions that ended.",
-                table_query(f"sum by (site) (increase(ocrfleet_sessions_total{{{S}}}[$__range]))"),
                 table_query(
-                    f"sum by (site) (increase(ocrfleet_session_duration_seconds_sum{{{S}}}"
-                    "[$__range]))"
-                    f" / sum by (site) (increase(ocrfleet_session_duration_seconds_count{{{S}}}"
-                    "[$__range]))"
+                    f"sum by ({BY_SITE}) (increase(ocrfleet_sessions_total{{{S}}}[$__range]))"
                 ),
-                table_query(f"avg by (site) (ocrfleet_seat_in_use{{{S}}})"),
+                table_query(
+                    f"sum by ({BY_SITE}) (increase(ocrfleet_session_duration_seconds_sum{{{S}}}"
+                    "[$__range]))"
+                    f" / sum by ({BY_SITE})"
+                    f" (increase(ocrfleet_session_duration_seconds_count{{{S}}}[$__range]))"
+                ),
+                table_query(f"avg by ({BY_SITE}) (ocrfleet_seat_in_use{{{S}}})"),
                 overrides=[
                     value_column(0, "Sessions", decimals=0),
                     value_column(1, "Average length", unit="s"),
@@ -829,7 +861,10 @@ def maintenance() -> Dashboard:
             bargauge(
                 "Device age",
                 "Years since purchase; the guide replaces devices after 5.",
-                instant(f"ocrfleet_device_age_seconds{{{S}}} / {YEAR}", "{{site}} {{device}}"),
+                instant(
+                    f"ocrfleet_device_age_seconds{{{S}}} / {YEAR}",
+                    "{{municipality}} {{site}} {{device}}",
+                ),
                 unit="none",
                 decimals=1,
                 min=0,
@@ -849,43 +884,45 @@ def daemon() -> Dashboard:
         DAEMON,
         "ocrfleet: ocrfleet itself",
         "The daemon's own health: the MQTT link and messages, SNMP polling, alert "
-        "evaluation, the outbox and the store queue. The site selection does not apply.",
+        "evaluation, the outbox and the store queue, of the daemons of the selected "
+        "municipalities. The site selection does not apply.",
         [
             stat(
                 "MQTT broker",
-                "Connected to the MQTT broker.",
-                instant("max(ocrfleet_mqtt_connected)"),
+                "Every selected daemon connected to its MQTT broker.",
+                # min: one selected daemon without its broker is shown.
+                instant(f"min(ocrfleet_mqtt_connected{{{M}}})"),
                 mappings=value_map({"1": ("connected", "green"), "0": ("disconnected", "red")}),
             ),
             stat(
                 "Broker connections",
                 "Connections since the daemon started; more than 1 means reconnects.",
-                instant("sum(ocrfleet_mqtt_connects_total)"),
+                instant(f"sum(ocrfleet_mqtt_connects_total{{{M}}})"),
                 thresholds=[(None, "green"), (2, "orange")],
             ),
             stat(
                 "Outbox pending",
                 "Notifications stored and not yet delivered, failed or expired.",
-                instant("sum(ocrfleet_outbox_pending)"),
+                instant(f"sum(ocrfleet_outbox_pending{{{M}}})"),
                 thresholds=[(None, "green"), (10, "orange")],
             ),
             stat(
                 "Store queue",
                 "Writes waiting for the SQLite writer; a growing queue means the disk "
                 "cannot keep up.",
-                instant("sum(ocrfleet_store_queue_length)"),
+                instant(f"sum(ocrfleet_store_queue_length{{{M}}})"),
                 thresholds=[(None, "green"), (100, "orange")],
             ),
             stat(
                 "Alerts pending",
                 "Problems found that have not lasted their rule's tolerance yet.",
-                instant("sum(ocrfleet_alerts_pending)"),
+                instant(f"sum(ocrfleet_alerts_pending{{{M}}})"),
                 thresholds=[(None, "blue")],
             ),
             stat(
                 "Version",
                 "The ocrfleet and Python versions running.",
-                instant("ocrfleet_build_info", "{{version}} (Python {{python}})"),
+                instant(f"ocrfleet_build_info{{{M}}}", "{{version}} (Python {{python}})"),
                 options={
                     "reduceOptions": {"calcs": ["lastNotNull"], "fields": "", "values": False},
                     "colorMode": "none",
@@ -899,7 +936,8 @@ def daemon() -> Dashboard:
                 "MQTT messages accepted",
                 "Messages per second, per channel.",
                 Target(
-                    "sum by (channel) (rate(ocrfleet_mqtt_messages_total[$__rate_interval]))",
+                    "sum by (channel) "
+                    f"(rate(ocrfleet_mqtt_messages_total{{{M}}}[$__rate_interval]))",
                     "{{channel}}",
                 ),
                 unit="reqps",
@@ -910,7 +948,7 @@ def daemon() -> Dashboard:
                 "configured with a wrong --site or --device.",
                 Target(
                     "sum by (reason) "
-                    "(increase(ocrfleet_mqtt_messages_rejected_total[$__rate_interval]))",
+                    f"(increase(ocrfleet_mqtt_messages_rejected_total{{{M}}}[$__rate_interval]))",
                     "{{reason}}",
                 ),
                 bars=True,
@@ -920,7 +958,7 @@ def daemon() -> Dashboard:
                 "Polls",
                 "Polls finished per second, per source and device kind.",
                 Target(
-                    "sum by (source, kind) (rate(ocrfleet_polls_total[$__rate_interval]))",
+                    f"sum by (source, kind) (rate(ocrfleet_polls_total{{{M}}}[$__rate_interval]))",
                     "{{source}} {{kind}}",
                 ),
                 unit="reqps",
@@ -930,7 +968,7 @@ def daemon() -> Dashboard:
                 "Polls that got no usable answer, per source, kind and reason.",
                 Target(
                     "sum by (source, kind, reason) "
-                    "(increase(ocrfleet_poll_errors_total[$__rate_interval]))",
+                    f"(increase(ocrfleet_poll_errors_total{{{M}}}[$__rate_interval]))",
                     "{{source}} {{kind}}: {{reason}}",
                 ),
                 bars=True,
@@ -941,12 +979,12 @@ def daemon() -> Dashboard:
                 "Median and 90th percentile of one device's poll.",
                 Target(
                     "histogram_quantile(0.5, sum by (source, kind, le) "
-                    "(rate(ocrfleet_poll_duration_seconds_bucket[$__rate_interval])))",
+                    f"(rate(ocrfleet_poll_duration_seconds_bucket{{{M}}}[$__rate_interval])))",
                     "{{source}} {{kind}} median",
                 ),
                 Target(
                     "histogram_quantile(0.9, sum by (source, kind, le) "
-                    "(rate(ocrfleet_poll_duration_seconds_bucket[$__rate_interval])))",
+                    f"(rate(ocrfleet_poll_duration_seconds_bucket{{{M}}}[$__rate_interval])))",
                     "{{source}} {{kind}} 90th percentile",
                 ),
                 unit="s",
@@ -956,7 +994,7 @@ def daemon() -> Dashboard:
                 "Delivery attempts per channel and outcome.",
                 Target(
                     "sum by (channel, outcome) "
-                    "(increase(ocrfleet_notifications_total[$__rate_interval]))",
+                    f"(increase(ocrfleet_notifications_total{{{M}}}[$__rate_interval]))",
                     "{{channel}}: {{outcome}}",
                 ),
                 bars=True,
@@ -965,8 +1003,8 @@ def daemon() -> Dashboard:
             timeseries(
                 "Outbox and store queue",
                 "Notifications waiting for delivery, and writes waiting for the store.",
-                Target("sum(ocrfleet_outbox_pending)", "outbox pending"),
-                Target("sum(ocrfleet_store_queue_length)", "store queue"),
+                Target(f"sum(ocrfleet_outbox_pending{{{M}}})", "outbox pending"),
+                Target(f"sum(ocrfleet_store_queue_length{{{M}}})", "store queue"),
                 decimals=0,
             ),
             timeseries(
@@ -974,11 +1012,12 @@ def daemon() -> Dashboard:
                 "Rule evaluations per second, and evaluations in which a rule raised an "
                 "error (its alerts then stay as they were).",
                 Target(
-                    "sum(rate(ocrfleet_alert_evaluations_total[$__rate_interval]))",
+                    f"sum(rate(ocrfleet_alert_evaluations_total{{{M}}}[$__rate_interval]))",
                     "evaluations",
                 ),
                 Target(
-                    "sum by (rule) (rate(ocrfleet_alert_rule_errors_total[$__rate_interval]))",
+                    "sum by (rule) "
+                    f"(rate(ocrfleet_alert_rule_errors_total{{{M}}}[$__rate_interval]))",
                     "errors: {{rule}}",
                 ),
                 unit="ops",

@@ -13,8 +13,8 @@ class Clock(Protocol):
 
 
 class SystemClock:
-    def now(self) -> float:
-        return time.time()
+    # time.time itself, not a method calling it: ingest asks for every message.
+    now = staticmethod(time.time)
 
 
 class ManualClock:

@@ -31,6 +31,10 @@ from ocrfleet.state import FleetState, Usage
 log = logging.getLogger(__name__)
 
 POLL_DURATION_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+# A device whose polls keep failing for one reason is logged when that
+# starts, then once per this many seconds while it lasts, and when it
+# answers again: a fault that lasts is neither lost nor repeated every poll.
+FAILURE_LOG_INTERVAL = 15 * 60.0
 _JOB_PREFIX = "poll:"
 
 # (source, kind)
@@ -55,6 +59,16 @@ class PollStats:
         for i in range(bisect.bisect_left(POLL_DURATION_BUCKETS, seconds), len(counts)):
             counts[i] += 1
         self.duration_sum[key] = self.duration_sum.get(key, 0.0) + seconds
+
+
+@dataclass
+class FailureStreak:
+    """Polls of one device failing in a row for one reason."""
+
+    reason: str
+    since: float
+    polls: int
+    logged_at: float
 
 
 class Sources:
@@ -110,6 +124,8 @@ class Poller:
         # Per seat, the last session a polled kind's report started there.
         self._seat_started: dict[DeviceKey, str] = {}
         self._log = RateLimitedLog(log, interval=60.0)
+        self._failing: dict[DeviceKey, FailureStreak] = {}
+        self.failure_log_interval = FAILURE_LOG_INTERVAL
         self.stats = PollStats()
 
     def polled(self, device: DeviceInfo) -> str | None:
@@ -150,6 +166,8 @@ class Poller:
             del self._clients[key]
         for key in [k for k in self._seat_started if k not in devices]:
             del self._seat_started[key]
+        for key in [k for k in self._failing if self.job_id(k) not in wanted]:
+            del self._failing[key]
 
     @staticmethod
     def job_id(key: DeviceKey) -> str:
@@ -187,6 +205,7 @@ class Poller:
         # but a poll never outlives its interval.
         budget = options.poll_interval * 0.9
         error: str | None = None
+        detail = ""
         async with slots:
             started = time.perf_counter()
             try:
@@ -195,32 +214,15 @@ class Poller:
                 previous = view.reading if view is not None else None
                 reading = await asyncio.wait_for(kind.poll(device, client, previous), budget)
             except PollError as exc:
-                error = exc.reason
-                self._state.record_poll_failure(key, exc.reason, self._clock.now())
-                self._log.warning(
-                    f"{key}:{exc.reason}",
-                    "%s poll of %s failed: %s",
-                    source_name,
-                    key,
-                    exc.detail,
-                )
-            except asyncio.CancelledError:
-                # Only the daemon's shutdown cancels a poll: not a failed poll.
-                error = "cancelled"
-                raise
+                error, detail = exc.reason, exc.detail
             except TimeoutError:
-                error = "timeout"
-                self._state.record_poll_failure(key, "timeout", self._clock.now())
+                error, detail = "timeout", f"cut off after {budget:g} s (90 % of its interval)"
             except OSError as exc:
-                error = "unreachable"
-                self._state.record_poll_failure(key, "unreachable", self._clock.now())
-                self._log.warning(f"{key}:os", "%s poll of %s failed: %s", source_name, key, exc)
+                error, detail = "unreachable", str(exc)
             except Exception:
                 error = "plugin_error"
-                # Recorded as a failure: the last reading must not live on as
-                # if it were current.
-                self._state.record_poll_failure(key, "plugin_error", self._clock.now())
                 plugin = self._plugin_of_kind(device.kind)
+                detail = f"plugin {plugin} failed"
                 self._log.error(
                     f"plugin:{plugin}",
                     "plugin %s failed polling %s",
@@ -228,15 +230,63 @@ class Poller:
                     key,
                     exc_info=True,
                 )
-            else:
-                self._state.record_reading(key, reading, self._clock.now())
-                self._report_seats(device, kind, reading)
+            # Only the daemon's shutdown cancels a poll (CancelledError goes
+            # straight up): not a failed poll, and not counted.
+            #
+            # Counted before it is recorded: /metrics is rendered on another
+            # thread and reads the fleet's state before the counters, so a
+            # scrape that shows this poll's outcome also counts it.
+            self.stats.observe(source_name, device.kind, time.perf_counter() - started, error)
+            try:
+                if error is None:
+                    self._state.record_reading(key, reading, self._clock.now())
+                    self._answered(key, source_name)
+                    self._report_seats(device, kind, reading)
+                else:
+                    # A failed plugin too: the last reading must not live on
+                    # as if it were current.
+                    self._state.record_poll_failure(key, error, self._clock.now())
+                    # A plugin's traceback, logged above, is the first line of its streak.
+                    self._failed(key, source_name, error, detail, quiet=error == "plugin_error")
             finally:
-                if error != "cancelled":
-                    self.stats.observe(
-                        source_name, device.kind, time.perf_counter() - started, error
-                    )
-                    self.on_polled()
+                self.on_polled()
+
+    def _failed(
+        self, key: DeviceKey, source: str, reason: str, detail: str, *, quiet: bool = False
+    ) -> None:
+        """Log a failed poll when a streak starts, then once per failure_log_interval."""
+        now = self._clock.now()
+        streak = self._failing.get(key)
+        if streak is None or streak.reason != reason:
+            self._failing[key] = FailureStreak(reason, now, 1, now)
+            if not quiet:
+                log.warning("%s poll of %s failed (%s): %s", source, key, reason, detail)
+            return
+        streak.polls += 1
+        if now - streak.logged_at >= self.failure_log_interval:
+            streak.logged_at = now
+            log.warning(
+                "%s poll of %s still failing (%s): %d polls since %s; last: %s",
+                source,
+                key,
+                reason,
+                streak.polls,
+                _moment(streak.since),
+                detail,
+            )
+
+    def _answered(self, key: DeviceKey, source: str) -> None:
+        streak = self._failing.pop(key, None)
+        if streak is not None:
+            log.info(
+                "%s poll of %s answers again, after %d failed %s (%s) since %s",
+                source,
+                key,
+                streak.polls,
+                "poll" if streak.polls == 1 else "polls",
+                streak.reason,
+                _moment(streak.since),
+            )
 
     def _report_seats(self, device: DeviceInfo, kind: DeviceKind, reading: object) -> None:
         """Start and end the sessions of the seats a reading says are taken or free."""
@@ -297,6 +347,10 @@ class Poller:
                     self._seat_started[key] = event.session_id
             # A full queue only delays the change to the next poll; repeats are
             # harmless, as the store ignores an event it already has.
+
+
+def _moment(at: float) -> str:
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 def seat_changes(usage: Usage, session: SessionEvent | None, now: float) -> list[SessionEvent]:

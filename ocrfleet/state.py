@@ -1,10 +1,11 @@
 """FleetState: the single current truth about every configured device.
 
 Ingest runs on the MQTT network thread, the store writer on its own thread
-and scrapes on the HTTP server's threads. Each aspect of a device lives in its
-own dict whose values are immutable and replaced whole, so a reader on
-another thread always sees a consistent value per aspect without locks, and
-the hot path (a health reading) costs two dict assignments.
+and scrapes on the HTTP server's threads. A device's aspects live together in
+one record whose fields hold immutable values, each replaced whole, so a
+reader on another thread always sees a consistent value per aspect without
+locks, and the hot path (a health reading) is one dict lookup and a few
+attribute writes on one object.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import bisect
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.sessions import SESSION_DURATION_BUCKETS, SessionEvent, SessionEventType
@@ -89,17 +89,32 @@ _UNKNOWN = Presence(Availability.UNKNOWN, False, None)
 _IDLE = Usage()
 
 
+class _Record:
+    """One device's changing aspects, together: a message touches one object, not five dicts.
+
+    Each field is replaced whole; a reading and its time are one field so a
+    reader never pairs a new reading with the old time.
+    """
+
+    __slots__ = ("failure", "last_seen", "presence", "reading", "usage")
+
+    def __init__(self) -> None:
+        self.presence = _UNKNOWN
+        self.last_seen: float | None = None
+        self.reading: tuple[object, float] | None = None
+        self.usage = _IDLE
+        self.failure: PollFailure | None = None
+
+
 class FleetState:
     def __init__(
         self, devices: Iterable[DeviceInfo], heartbeat_timeouts: Mapping[DeviceKey, float | None]
     ) -> None:
         self._devices: dict[DeviceKey, DeviceInfo] = {}
         self._timeouts: dict[DeviceKey, float | None] = {}
-        self._presence: dict[DeviceKey, Presence] = {}
-        self._last_seen: dict[DeviceKey, float] = {}
-        self._readings: dict[DeviceKey, tuple[object, float]] = {}
-        self._usage: dict[DeviceKey, Usage] = {}
-        self._failures: dict[DeviceKey, PollFailure] = {}
+        # Every configured device has a record; session events may also leave
+        # one for a key not configured (kept only by a reload that configures it).
+        self._records: dict[DeviceKey, _Record] = {}
         self._durations: dict[tuple[str, str], DurationHistogram] = {}
         self.replace_devices(devices, heartbeat_timeouts)
 
@@ -110,18 +125,12 @@ class FleetState:
     ) -> None:
         """Adopt a new device list; state of devices still present is kept."""
         new = {d.key: d for d in devices}
+        old = self._records
+        # Built before the devices are swapped: a device present in `_devices`
+        # always has a record for the MQTT thread to write into.
+        self._records = {key: old.get(key) or _Record() for key in new}
         self._timeouts = {key: heartbeat_timeouts.get(key) for key in new}
         self._devices = new
-        aspects: tuple[dict[DeviceKey, Any], ...] = (
-            self._presence,
-            self._last_seen,
-            self._readings,
-            self._usage,
-            self._failures,
-        )
-        for aspect in aspects:
-            for key in [k for k in aspect if k not in new]:
-                aspect.pop(key, None)
         present = {(d.site, d.kind) for d in new.values()}
         for bucket in [b for b in self._durations if b not in present]:
             self._durations.pop(bucket, None)
@@ -133,61 +142,82 @@ class FleetState:
     def devices(self) -> Mapping[DeviceKey, DeviceInfo]:
         return self._devices
 
+    def _configured(self, key: DeviceKey) -> _Record | None:
+        return self._records.get(key) if key in self._devices else None
+
     # -- updates -----------------------------------------------------------
 
     def record_reading(self, key: DeviceKey, reading: object, at: float) -> None:
-        if key not in self._devices:
+        # The path of every health report: one lookup, the heartbeat inlined.
+        # Not checked against `_devices`: a reading only comes through a route,
+        # so its device is configured, and a record left by a session event
+        # for a device no longer configured is never shown (view, last_seen).
+        record = self._records.get(key)
+        if record is None:
             return  # removed by a reload while the message was in flight
-        self._readings[key] = (reading, at)
-        self._failures.pop(key, None)
-        self.record_heartbeat(key, at)
+        record.reading = (reading, at)
+        record.failure = None
+        record.last_seen = at
+        presence = record.presence
+        if not presence.up and presence.availability is not Availability.OFFLINE:
+            record.presence = Presence(presence.availability, True, at)
 
     def record_poll_failure(self, key: DeviceKey, reason: str, at: float) -> None:
         """A polled device did not answer: it is down, for this reason."""
-        if key not in self._devices:
+        record = self._configured(key)
+        if record is None:
             return
-        previous = self._failures.get(key)
+        previous = record.failure
         since = previous.since if previous is not None and previous.reason == reason else at
-        self._failures[key] = PollFailure(reason, since, at)
-        presence = self._presence.get(key, _UNKNOWN)
+        record.failure = PollFailure(reason, since, at)
+        presence = record.presence
         if presence.up or presence.since is None:
-            self._presence[key] = Presence(presence.availability, False, at)
+            record.presence = Presence(presence.availability, False, at)
 
     def record_heartbeat(self, key: DeviceKey, at: float) -> None:
-        if key not in self._devices:
+        record = self._configured(key)
+        if record is None:
             return
-        self._last_seen[key] = at
-        presence = self._presence.get(key, _UNKNOWN)
+        record.last_seen = at
+        presence = record.presence
         if not presence.up and presence.availability is not Availability.OFFLINE:
-            self._presence[key] = Presence(presence.availability, True, at)
+            record.presence = Presence(presence.availability, True, at)
 
     def record_availability(self, key: DeviceKey, availability: Availability, at: float) -> None:
-        if key not in self._devices:
+        record = self._configured(key)
+        if record is None:
             return
-        presence = self._presence.get(key, _UNKNOWN)
+        presence = record.presence
         up = availability is Availability.ONLINE
         if up:
-            self._last_seen[key] = at
+            record.last_seen = at
         if presence.availability is not availability or presence.up is not up:
             since = presence.since if presence.up is up and presence.since is not None else at
-            self._presence[key] = Presence(availability, up, since)
+            record.presence = Presence(availability, up, since)
+
+    def _usage_record(self, key: DeviceKey) -> _Record:
+        record = self._records.get(key)
+        if record is None:
+            record = self._records.setdefault(key, _Record())
+        return record
 
     def record_session(self, key: DeviceKey, event: SessionEvent, new_session: bool) -> None:
         """Apply a session event that the store has accepted (not a redelivery)."""
-        usage = self._usage.get(key, _IDLE)
+        record = self._usage_record(key)
+        usage = record.usage
         total = usage.sessions_total + (1 if new_session else 0)
         if event.type is SessionEventType.START:
             current = usage.session_started_at
             if usage.in_use and current is not None and event.started_at < current:
                 # A start delivered late: the newer session is the one in use.
-                self._usage[key] = Usage(True, usage.session_id, current, total)
+                record.usage = Usage(True, usage.session_id, current, total)
             else:
-                self._usage[key] = Usage(True, event.session_id, event.started_at, total)
+                record.usage = Usage(True, event.session_id, event.started_at, total)
             return
         if usage.session_id in (None, event.session_id):
-            self._usage[key] = Usage(False, None, None, total)
+            record.usage = Usage(False, None, None, total)
         else:
-            self._usage[key] = Usage(True, usage.session_id, usage.session_started_at, total)
+            record.usage = Usage(True, usage.session_id, usage.session_started_at, total)
         duration = event.duration
         info = self._devices.get(key)
         if duration is not None and info is not None:
@@ -200,42 +230,47 @@ class FleetState:
         self, key: DeviceKey, open_session: SessionEvent | None, sessions_total: int
     ) -> None:
         """Seed usage from the store at start-up, so a restart does not lose open sessions."""
+        record = self._usage_record(key)
         if open_session is None:
-            self._usage[key] = Usage(False, None, None, sessions_total)
+            record.usage = Usage(False, None, None, sessions_total)
         else:
-            self._usage[key] = Usage(
+            record.usage = Usage(
                 True, open_session.session_id, open_session.started_at, sessions_total
             )
 
     def expire_sessions(self, opened_before: float) -> list[DeviceKey]:
         """Forget sessions open since before `opened_before`: their end was lost."""
-        stale = [
-            key
-            for key, usage in list(self._usage.items())
-            if usage.in_use
-            and usage.session_started_at is not None
-            and usage.session_started_at < opened_before
-        ]
-        for key in stale:
-            usage = self._usage[key]
-            self._usage[key] = Usage(False, None, None, usage.sessions_total)
+        stale = []
+        for key, record in list(self._records.items()):
+            usage = record.usage
+            if (
+                usage.in_use
+                and usage.session_started_at is not None
+                and usage.session_started_at < opened_before
+            ):
+                record.usage = Usage(False, None, None, usage.sessions_total)
+                stale.append(key)
         return stale
 
     def expire_heartbeats(self, now: float) -> list[DeviceKey]:
         """Mark devices whose heartbeat timed out as down; returns those that changed."""
         changed = []
+        records = self._records
         for key, timeout in self._timeouts.items():
             if timeout is None:
                 continue
-            presence = self._presence.get(key)
-            if presence is None or not presence.up:
+            record = records.get(key)
+            if record is None:
                 continue
-            last = self._last_seen.get(key, 0.0)
+            presence = record.presence
+            if not presence.up:
+                continue
+            last = record.last_seen or 0.0
             if now - last > timeout:
-                self._presence[key] = Presence(presence.availability, False, now)
-                if self._last_seen.get(key, 0.0) != last:
+                record.presence = Presence(presence.availability, False, now)
+                if (record.last_seen or 0.0) != last:
                     # A message raced in on the MQTT thread: it is alive.
-                    self._presence[key] = presence
+                    record.presence = presence
                     continue
                 changed.append(key)
         return changed
@@ -243,21 +278,29 @@ class FleetState:
     # -- reading -----------------------------------------------------------
 
     def last_seen(self) -> dict[DeviceKey, float]:
-        return dict(self._last_seen)
+        return {
+            key: record.last_seen
+            for key, record in list(self._records.items())
+            if record.last_seen is not None and key in self._devices
+        }
 
     def view(self, key: DeviceKey) -> DeviceView | None:
         info = self._devices.get(key)
         if info is None:
             return None
-        reading = self._readings.get(key)
+        record = self._records.get(key)
+        if record is None:
+            # A reload swapped the devices between the two lookups.
+            record = _Record()
+        reading = record.reading
         return DeviceView(
             info=info,
-            presence=self._presence.get(key, _UNKNOWN),
-            last_seen=self._last_seen.get(key),
+            presence=record.presence,
+            last_seen=record.last_seen,
             reading=reading[0] if reading else None,
             reading_at=reading[1] if reading else None,
-            usage=self._usage.get(key, _IDLE),
-            failure=self._failures.get(key),
+            usage=record.usage,
+            failure=record.failure,
         )
 
     def snapshot(self, now: float) -> FleetSnapshot:

@@ -144,8 +144,15 @@ def test_dashboard_structure(name: str) -> None:
     assert board["title"] and board["description"]
     assert board["schemaVersion"] >= 36
     variables = {v["name"]: v for v in board["templating"]["list"]}
-    site = variables["site"]
-    assert site["type"] == "query" and site["multi"] is True and site["includeAll"] is True
+    for name in ("municipality", "site"):
+        variable = variables[name]
+        assert variable["type"] == "query", name
+        assert variable["multi"] is True and variable["includeAll"] is True, name
+        # ".*" also matches an absent label: a Prometheus whose targets carry
+        # no `municipality` (the demo's below) shows everything under "All".
+        assert variable["allValue"] == ".*", name
+    assert list(variables).index("municipality") < list(variables).index("site")
+    assert '$municipality"' in variables["site"]["definition"]
     assert variables["datasource"]["type"] == "datasource"
     assert variables["datasource"]["query"] == "prometheus"
 
@@ -166,6 +173,30 @@ def test_dashboard_structure(name: str) -> None:
             assert target["datasource"] == panel["datasource"], where
             if panel["type"] not in TIME_SERIES_PANELS:
                 assert target["instant"], f"{where}: a {panel['type']} shows one value"
+
+
+_SELECTOR = re.compile(r"\b(ocrfleet_[a-z_]+)(\{[^}]*\})?")
+_GROUPING = re.compile(r"\b(by|on|without|ignoring)\s*\(([^)]*)\)")
+
+
+def test_every_query_keeps_municipalities_apart() -> None:
+    # Site ids repeat across municipalities (each may have a `library`): in a
+    # regional store a query that filtered or grouped by site alone would add
+    # two municipalities' sites together.
+    problems = []
+    for ref in panels():
+        for ref_id, expr, _ in ref.targets:
+            where = f"{ref.id} {ref_id}"
+            for metric, matchers in _SELECTOR.findall(expr):
+                if 'municipality=~"$municipality"' not in matchers:
+                    problems.append(f"{where}: {metric} not filtered by municipality")
+            for keyword, labels in _GROUPING.findall(expr):
+                names = {label.strip() for label in labels.split(",")}
+                if keyword in ("by", "on") and "site" in names and "municipality" not in names:
+                    problems.append(f"{where}: {keyword} ({labels}) without municipality")
+                if keyword in ("without", "ignoring") and "municipality" in names:
+                    problems.append(f"{where}: {keyword} ({labels}) drops municipality")
+    assert not problems, "\n".join(problems)
 
 
 def test_every_query_uses_documented_metrics_only() -> None:
@@ -335,6 +366,7 @@ def substitute(expr: str, span: int) -> str:
         "__interval": INTERVAL,
         "__range": f"{span}s",
         # The dashboards' allValue.
+        "municipality": ".*",
         "site": ".*",
     }
 

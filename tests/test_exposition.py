@@ -596,3 +596,58 @@ def test_a_new_reading_alone_is_enough_to_render_again() -> None:
     assert fleet.renderer.rendered == 1
     assert _value(new, "ocrfleet_pc_cpu_ratio", site="lib", device="pc-05", kind="pc") == 0.02
     assert new == fleet.reference()
+
+
+class ShiftingKind(DeviceKind):
+    """Samples whose labels and values follow the reading: the renderer keeps labels, not lines."""
+
+    name: ClassVar[str] = "shifting"
+    metric_specs: ClassVar[Sequence[MetricSpec]] = (
+        MetricSpec("ocrfleet_shifting_value", "Values.", labels=("what",)),
+        MetricSpec("ocrfleet_shifting_pair", "Two labels.", labels=("a", "b")),
+    )
+
+    def samples(self, device: DeviceView) -> Iterable[Sample]:
+        reading = device.reading
+        assert isinstance(reading, dict)
+        for what, value in reading.items():
+            yield Sample("ocrfleet_shifting_value", value, (what,))
+        yield Sample("ocrfleet_shifting_pair", 1.0, (str(len(reading)),))  # too few labels
+
+
+def test_a_new_reading_with_other_labels_and_values_is_written_from_it() -> None:
+    fleet = _small({"shifting": ShiftingKind()}, [("s-0", "shifting"), ("s-1", "shifting")])
+    key = DeviceKey("lib", "s-0")
+    fleet.state.record_reading(DeviceKey("lib", "s-1"), {"a": 1.0}, OPEN)
+    fleet.state.record_reading(key, {"a": 0.5}, OPEN)
+    fleet.scrape()
+    readings: list[dict[str, float]] = [
+        {"a": 1.0, "b": 0.0, 'q"\\': 2.5},
+        {"a": 1.0, "b": -0.0, 'q"\\': 2.5},  # the same but for the sign of a zero
+        {"b": float("nan"), "c": 1234567.0},  # a label gone, one new
+        {"a": 1.0, "b": float("nan"), "c": 1234567.0},  # and back
+        {},
+    ]
+    for reading in readings:
+        fleet.state.record_reading(key, reading, OPEN)
+        new = fleet.scrape()
+        assert fleet.renderer.rendered == 1
+        assert new == fleet.reference(), reading
+    assert _value(new, "ocrfleet_shifting_pair", site="lib", device="s-0", kind="shifting",
+                  a="0") == 1.0  # fmt: skip
+
+
+def test_a_reload_that_changes_a_devices_facts_renders_it_again() -> None:
+    fleet = Fleet()
+    fleet.scrape()
+    pc = DeviceKey("lib", "pc-03")
+    devices = [
+        DeviceInfo(d.key, d.kind, "Lenovo M90q", reservable=True) if d.key == pc else d
+        for d in fleet.loaded.devices
+    ]
+    fleet.state.replace_devices(devices, fleet.timeouts)
+    new = fleet.scrape()
+    assert new == fleet.reference()
+    assert _value(new, "ocrfleet_device_info", site="lib", device="pc-03", kind="pc",
+                  model="Lenovo M90q", reservable="true") == 1.0  # fmt: skip
+    assert fleet.renderer.rendered == 1

@@ -11,6 +11,7 @@ import json
 import math
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,9 @@ from ocrfleet.kinds import PayloadError
 from ocrfleet_agent.payloads import Health, InvalidPayload
 from ocrfleet_pc.validation import compile_validator
 
-COMPILED = compile_validator("Health", Health.VERSIONS, Health.SPECS, Health)
+COMPILED = compile_validator(
+    "Health", Health.VERSIONS, Health.SPECS, Health, reference=Health.parse
+)
 VALID: dict[str, Any] = {
     "v": 1,
     "ts": 1767261600.5,
@@ -57,7 +60,8 @@ def outcome_agent(payload: bytes) -> tuple[str, Health | None]:
 
 def same(payload: bytes) -> None:
     compiled, agent = outcome_compiled(payload), outcome_agent(payload)
-    assert (compiled[0] == "ok") == (agent[0] == "ok"), (payload, compiled, agent)
+    # The same reason too: a refused payload is the agent parser's to explain.
+    assert compiled[0] == agent[0], (payload, compiled, agent)
     assert compiled[1] == agent[1], payload
 
 
@@ -100,6 +104,12 @@ def test_edges_agree() -> None:
         dumps({**VALID, "os": "NaN Infinity"}),  # the words, in a string
         dumps({**VALID, "os": "\U0001f600"}),  # a valid pair
         b"",
+        # Bytes beyond ASCII, which the fast path leaves to the agent's parser.
+        json.dumps({**VALID, "os": "Windows 11 Éducation"}, ensure_ascii=False).encode(),
+        dumps(VALID)[:-1] + b', "extra": "\xff"}',  # not UTF-8, in a field both ignore
+        dumps(VALID)[:-1] + b', "os": "later"}',  # a key twice: the last one counts
+        dumps(dict(reversed(VALID.items()))),  # any key order
+        dumps({**VALID, "extra": 10**400}),
     ]
     for payload in edges:
         same(payload)
@@ -107,3 +117,16 @@ def test_edges_agree() -> None:
     assert outcome_agent(dumps({**VALID, "cpu_ratio": 1.5}))[0] == "invalid"
     assert outcome_compiled(dumps({**VALID, "extra": math.inf}))[0] == "invalid"
     assert outcome_compiled(dumps({**VALID, "os": "NaN Infinity"}))[0] == "ok"
+    assert outcome_compiled(dumps(VALID)[:-1] + b', "extra": "\xff"}')[0] == "unparsable"
+
+
+def test_refusals_in_the_agents_words() -> None:
+    with pytest.raises(PayloadError) as refused:
+        COMPILED(dumps({**VALID, "cpu_ratio": 1.5}))
+    assert (refused.value.reason, refused.value.detail) == (
+        "invalid",
+        "cpu_ratio: must be at most 1",
+    )
+    with pytest.raises(PayloadError) as refused:
+        COMPILED(dumps({**VALID, "v": 2}))
+    assert refused.value.reason == "unsupported_version"

@@ -8,6 +8,7 @@ says which quirk of real printers it stands for.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -564,3 +565,20 @@ def test_describe_is_a_readable_table() -> None:
     assert "%" not in next(line for line in brother.splitlines() if "#2" in line)
     assert "conditions  not reported" in kind.describe(reading("special_values"))
     assert kind.describe("not a reading") == "'not a reading'"
+
+
+def test_supply_states_follow_each_reading_however_many_the_kind_has_kept() -> None:
+    kind = PrinterKind()
+    # The kind keeps each supply's state samples; a full store starts over.
+    kind._states.MAX = 3
+    first = reading("colour_mfp")
+    toner = first.supplies[0]
+    labels = (toner.label, toner.type, toner.colour or "")
+    for state in (*SUPPLY_STATES, *reversed(SUPPLY_STATES)):
+        changed = replace(first, supplies=(replace(toner, state=state), *first.supplies[1:]))
+        found = list(kind.samples(view(changed)))
+        states = by_name(found, "ocrfleet_printer_supply_state")
+        assert {key[3]: value for key, value in states.items() if key[:3] == labels} == {
+            s: 1.0 if s == state else 0.0 for s in SUPPLY_STATES
+        }
+        assert found == samples(view(changed))

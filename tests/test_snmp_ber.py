@@ -210,3 +210,44 @@ def test_an_answer_broken_after_its_request_id_names_it() -> None:
     with pytest.raises(BerError, match="INTEGER") as caught:
         ResponseDecoder().decode(bytes(broken))
     assert caught.value.request_id == 4242
+
+
+@settings(max_examples=200)
+@given(pairs=st.lists(st.tuples(OIDS, _value_pairs()), min_size=1, max_size=10), data=st.data())
+def test_an_answer_cut_short_is_truncated_and_says_where(
+    pairs: list[tuple[str, tuple[Any, Expected]]], data: st.DataObject
+) -> None:
+    whole = _response(v2c, b"public", 42, 0, 0, [(oid, value) for oid, (value, _) in pairs])
+    cut = data.draw(st.integers(1, len(whole) - 1))
+    with pytest.raises(BerError) as caught:
+        ResponseDecoder().decode(whole[:cut])
+    assert caught.value.reason == "truncated"
+    assert caught.value.request_id is None  # the outer length gives it away first
+    assert f"the {cut}-byte datagram" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "found"),
+    [
+        (b"", "empty datagram"),
+        (b"GET / HTTP/1.1\r\n\r\n", "byte 0 is 0x47, not a SEQUENCE"),
+        (b"\x30\x03\x04\x01\x00", "version at byte 2 is not an INTEGER (tag 0x04)"),
+        (b"\x30\x05\x02\x01\x01\x02\x00", "community at byte 5 is not an OCTET STRING"),
+        (b"\x30\x85\x00\x00\x00\x00\x00", "unsupported length encoding 0x85 at byte 1"),
+        # An inner length past its SEQUENCE, though not past the datagram.
+        (b"\x30\x03\x02\x05\x01\x00\x00\x00\x00", "runs past its enclosing value"),
+    ],
+)
+def test_what_is_not_an_snmp_message_is_malformed_and_says_what(data: bytes, found: str) -> None:
+    with pytest.raises(BerError) as caught:
+        ResponseDecoder().decode(data)
+    assert caught.value.reason == "malformed"
+    assert found in str(caught.value)
+
+
+def test_a_broken_answer_that_names_its_request_keeps_its_reason() -> None:
+    whole = _response(v2c, b"public", 4242, 0, 0, [("1.3.6.1.2.1.1.3.0", v2c.TimeTicks(5))])
+    # The last value's length made to run past the end of the datagram.
+    with pytest.raises(BerError) as caught:
+        ResponseDecoder().decode(whole[:-2] + b"\x09\x05")
+    assert (caught.value.reason, caught.value.request_id) == ("truncated", 4242)

@@ -214,7 +214,7 @@ def test_a_v3_message_is_unsupported_not_undecodable() -> None:
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"", "truncated"),
+        (b"", "0-byte datagram ends inside"),
         (b"\x04\x00", "not an SNMP message"),
         # A v2c GET is no notification.
         (encode_request(1, b"public", GET, 1, [encode_oid(SYS_UP_TIME)]), "PDU type 0xa0"),

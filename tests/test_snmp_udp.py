@@ -17,8 +17,10 @@ import pytest
 from pysnmp.proto.api import v2c
 
 from ocrfleet.snmp.client import SnmpClient
+from ocrfleet.snmp.diagnosis_metrics import AnswerStats, DropReason
 from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.snmp.service import SnmpService
+from ocrfleet.snmp.udp import UdpRequester
 from ocrfleet.snmp.values import SnmpError, SnmpValue
 from tests.support.snmp_wire import request, response
 
@@ -64,6 +66,7 @@ async def _with_agent(
     community: str = "public",
     timeout: float = 0.5,
     retries: int = 0,
+    stats: AnswerStats | None = None,
 ) -> object:
     loop = asyncio.get_running_loop()
     agent = ScriptedAgent(script)
@@ -71,7 +74,7 @@ async def _with_agent(
     agent.other = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     agent.other.bind(("127.0.0.1", 0))
     port = transport.get_extra_info("sockname")[1]
-    service = SnmpService()
+    service = SnmpService(stats)
     try:
         options = SnmpDeviceOptions.model_validate(
             {
@@ -141,10 +144,19 @@ def test_a_late_answer_to_the_first_try_counts_once() -> None:
 
 
 @pytest.mark.parametrize(
-    "wrong",
-    ["request-id", "community", "sender", "version"],
+    ("wrong", "counted"),
+    [
+        ("request-id", DropReason.UNKNOWN_REQUEST),
+        ("community", DropReason.WRONG_COMMUNITY),
+        ("sender", DropReason.WRONG_SENDER),
+        ("version", None),
+    ],
 )
-def test_answers_that_do_not_match_the_request_are_not_taken(wrong: str) -> None:
+def test_answers_that_do_not_match_the_request_are_not_taken(
+    wrong: str, counted: DropReason | None
+) -> None:
+    stats = AnswerStats()
+
     def script(
         rid: int, tag: int, oids: list[str], reps: int, count: int
     ) -> list[tuple[str, bytes]]:
@@ -157,11 +169,147 @@ def test_answers_that_do_not_match_the_request_are_not_taken(wrong: str) -> None
         return [("other", _answer(rid, oids))]
 
     with pytest.raises(SnmpError) as caught:
-        _run(script, _get([SYS_DESCR]), timeout=0.3)
+        _run(script, _get([SYS_DESCR]), timeout=0.3, stats=stats)
     assert caught.value.reason == ("protocol" if wrong == "version" else "timeout")
+    expected = dict.fromkeys(DropReason, 0)
+    if counted is not None:
+        expected[counted] = 1
+    assert stats.dropped == expected
 
 
-def test_a_garbled_answer_fails_the_request_as_a_protocol_error() -> None:
+def test_a_late_answer_is_counted_as_late() -> None:
+    stats = AnswerStats()
+
+    def script(
+        rid: int, tag: int, oids: list[str], reps: int, count: int
+    ) -> list[tuple[str, bytes]]:
+        # The first request is answered twice: the second copy comes after
+        # the request was done with.
+        return [("same", _answer(rid, oids))] * (2 if count == 0 else 1)
+
+    async def use(client: SnmpClient, agent: ScriptedAgent) -> object:
+        first = await client.get([SYS_DESCR])
+        # The second request's answer comes after the first's copy: by then
+        # the copy has been read.
+        await client.get([SYS_UPTIME])
+        return first
+
+    assert _run(script, use, stats=stats) == {SYS_DESCR: SYS_DESCR.encode()}
+    assert stats.dropped[DropReason.LATE] == 1
+    assert sum(stats.dropped.values()) == 1
+
+
+def test_only_recent_request_ids_of_ours_count_as_late() -> None:
+    requester = UdpRequester()
+    issued = [requester.request_id() for _ in range(3)]
+    assert all(requester._recently_issued(rid) for rid in issued)
+    assert not requester._recently_issued(issued[-1] + 1)
+    assert not requester._recently_issued(issued[0] - 1)
+    assert not requester._recently_issued(0)
+    assert not requester._recently_issued(-5)
+
+
+def _cut(whole: bytes) -> bytes:
+    """A real answer cut short, as by an agent whose buffer is too small."""
+    return whole[: len(whole) // 2]
+
+
+@pytest.mark.parametrize(
+    ("spoil", "reason", "found"),
+    [
+        (_cut, "truncated", "runs past the end of the"),
+        (lambda whole: b"HTTP/1.1 400 Bad Request\r\n\r\n", "malformed", "not an SNMP message"),
+    ],
+)
+def test_an_agent_that_answers_only_undecodable_datagrams_fails_with_their_reason(
+    spoil: Callable[[bytes], bytes], reason: str, found: str
+) -> None:
+    stats = AnswerStats()
+
+    def script(
+        rid: int, tag: int, oids: list[str], reps: int, count: int
+    ) -> list[tuple[str, bytes]]:
+        return [("same", spoil(_answer(rid, oids)))]
+
+    # Tries of 2 s: each gets its answer long before it runs out, even on a
+    # busy machine.
+    with pytest.raises(SnmpError) as caught:
+        _run(script, _get([SYS_DESCR]), timeout=2, retries=1, stats=stats)
+    error = caught.value
+    assert error.reason == reason
+    assert error.detail.startswith(f"no valid answer in 2 tries of 2 s; 2 {reason} answers from")
+    assert found in error.detail
+    assert stats.dropped == {**dict.fromkeys(DropReason, 0), DropReason(reason): 2}
+
+
+def test_a_truncated_answer_says_where_its_length_runs_out() -> None:
+    def script(
+        rid: int, tag: int, oids: list[str], reps: int, count: int
+    ) -> list[tuple[str, bytes]]:
+        return [("same", _answer(rid, oids)[:30])]
+
+    async def use(client: SnmpClient, agent: ScriptedAgent) -> object:
+        with pytest.raises(SnmpError) as caught:
+            await client.get([SYS_DESCR])
+        assert agent.transport is not None
+        port = agent.transport.get_extra_info("sockname")[1]
+        return caught.value.detail, _answer(agent.received[0][0], [SYS_DESCR]), port
+
+    detail, whole, port = cast(tuple[str, bytes, int], _run(script, use, timeout=2))
+    assert whole[1] < 0x80  # short-form outer length: the contents start at byte 2
+    assert detail == (
+        f"no valid answer in 1 try of 2 s; 1 truncated answer from 127.0.0.1:{port}"
+        f" (BER length {whole[1]} of tag 0x30 at byte 2 runs past the end of the 30-byte"
+        " datagram)"
+    )
+
+
+def test_a_silent_agent_is_a_timeout() -> None:
+    def script(
+        rid: int, tag: int, oids: list[str], reps: int, count: int
+    ) -> list[tuple[str, bytes]]:
+        return []
+
+    with pytest.raises(SnmpError) as caught:
+        _run(script, _get([SYS_DESCR]), timeout=0.3)
+    assert caught.value.reason == "timeout"
+    assert caught.value.detail == "no response in 1 try of 0.3 s"
+
+
+@pytest.mark.parametrize("source", ["other", "same"])
+def test_garbage_does_not_fail_a_request_that_then_gets_its_answer(source: str) -> None:
+    stats = AnswerStats()
+
+    def script(
+        rid: int, tag: int, oids: list[str], reps: int, count: int
+    ) -> list[tuple[str, bytes]]:
+        # Garbage first (from another port: a spoof; or from the agent's own
+        # port), then the real answer.
+        return [(source, b"\x30\x82\x03\x2c\x02\x01"), ("same", _answer(rid, oids))]
+
+    # A long timeout: the request must end by its answer, never by the garbage.
+    assert _run(script, _get([SYS_DESCR]), timeout=30, stats=stats) == {
+        SYS_DESCR: SYS_DESCR.encode()
+    }
+    assert stats.dropped == {**dict.fromkeys(DropReason, 0), DropReason.TRUNCATED: 1}
+
+
+def test_a_malformed_answer_naming_our_request_fails_it_at_once() -> None:
+    def script(
+        rid: int, tag: int, oids: list[str], reps: int, count: int
+    ) -> list[tuple[str, bytes]]:
+        whole = _answer(rid, oids)
+        # Make the PDU a GetRequest (0xa0): it names our request-id but is no answer.
+        at = whole.index(b"\xa2")
+        return [("same", whole[:at] + b"\xa0" + whole[at + 1 :])]
+
+    with pytest.raises(SnmpError) as caught:
+        _run(script, _get([SYS_DESCR]), timeout=30)
+    assert caught.value.reason == "malformed"
+    assert "is not a Response" in caught.value.detail
+
+
+def test_a_garbled_answer_naming_our_request_fails_it_at_once() -> None:
     def script(
         rid: int, tag: int, oids: list[str], reps: int, count: int
     ) -> list[tuple[str, bytes]]:
@@ -174,8 +322,10 @@ def test_a_garbled_answer_fails_the_request_as_a_protocol_error() -> None:
     with pytest.raises(SnmpError) as caught:
         # A long timeout: only the garbled answer can end this request.
         _run(script, _get([SYS_DESCR]), timeout=30)
-    assert caught.value.reason == "protocol"
-    assert "malformed" in caught.value.detail
+    # The value's length runs past the end of the datagram.
+    assert caught.value.reason == "truncated"
+    assert caught.value.detail.startswith("truncated answer from 127.0.0.1:")
+    assert "BER length 5 of tag 0x02" in caught.value.detail
 
 
 def test_too_big_splits_a_get_and_shrinks_a_bulk_walk() -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
+import http.client
 import socket
 import ssl
 import threading
@@ -508,3 +510,32 @@ def test_anonymous_read_lets_anyone_look_but_not_write(broker: Mosquitto, tmp_pa
             .status
             == 201
         )
+
+
+def test_closed_connections_leave_no_reference_cycles(broker: Mosquitto, tmp_path: Path) -> None:
+    # A cycle per closed connection makes back-to-back scrapes set off
+    # collections that stall ingest (bench/README.md, scrape.py).
+    with RunningApp(_config(broker, tmp_path)) as running:
+        web = running.app.http
+        host, port = web.address
+        gc.disable()
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        try:
+            gc.collect()
+            gc.garbage.clear()
+            for _ in range(20):
+                connection = http.client.HTTPConnection(host, port, timeout=10)
+                connection.request("GET", "/metrics", headers={"Connection": "close"})
+                assert connection.getresponse().read()
+                connection.close()
+            wait_for(
+                lambda: not web._server.server_state.connections,
+                what="the server to close its side of every connection",
+            )
+            gc.collect()
+            left = [type(o).__name__ for o in gc.garbage if "Transport" in type(o).__name__]
+        finally:
+            gc.set_debug(0)
+            gc.garbage.clear()
+            gc.enable()
+    assert left == []

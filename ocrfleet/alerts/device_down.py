@@ -29,6 +29,9 @@ _SINCE: dict[str, Text] = {
     "timeout": _("It has not answered on the network since {since}."),
     "refused": _("It has refused connections since {since}."),
     "auth": _("It has refused the daemon's credentials since {since}; IT must check its settings."),
+    # It answers, so it is on: what it sends is broken (docs/snmp.md, troubleshooting).
+    "truncated": _("It has sent only incomplete answers since {since}; IT must check it."),
+    "malformed": _("It has sent only unreadable answers since {since}; IT must check it."),
     "offline": _("It has been switched off or disconnected since {since}."),
     "no_heartbeat": _("There has been no sign of life from it since {since}."),
 }

@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from prometheus_client.registry import Collector
 
 from ocrfleet.clock import Clock
-from ocrfleet.devices import DeviceKey
+from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import device_status
 from ocrfleet.kinds import DeviceKind
-from ocrfleet.metrics.exposition import Family, LabelEscaper, escape_label_value
+from ocrfleet.metrics.exposition import Family, LabelEscaper, escape_label_value, format_value
 from ocrfleet.metrics.fleet import (
     DEPRECATED_PC_IN_USE,
     DEPRECATED_SITE_PCS_IN_USE,
@@ -51,6 +51,8 @@ log = logging.getLogger(__name__)
 # in the order the scrape writes them (STATE comes after UP and is per scrape).
 _PER_DEVICE = (UP, INFO, LAST_SEEN, SINCE, SEAT_IN_USE, DEPRECATED_PC_IN_USE, SESSIONS)
 _LE = tuple(str(float(b)) for b in SESSION_DURATION_BUCKETS)
+# The core families whose lines a device's configuration starts (INFO is whole).
+_SERIES = (UP, LAST_SEEN, SINCE, SEAT_IN_USE, DEPRECATED_PC_IN_USE, SESSIONS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,34 +63,87 @@ class _Layout:
     plain: bool
 
 
+# A kind's sample by family name and extra label values.
+_SampleKey = tuple[str, tuple[str, ...]]
+
+
 class _Block:
-    """One device's rendered lines and the inputs they came from."""
+    """One device's rendered lines and the inputs they came from.
 
-    __slots__ = ("core", "kind", "layout", "state_line", "status", "view")
+    Updated in place when the device changes: a scrape after every device
+    changed then leaves no new long-lived objects for the garbage collector.
+    """
 
-    def __init__(self, view: DeviceView, layout: _Layout) -> None:
-        self.view = view
-        self.layout = layout
+    __slots__ = (
+        "core",
+        "failure",
+        "flag_lines",
+        "info",
+        "info_line",
+        "kind",
+        "labels",
+        "last_seen",
+        "layout",
+        "lines",
+        "presence",
+        "reading",
+        "reading_at",
+        "starts",
+        "state_line",
+        "status",
+        "usage",
+    )
+
+    def __init__(self) -> None:
+        # The inputs of the lines: a DeviceView's aspects, and the layout.
+        self.reading: object = None
+        self.last_seen: float | None = None
+        self.presence: object = None
+        self.usage: object = None
+        self.failure: object = None
+        self.reading_at: float | None = None
+        self.info: DeviceInfo | None = None
+        self.layout: _Layout | None = None
         # Aligned with _PER_DEVICE; b"" where the device has no sample.
         self.core: tuple[bytes, ...] = ()
         # Family name -> this device's lines; None when the kind's samples() failed.
         self.kind: dict[str, bytes] | None = None
         self.status: tuple[str, str] | None = None
         self.state_line = b""
+        # What only the device's configuration decides, kept while it stays the
+        # same object: its escaped labels, the start of its core lines (aligned
+        # with _SERIES) and its info line.
+        self.labels: tuple[str, str, str] = ("", "", "")
+        self.starts: tuple[str, ...] = ()
+        self.info_line = b""
+        # The lines of its 0/1 series (up, seat in use, its old name), 0 then 1 each.
+        self.flag_lines: tuple[bytes, ...] = ()
+        # Each of the kind's samples at the last render: its line up to the
+        # value. A new reading has new values, but mostly the same labels.
+        self.lines: dict[_SampleKey, str] = {}
 
     def same_inputs(self, view: DeviceView, layout: _Layout) -> bool:
-        old = self.view
         # Identity, not equality: aspects are replaced whole, never mutated.
         return (
-            old.reading is view.reading
-            and old.last_seen is view.last_seen
-            and old.presence is view.presence
-            and old.usage is view.usage
-            and old.failure is view.failure
-            and old.reading_at is view.reading_at
-            and old.info is view.info
+            self.reading is view.reading
+            and self.last_seen is view.last_seen
+            and self.presence is view.presence
+            and self.usage is view.usage
+            and self.failure is view.failure
+            and self.reading_at is view.reading_at
+            and self.info is view.info
             and self.layout is layout
         )
+
+    def keep_inputs(self, view: DeviceView, layout: _Layout) -> None:
+        self.reading = view.reading
+        self.last_seen = view.last_seen
+        self.presence = view.presence
+        self.usage = view.usage
+        self.failure = view.failure
+        self.reading_at = view.reading_at
+        self.info = view.info
+        self.layout = layout
 
 
 class FleetRenderer:
@@ -117,13 +172,21 @@ class FleetRenderer:
     def collector(self) -> Collector:
         return self._collector
 
-    def render(self, openmetrics_format: bool = False) -> bytes | None:
-        """The fleet's families as text (no "# EOF"); None when names would need escaping."""
+    def render(
+        self, openmetrics_format: bool = False, end: Callable[[], bytes] | None = None
+    ) -> bytes | None:
+        """The fleet's families as text (no "# EOF"), then what `end` gives.
+
+        None when names need escaping. `end` is called after the snapshot is
+        taken (see FleetText.render).
+        """
         with self._lock:
             snapshot = self._state().snapshot(self._clock.now())
-            return self._render(snapshot, openmetrics_format)
+            return self._render(snapshot, openmetrics_format, end() if end is not None else b"")
 
-    def _render(self, snapshot: FleetSnapshot, openmetrics_format: bool) -> bytes | None:
+    def _render(
+        self, snapshot: FleetSnapshot, openmetrics_format: bool, end: bytes
+    ) -> bytes | None:
         by_kind: dict[str, list[DeviceView]] = {}
         for view in snapshot.devices:
             by_kind.setdefault(view.info.kind, []).append(view)
@@ -137,31 +200,29 @@ class FleetRenderer:
         escape = LabelEscaper()
         blocks: dict[DeviceKey, _Block] = {}
         rendered = 0
-        core: list[list[bytes]] = [[] for _ in _PER_DEVICE]
         states: list[bytes] = []
         per_site: dict[str, int] = {}
         now = snapshot.taken_at
         for view in snapshot.devices:
             key = view.info.key
             block = old_blocks.get(key)
-            if block is None or not block.same_inputs(view, layout):
-                block = self._build(view, layout, escape)
+            if block is None:
+                block = _Block()
+            if not block.same_inputs(view, layout):
+                self._build(view, layout, escape, block)
                 rendered += 1
             elif block.kind is None:
                 # A failed samples() is tried again each scrape, as before caching.
-                block.kind = self._kind_lines(view, layout, escape)
+                block.kind = self._kind_lines(view, layout, block, escape)
             blocks[key] = block
-            for lines, chunk in zip(core, block.core, strict=True):
-                if chunk:
-                    lines.append(chunk)
-            status = device_status(view, now, self._kinds.get(view.info.kind), self._log)
+            kind = self._kinds.get(view.info.kind)
+            status = device_status(view, now, kind, self._log)
             pair = (status.state.value, status.reason)
             if pair != block.status:
                 block.status = pair
-                labels = (*_device_labels(view), *map(escape_label_value, pair))
+                labels = (*block.labels, *map(escape_label_value, pair))
                 block.state_line = STATE.sample(labels, 1.0).encode()
             states.append(block.state_line)
-            kind = self._kinds.get(view.info.kind)
             if kind is not None and kind.is_seat:
                 site = view.info.site
                 per_site[site] = per_site.get(site, 0) + int(view.usage.in_use)
@@ -169,6 +230,9 @@ class FleetRenderer:
         self.rendered = rendered
 
         out: list[bytes] = []
+        ordered = blocks.values()
+        # Family by family, b"" where a device has no sample; in the snapshot's order.
+        core = [[c for block in ordered if (c := block.core[i])] for i in range(len(_PER_DEVICE))]
         up, info, last_seen, since, in_use, old_in_use, sessions = core
         site_lines = [(site, float(count)) for site, count in sorted(per_site.items())]
         for family, lines in (
@@ -199,6 +263,7 @@ class FleetRenderer:
         for name, family in layout.families.items():
             out.append(family.header(openmetrics_format))
             out.extend(kind_lines[name])
+        out.append(end)
         return b"".join(out)
 
     def _layout(self, present: tuple[str, ...]) -> _Layout:
@@ -215,48 +280,84 @@ class FleetRenderer:
             self._layouts = {present: layout}
         return layout
 
-    def _build(self, view: DeviceView, layout: _Layout, escape: LabelEscaper) -> _Block:
-        block = _Block(view, layout)
-        labels = _device_labels(view)
+    def _build(
+        self, view: DeviceView, layout: _Layout, escape: LabelEscaper, block: _Block
+    ) -> None:
         device = view.info
+        if block.info is not device:
+            labels = block.labels = _device_labels(view)
+            block.starts = tuple(family.series(labels) for family in _SERIES)
+            reservable = "true" if device.reservable else "false"
+            model = escape_label_value(device.model)
+            block.info_line = INFO.sample((*labels, model, reservable), 1.0).encode()
+            block.flag_lines = tuple(
+                f"{block.starts[i]}{value}\n".encode()
+                for i in (0, 3, 4)
+                for value in ("0.0", "1.0")
+            )
+            block.status = None  # its line has the device's labels too
+        if block.layout is not layout:
+            block.lines = {}
+        _, last_seen, since, _, _, sessions = block.starts
         presence = view.presence
-        reservable = "true" if device.reservable else "false"
         kind = self._kinds.get(device.kind)
         seat = kind is not None and kind.is_seat
-        in_use = 1.0 if view.usage.in_use else 0.0
-        lines = (
-            UP.sample(labels, 1.0 if presence.up else 0.0),
-            INFO.sample((*labels, escape_label_value(device.model), reservable), 1.0),
-            LAST_SEEN.sample(labels, view.last_seen) if view.last_seen is not None else "",
-            SINCE.sample(labels, presence.since) if presence.since is not None else "",
-            SEAT_IN_USE.sample(labels, in_use) if seat else "",
-            DEPRECATED_PC_IN_USE.sample(labels, in_use) if seat else "",
-            SESSIONS.sample(labels, float(view.usage.sessions_total)) if seat else "",
+        in_use_now = bool(view.usage.in_use)
+        flags = block.flag_lines
+        block.core = (
+            flags[bool(presence.up)],
+            block.info_line,
+            f"{last_seen}{format_value(view.last_seen)}\n".encode()
+            if view.last_seen is not None
+            else b"",
+            f"{since}{format_value(presence.since)}\n".encode()
+            if presence.since is not None
+            else b"",
+            flags[2 + in_use_now] if seat else b"",
+            flags[4 + in_use_now] if seat else b"",
+            f"{sessions}{format_value(float(view.usage.sessions_total))}\n".encode()
+            if seat
+            else b"",
         )
-        block.core = tuple(line.encode() for line in lines)
-        block.kind = self._kind_lines(view, layout, escape)
-        return block
+        block.kind = self._kind_lines(view, layout, block, escape)
+        # Last: a render that raised before here leaves the block to be built again.
+        block.keep_inputs(view, layout)
 
     def _kind_lines(
-        self, view: DeviceView, layout: _Layout, escape: LabelEscaper
+        self, view: DeviceView, layout: _Layout, block: _Block, escape: LabelEscaper
     ) -> dict[str, bytes] | None:
         kind = self._kinds.get(view.info.kind)
         if kind is None:
             return {}
-        labels = _device_labels(view)
+        labels = block.labels
         families = layout.families
+        kept = block.lines
+        starts: dict[_SampleKey, str] = {}
+        new_labels = False
         grouped: dict[str, list[str]] = {}
+        # Kinds give a family's samples one after another: its list is at hand.
+        current = ""
+        lines: list[str] = []
         try:
             for sample in kind.samples(view):
-                name = sample.name
-                extra = sample.labels
-                values = (*labels, *[escape[v] for v in extra]) if extra else labels
-                line = families[name].sample(values, sample.value)
-                lines = grouped.get(name)
-                if lines is None:
-                    grouped[name] = [line]
+                name, extra, value = sample.name, sample.labels, sample.value
+                key = (name, extra)
+                start = kept.get(key)
+                if start is None:
+                    values = (*labels, *[escape[v] for v in extra]) if extra else labels
+                    start = families[name].series(values)
+                    new_labels = True
+                starts[key] = start
+                if name != current:
+                    found = grouped.get(name)
+                    if found is None:
+                        found = grouped[name] = []
+                    current, lines = name, found
+                # format_value without its call for the usual values (see its docstring).
+                if value.__class__ is float and -1e6 < value < 1e6:
+                    lines.append(start + repr(value) + "\n")
                 else:
-                    lines.append(line)
+                    lines.append(start + format_value(value) + "\n")
         except Exception:
             plugin = self._plugin_of_kind(view.info.kind)
             self._log.error(
@@ -267,6 +368,10 @@ class FleetRenderer:
                 exc_info=True,
             )
             return None
+        # The same series as before (the usual case): the old dict stays, the new
+        # one dies young instead of ageing into the garbage collector's oldest generation.
+        if new_labels or len(starts) != len(kept):
+            block.lines = starts
         return {name: "".join(lines).encode() for name, lines in grouped.items()}
 
 

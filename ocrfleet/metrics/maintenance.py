@@ -7,22 +7,54 @@ exactly what the reminders say. Only configured devices appear.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from ocrfleet.alerts.maintenance import monthly_due, purchased_at, renewal_due
+from ocrfleet.alerts.maintenance import Due, monthly_due, purchased_at, renewal_due
 from ocrfleet.clock import Clock
 from ocrfleet.config.alerting import MaintenanceConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.maintenance.ledger import LedgerView
+from ocrfleet.metrics.exposition import Family, Row, SeriesText
 
 # The ledger changes a few times a month; re-reading it more often than this
 # would only load the store on every scrape.
 DEFAULT_REFRESH_INTERVAL = 5.0
 
+_TASK_LABELS = ("site", "device", "task")
+_DEVICE_LABELS = ("site", "device", "kind")
+DUE = Family(
+    "ocrfleet_maintenance_due",
+    "1 while the task's reminder is on for the device (monthly maintenance due, "
+    "renewal within its notice or overdue), else 0.",
+    "gauge",
+    _TASK_LABELS,
+)
+LAST = Family(
+    "ocrfleet_maintenance_last_timestamp_seconds",
+    "Unix time the task was last logged for the device; absent when never.",
+    "gauge",
+    _TASK_LABELS,
+)
+AGE = Family(
+    "ocrfleet_device_age_seconds",
+    "Seconds since the device's purchase date; absent without one.",
+    "gauge",
+    _DEVICE_LABELS,
+)
+RENEWAL = Family(
+    "ocrfleet_device_renewal_due_timestamp_seconds",
+    "Unix time the device is due for replacement; absent without a purchase date.",
+    "gauge",
+    _DEVICE_LABELS,
+)
+
 
 class MaintenanceCollector(Collector):
+    """A few series per configured device, written as rows (metrics/exposition.py)."""
+
     def __init__(
         self,
         devices: Callable[[], Mapping[DeviceKey, DeviceInfo]],
@@ -40,6 +72,9 @@ class MaintenanceCollector(Collector):
         self._refresh_interval = refresh_interval
         # (view, fetched at); replaced whole, so concurrent scrapes need no lock.
         self._cached: tuple[LedgerView, float] | None = None
+        self._series = tuple(SeriesText(f) for f in (DUE, LAST, AGE, RENEWAL))
+        # Replaced whole, as _cached.
+        self._planned: _Plan | None = None
 
     def describe(self) -> Iterable[Metric]:
         # Describing none keeps the registry from calling collect() at
@@ -56,50 +91,61 @@ class MaintenanceCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self._clock.now()
-        view = self._view(now)
-        norms = self._maintenance()
-        task_labels = ("site", "device", "task")
-        device_labels = ("site", "device", "kind")
-        due = GaugeMetricFamily(
-            "ocrfleet_maintenance_due",
-            "1 while the task's reminder is on for the device (monthly maintenance due, "
-            "renewal within its notice or overdue), else 0.",
-            labels=task_labels,
-        )
-        last = GaugeMetricFamily(
-            "ocrfleet_maintenance_last_timestamp_seconds",
-            "Unix time the task was last logged for the device; absent when never.",
-            labels=task_labels,
-        )
-        age = GaugeMetricFamily(
-            "ocrfleet_device_age_seconds",
-            "Seconds since the device's purchase date; absent without one.",
-            labels=device_labels,
-        )
-        renewal = GaugeMetricFamily(
-            "ocrfleet_device_renewal_due_timestamp_seconds",
-            "Unix time the device is due for replacement; absent without a purchase date.",
-            labels=device_labels,
-        )
-        devices = self._devices()
-        configured = [devices[key] for key in sorted(devices)]
+        plan = self._plan(self._view(now), self._maintenance(), self._devices())
+        due: list[Row] = []
+        age: list[Row] = []
+        renewal: list[Row] = []
+        for site, device, kind, monthly, renewal_date, bought in plan.devices:
+            if monthly is not None:
+                due.append(((site, device, monthly.task), 1.0 if monthly.is_due(now) else 0.0))
+            if renewal_date is not None and renewal_date.due_at is not None:
+                due_now = 1.0 if renewal_date.is_due(now) else 0.0
+                due.append(((site, device, renewal_date.task), due_now))
+                renewal.append(((site, device, kind), renewal_date.due_at))
+            if bought is not None:
+                age.append(((site, device, kind), max(0.0, now - bought)))
+        # A family without samples would be a HELP line for nothing.
+        for series, rows in zip(self._series, (due, plan.last, age, renewal), strict=True):
+            if rows:
+                yield series.family_of(rows)
+
+    def _plan(
+        self, view: LedgerView, norms: MaintenanceConfig, devices: Mapping[DeviceKey, DeviceInfo]
+    ) -> _Plan:
+        """Due dates and purchase times: they change with the ledger, the norms or a reload."""
+        plan = self._planned
+        if (
+            plan is not None
+            and plan.view is view
+            and plan.norms is norms
+            and plan.configured is devices
+        ):
+            return plan
         keys = devices.keys()
-        for (key, task), done_at in sorted(view.last_done_at.items()):
-            if key in keys:
-                last.add_metric([key.site, key.device, task], done_at)
-        for info in configured:
-            site, device = info.key
+        last: list[Row] = [
+            ((key.site, key.device, task), done_at)
+            for (key, task), done_at in sorted(view.last_done_at.items())
+            if key in keys
+        ]
+        planned = []
+        for key in sorted(devices):
+            info = devices[key]
+            monthly = None
             if info.kind not in self._unmaintained_kinds:
                 monthly = monthly_due(info, view, norms)
-                due.add_metric([site, device, monthly.task], 1.0 if monthly.is_due(now) else 0.0)
             renewal_date = renewal_due(info, view, norms)
-            if renewal_date is not None and renewal_date.due_at is not None:
-                due.add_metric(
-                    [site, device, renewal_date.task], 1.0 if renewal_date.is_due(now) else 0.0
-                )
-                renewal.add_metric([site, device, info.kind], renewal_date.due_at)
             bought = purchased_at(info)
-            if bought is not None:
-                age.add_metric([site, device, info.kind], max(0.0, now - bought))
-        # A family without samples would be a HELP line for nothing.
-        yield from (family for family in (due, last, age, renewal) if family.samples)
+            planned.append((key.site, key.device, info.kind, monthly, renewal_date, bought))
+        plan = _Plan(view, norms, devices, planned, last)
+        self._planned = plan
+        return plan
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    view: LedgerView
+    norms: MaintenanceConfig
+    configured: Mapping[DeviceKey, DeviceInfo]
+    # site, device, kind, monthly due, renewal due, purchased at; sorted by device.
+    devices: list[tuple[str, str, str, Due | None, Due | None, float | None]]
+    last: list[Row]

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ocrfleet.clock import Clock
+from ocrfleet.devices import DeviceKey
 from ocrfleet.kinds import PayloadError
 from ocrfleet.mqtt.routes import AVAILABILITY, RouteTable
 from ocrfleet.ratelimit import RateLimitedLog
@@ -68,6 +69,8 @@ class Ingest:
         self.routes = routes
         self.writer = writer
         self.clock = clock
+        # Bound once: `handle` runs for every message.
+        self._now = clock.now
         self.stats = IngestStats()
         self._plugin_of_kind = plugin_of_kind
         self._log = RateLimitedLog(log)
@@ -75,30 +78,29 @@ class Ingest:
         # about a PC going offline need not wait for the next timed evaluation.
         self.on_availability: Callable[[], None] = lambda: None
 
+    @property
+    def routes(self) -> RouteTable:
+        return self._routes
+
+    @routes.setter
+    def routes(self, routes: RouteTable) -> None:
+        # A reload swaps the table; `handle` looks topics up in its dict directly.
+        self._routes = routes
+        self._route_of = routes.routes.get
+
     def handle(self, topic: str, payload: bytes, ack: Ack | None) -> bool:
         """Apply one message. Returns True when `ack` was taken over (called later)."""
-        route = self.routes.routes.get(topic)
+        route = self._route_of(topic)
         if route is None:
-            self._reject(self.routes.classify_unrouted(topic), topic, "no configured device here")
+            self._reject(self._routes.classify_unrouted(topic), topic, "no configured device here")
             return False
-        now = self.clock.now()
-        if route.channel == AVAILABILITY:
-            availability = _AVAILABILITY_VALUES.get(payload.strip())
-            if availability is None:
-                availability = _json_availability(payload)
-            if availability is None:
-                self._reject(
-                    "invalid",
-                    topic,
-                    'availability must be online or offline, or {"state": "online"|"offline"}',
-                )
-                return False
-            self.state.record_availability(route.key, availability, now)
-            self.stats.count_accepted(AVAILABILITY)
-            self.on_availability()
+        now = self._now()
+        channel = route.channel
+        if channel == AVAILABILITY:
+            self._availability(route.key, topic, payload, now)
             return False
         try:
-            result = route.kind.parse_mqtt(route.channel, payload)
+            result = route.kind.parse_mqtt(channel, payload)
         except PayloadError as exc:
             self._reject(exc.reason, topic, exc.detail)
             return False
@@ -118,10 +120,28 @@ class Ingest:
             if not self.writer.submit_session(route.key, result, ack, timeout=_QUEUE_WAIT):
                 self._reject("queue_full", topic, "store queue full; left for redelivery")
                 return True  # never acknowledged, so the broker delivers it again
-        else:
-            self.state.record_reading(route.key, result, now)
-        self.stats.count_accepted(route.channel)
-        return isinstance(result, SessionEvent)
+            self.stats.count_accepted(channel)
+            return True
+        self.state.record_reading(route.key, result, now)
+        # count_accepted, inlined: this is the path of every health report.
+        accepted = self.stats.accepted
+        accepted[channel] = accepted.get(channel, 0) + 1
+        return False
+
+    def _availability(self, key: DeviceKey, topic: str, payload: bytes, now: float) -> None:
+        availability = _AVAILABILITY_VALUES.get(payload.strip())
+        if availability is None:
+            availability = _json_availability(payload)
+        if availability is None:
+            self._reject(
+                "invalid",
+                topic,
+                'availability must be online or offline, or {"state": "online"|"offline"}',
+            )
+            return
+        self.state.record_availability(key, availability, now)
+        self.stats.count_accepted(AVAILABILITY)
+        self.on_availability()
 
     def _reject(self, reason: str, topic: str, detail: str) -> None:
         self.stats.count_rejected(reason)

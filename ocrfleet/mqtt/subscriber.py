@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -36,18 +36,38 @@ class MqttSubscriber(MqttConnection):
         self._ingest = ingest
         self.connects = 0
         self._subscribed: set[str] = set()
+        # `connected` for the daemon means subscribed: between CONNACK and
+        # SUBACK the broker drops what agents publish, as no one subscribes yet.
+        self._ready = threading.Event()
+        self._ready_mid: int | None = None
+        self._last_subscribe_mid: int | None = None
         self._announced: dict[StreamKey, tuple[int, float]] = {}
         self._announce_lock = threading.Lock()
         self._client.on_message = self._on_message
+        self._client.on_subscribe = self._on_subscribe
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    def wait_connected(self, timeout: float) -> bool:
+        """Wait until connected and the broker has acknowledged the subscriptions."""
+        return self._ready.wait(timeout)
 
     def stop(self) -> None:
         self._disconnect()
+        self._ready.clear()
 
     def _connected_now(self, client: paho.Client) -> None:
         self.connects += 1
+        self._ready.clear()
+        self._ready_mid = None
         # Subscribing again on every connect covers a broker that lost our
         # session (restarted without persistence).
         subscriptions = self._subscribe()
+        self._ready_mid = self._last_subscribe_mid
+        if not subscriptions:
+            self._ready.set()
         log.info(
             "connected to MQTT broker %s:%d (%d subscriptions)",
             self._settings.host,
@@ -85,24 +105,51 @@ class MqttSubscriber(MqttConnection):
         stale = sorted(self._subscribed - {pattern for pattern, _ in subscriptions})
         if stale:
             self._client.unsubscribe(stale)
+        self._last_subscribe_mid = None
         if subscriptions:
-            self._client.subscribe(subscriptions)
+            _, self._last_subscribe_mid = self._client.subscribe(subscriptions)
         self._subscribed = {pattern for pattern, _ in subscriptions}
         return subscriptions
 
+    def _on_subscribe(
+        self, client: paho.Client, userdata: Any, mid: int, reasons: list[Any], properties: Any
+    ) -> None:
+        # Called on the network thread, after _connected_now recorded the mid.
+        if mid != self._ready_mid:
+            return
+        refused = sum(1 for reason in reasons if reason.is_failure)
+        if refused:
+            log.error(
+                "MQTT broker %s:%d refused %d of %d subscriptions (see its ACL)",
+                self._settings.host,
+                self._settings.port,
+                refused,
+                len(reasons),
+            )
+        self._ready.set()
+
+    def _on_disconnect(
+        self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any
+    ) -> None:
+        self._ready.clear()
+        super()._on_disconnect(client, userdata, flags, reason, properties)
+
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        qos = message.qos
-        mid = message.mid
-        ack: Callable[[], None] | None = None
-        if qos:
-
-            def ack() -> None:
-                client.ack(mid, qos)
-
         try:
             topic = message.topic
         except UnicodeDecodeError:
             topic = "\ufffd"
-        taken = self._ingest.handle(topic, bytes(message.payload), ack)
-        if ack is not None and not taken:
+        # A no-op on the bytes paho gives; its type also allows a bytearray.
+        payload = bytes(message.payload)
+        qos = message.qos
+        if not qos:
+            # Every health report comes this way: nothing to acknowledge.
+            self._ingest.handle(topic, payload, None)
+            return
+        mid = message.mid
+
+        def ack() -> None:
+            client.ack(mid, qos)
+
+        if not self._ingest.handle(topic, payload, ack):
             ack()

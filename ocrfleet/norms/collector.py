@@ -17,6 +17,7 @@ from prometheus_client.registry import Collector
 
 from ocrfleet.clock import Clock
 from ocrfleet.config.models import Config
+from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import DeviceState, device_status
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.norms.figures import NormFigures, Usable, norm_figures
@@ -38,6 +39,10 @@ class NormsCollector(Collector):
         self._kinds = kinds
         self._seat_kinds = frozenset(name for name, kind in kinds.items() if kind.is_seat)
         self._clock = clock
+        # The last figures and what they came from: the seats' states change
+        # far less often than Prometheus scrapes. Replaced whole.
+        self._last: tuple[Config, Mapping[DeviceKey, DeviceInfo], dict[DeviceKey, DeviceState],
+                          NormFigures] | None = None  # fmt: skip
 
     def describe(self) -> Iterable[Metric]:
         # As the other collectors: no collect() at registration time.
@@ -45,14 +50,22 @@ class NormsCollector(Collector):
 
     def figures(self) -> NormFigures:
         now = self._clock.now()
-        snapshot = self._state().snapshot(now)
-        states = {
-            view.info.key: device_status(view, now, self._kinds.get(view.info.kind)).state
-            for view in snapshot.devices
-        }
-        return norm_figures(
-            self._config(), [view.info for view in snapshot.devices], self._seat_kinds, states
-        )
+        state = self._state()
+        config = self._config()
+        devices = state.devices
+        # Only seats count in the norms, so only their state is asked for.
+        states: dict[DeviceKey, DeviceState] = {}
+        for key, info in devices.items():
+            if info.kind in self._seat_kinds:
+                view = state.view(key)
+                if view is not None:
+                    states[key] = device_status(view, now, self._kinds.get(info.kind)).state
+        last = self._last
+        if last is not None and last[0] is config and last[1] is devices and last[2] == states:
+            return last[3]
+        figures = norm_figures(config, list(devices.values()), self._seat_kinds, states)
+        self._last = (config, devices, states, figures)
+        return figures
 
     def collect(self) -> Iterator[Metric]:
         figures = self.figures()

@@ -1,10 +1,9 @@
 """The BER wire format of SNMPv1 and v2c messages (RFC 1157, RFC 3416).
 
 Only what a manager needs: encode GET, GETNEXT and GETBULK requests, decode
-the agent's Response-PDU. pysnmp handles SNMPv3 (USM, its crypto and engine
-discovery); for v1/v2c its generic ASN.1 machinery costs about ten times the
-CPU of this narrow codec, which is most of the cost of polling a large fleet
-(bench/README.md).
+the agent's Response-PDU. SNMPv3 wraps the same PDUs (ocrfleet/snmp/usm_codec.py).
+pysnmp's generic ASN.1 machinery costs about ten times the CPU of this narrow
+codec, which is most of the cost of polling a large fleet (bench/README.md).
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ GET: Final = 0xA0
 GET_NEXT: Final = 0xA1
 RESPONSE: Final = 0xA2
 GET_BULK: Final = 0xA5
+REPORT: Final = 0xA8
 
 _INTEGER = 0x02
 _OCTET_STRING = 0x04
@@ -83,17 +83,41 @@ class BerError(ValueError):
 
     `request_id` is set when the message got as far as its request-id, so the
     request it answers can fail at once instead of waiting for its timeout.
+    `truncated` tells a message cut short (a length that runs past the end of
+    the datagram: an agent or a link with too small a buffer) from one that
+    is not an SNMP message at all.
     """
 
-    def __init__(self, message: str, request_id: int | None = None) -> None:
+    def __init__(
+        self, message: str, request_id: int | None = None, *, truncated: bool = False
+    ) -> None:
         super().__init__(message)
         self.request_id = request_id
+        self.truncated = truncated
+
+    @property
+    def reason(self) -> str:
+        """`truncated` or `malformed`: the poll failure reason and metric label value."""
+        return "truncated" if self.truncated else "malformed"
+
+    def naming(self, request_id: int) -> BerError:
+        """The same error, now known to answer `request_id`."""
+        return BerError(str(self), request_id, truncated=self.truncated)
 
 
 @dataclass(frozen=True, slots=True)
 class Response:
     version: int
     community: bytes
+    request_id: int
+    error_status: int
+    error_index: int
+    varbinds: list[Varbind]
+
+
+@dataclass(frozen=True, slots=True)
+class Pdu:
+    pdu_type: int
     request_id: int
     error_status: int
     error_index: int
@@ -113,6 +137,59 @@ def _tlv(tag: int, body: bytes) -> bytes:
 
 def _integer(value: int) -> bytes:
     return _tlv(_INTEGER, value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True))
+
+
+encode_tlv: Final = _tlv
+encode_integer: Final = _integer
+
+
+def read_tlv(data: bytes, pos: int, limit: int) -> tuple[int, int, int]:
+    """(tag, start of contents, end of contents) of the TLV at `pos`.
+
+    Only the failures do more work than before they were told apart: a good
+    answer pays nothing for the diagnosis.
+    """
+    if pos + 2 > limit:
+        raise _short_header(data, pos, limit)
+    tag = data[pos]
+    length = data[pos + 1]
+    pos += 2
+    if length & 0x80:
+        count = length & 0x7F
+        if count == 0 or count > 4:
+            raise BerError(f"unsupported length encoding 0x{length:02x} at byte {pos - 1}")
+        if pos + count > limit:
+            raise _short_header(data, pos - 2, limit)
+        length = int.from_bytes(data[pos : pos + count], "big")
+        pos += count
+    end = pos + length
+    if end > limit:
+        raise _overrun(data, tag, length, pos, limit)
+    return tag, pos, end
+
+
+def _short_header(data: bytes, pos: int, limit: int) -> BerError:
+    """A tag and length that do not fit before `limit`."""
+    if limit >= len(data):
+        return BerError(
+            f"the {len(data)}-byte datagram ends inside the tag and length at byte {pos}",
+            truncated=True,
+        )
+    return BerError(f"the tag and length at byte {pos} run past their enclosing value at {limit}")
+
+
+def _overrun(data: bytes, tag: int, length: int, start: int, limit: int) -> BerError:
+    """A value whose length runs past the end of what encloses it."""
+    if start + length > len(data):
+        return BerError(
+            f"BER length {length} of tag 0x{tag:02x} at byte {start} runs past"
+            f" the end of the {len(data)}-byte datagram",
+            truncated=True,
+        )
+    return BerError(
+        f"BER length {length} of tag 0x{tag:02x} at byte {start} runs past"
+        f" its enclosing value, which ends at byte {limit}"
+    )
 
 
 def encode_oid(oid: str) -> bytes:
@@ -165,16 +242,27 @@ def encode_request(
     `version` is the wire value: 0 for v1, 1 for v2c. For GET_BULK the two
     error fields carry non-repeaters and max-repetitions (RFC 3416 4.2.3).
     """
+    pdu = encode_pdu(pdu_type, request_id, encoded_oids, non_repeaters, max_repetitions)
+    return _tlv(_SEQUENCE, _integer(version) + _tlv(_OCTET_STRING, community) + pdu)
+
+
+def encode_pdu(
+    pdu_type: int,
+    request_id: int,
+    encoded_oids: list[bytes],
+    non_repeaters: int = 0,
+    max_repetitions: int = 0,
+) -> bytes:
+    """The PDU alone, as v1/v2c messages and v3 scopedPDUs carry it."""
     null = b"\x05\x00"
     bindings = b"".join([_tlv(_SEQUENCE, oid + null) for oid in encoded_oids])
-    pdu = _tlv(
+    return _tlv(
         pdu_type,
         _integer(request_id)
         + _integer(non_repeaters)
         + _integer(max_repetitions)
         + _tlv(_SEQUENCE, bindings),
     )
-    return _tlv(_SEQUENCE, _integer(version) + _tlv(_OCTET_STRING, community) + pdu)
 
 
 class ResponseDecoder:
@@ -189,6 +277,8 @@ class ResponseDecoder:
         self._max_cached_oids = max_cached_oids
 
     def decode(self, data: bytes) -> Response:
+        if not data:
+            raise BerError("empty datagram")
         try:
             return self._decode(data)
         except BerError:
@@ -196,40 +286,25 @@ class ResponseDecoder:
         except (IndexError, ValueError) as exc:
             raise BerError(f"malformed message: {exc}") from None
 
-    @staticmethod
-    def _header(data: bytes, pos: int, limit: int) -> tuple[int, int, int]:
-        """(tag, start of contents, end of contents) of the TLV at `pos`."""
-        if pos + 2 > limit:
-            raise BerError("truncated message")
-        tag = data[pos]
-        length = data[pos + 1]
-        pos += 2
-        if length & 0x80:
-            count = length & 0x7F
-            if count == 0 or count > 4:
-                raise BerError("unsupported length encoding")
-            length = int.from_bytes(data[pos : pos + count], "big")
-            pos += count
-        end = pos + length
-        if end > limit:
-            raise BerError("truncated message")
-        return tag, pos, end
+    _header = staticmethod(read_tlv)
 
     def _int(self, data: bytes, pos: int, limit: int, what: str) -> tuple[int, int]:
         tag, start, end = self._header(data, pos, limit)
         if tag != _INTEGER or start == end:
-            raise BerError(f"{what} is not an INTEGER")
+            raise BerError(f"{what} at byte {pos} is not an INTEGER (tag 0x{tag:02x})")
         return int.from_bytes(data[start:end], "big", signed=True), end
 
     def _decode(self, data: bytes) -> Response:
         header = self._header
+        if data[0] != _SEQUENCE:
+            # Checked first: garbage is "malformed" whatever its second byte says.
+            raise BerError(f"not an SNMP message: byte 0 is 0x{data[0]:02x}, not a SEQUENCE")
         tag, pos, limit = header(data, 0, len(data))
-        if tag != _SEQUENCE:
-            raise BerError("not an SNMP message")
         version, pos = self._int(data, pos, limit, "version")
+        at = pos
         tag, start, pos = header(data, pos, limit)
         if tag != _OCTET_STRING:
-            raise BerError("community is not an OCTET STRING")
+            raise BerError(f"community at byte {at} is not an OCTET STRING (tag 0x{tag:02x})")
         community = data[start:pos]
         pdu_type, pos, limit = header(data, pos, limit)
         request_id, pos = self._int(data, pos, limit, "request-id")
@@ -240,25 +315,50 @@ class ResponseDecoder:
             error_index, pos = self._int(data, pos, limit, "error-index")
             varbinds = self._varbinds(data, pos, limit)
         except BerError as exc:
-            raise BerError(str(exc), request_id) from None
+            raise exc.naming(request_id) from None
         except (IndexError, ValueError) as exc:
             raise BerError(f"malformed varbind: {exc}", request_id) from None
         return Response(version, bytes(community), request_id, error_status, error_index, varbinds)
 
+    def decode_pdu(self, data: bytes, pos: int, limit: int) -> Pdu:
+        """The Response or Report PDU at `pos`, as a v3 scopedPDU carries it."""
+        try:
+            pdu_type, pos, limit = self._header(data, pos, limit)
+            if pdu_type not in (RESPONSE, REPORT):
+                raise BerError(f"PDU type 0x{pdu_type:02x} is not a Response or Report")
+            request_id, pos = self._int(data, pos, limit, "request-id")
+            error_status, pos = self._int(data, pos, limit, "error-status")
+            error_index, pos = self._int(data, pos, limit, "error-index")
+            varbinds = self._varbinds(data, pos, limit)
+        except (IndexError, ValueError) as exc:
+            if isinstance(exc, BerError):
+                raise
+            raise BerError(f"malformed PDU: {exc}") from None
+        return Pdu(pdu_type, request_id, error_status, error_index, varbinds)
+
     def _varbinds(self, data: bytes, pos: int, limit: int) -> list[Varbind]:
         header = self._header
+        at = pos
         tag, pos, limit = header(data, pos, limit)
         if tag != _SEQUENCE:
-            raise BerError("variable-bindings is not a SEQUENCE")
+            raise BerError(f"variable-bindings at byte {at} is not a SEQUENCE (tag 0x{tag:02x})")
         oids = self._oids
         found: list[Varbind] = []
         while pos < limit:
+            # Offsets in these errors are of contents: the hot loop keeps no
+            # tag offsets for them.
             tag, pos, end = header(data, pos, limit)
             if tag != _SEQUENCE:
-                raise BerError("variable-binding is not a SEQUENCE")
+                raise BerError(
+                    f"variable-binding with contents at byte {pos} is not a SEQUENCE"
+                    f" (tag 0x{tag:02x})"
+                )
             tag, start, pos = header(data, pos, end)
             if tag != _OBJECT_ID:
-                raise BerError("variable-binding name is not an OBJECT IDENTIFIER")
+                raise BerError(
+                    f"variable-binding name with contents at byte {start} is not an"
+                    f" OBJECT IDENTIFIER (tag 0x{tag:02x})"
+                )
             raw = data[start:pos]
             name = oids.get(raw)
             if name is None:
@@ -283,7 +383,7 @@ def _decode_oid(raw: bytes) -> str:
             arcs.append(arc)
             arc = 0
     if raw[-1] & 0x80:
-        raise BerError("truncated OBJECT IDENTIFIER")
+        raise BerError("OBJECT IDENTIFIER ends inside an arc")
     first = arcs[0]
     top = 0 if first < 40 else 1 if first < 80 else 2
     arcs[0] = first - 40 * top

@@ -1,7 +1,7 @@
 """SNMP requests as kinds see them: get, walk, walk_all.
 
 The walking logic lives here once; how a request reaches the agent is the
-subclass's: CommunityClient (v1/v2c, our own codec) or UsmClient (v3, pysnmp).
+subclass's: CommunityClient (v1/v2c) or UsmClient (v3, USM), both on our own codec.
 """
 
 from __future__ import annotations

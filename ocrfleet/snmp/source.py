@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from ocrfleet.devices import DeviceInfo
-from ocrfleet.snmp.options import SnmpDeviceOptions, SnmpV3
+from ocrfleet.snmp.diagnosis_metrics import AnswerStats
+from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.sources import Source, SourceType
 
 if TYPE_CHECKING:
-    # pysnmp costs ~40 MiB: only fleets with SNMP devices load the service.
+    # Only fleets with SNMP devices load the service (and `cryptography`).
     from ocrfleet.snmp.client import SnmpClient
     from ocrfleet.snmp.service import SnmpService
 
 
 class SnmpSource(Source):
-    def __init__(self, max_concurrent_polls: int) -> None:
+    def __init__(self, max_concurrent_polls: int, answers: AnswerStats) -> None:
         self._max_concurrent_polls = max_concurrent_polls
+        self._answers = answers
         self._service: SnmpService | None = None
 
     def service(self) -> SnmpService:
@@ -26,17 +26,11 @@ class SnmpSource(Source):
         if self._service is None:
             from ocrfleet.snmp.service import SnmpService
 
-            self._service = SnmpService()
+            self._service = SnmpService(self._answers)
         return self._service
 
     def slots(self) -> int:
         return self._max_concurrent_polls
-
-    async def prepare(self, devices: Sequence[DeviceInfo]) -> None:
-        # Loading pysnmp and building its MIB view costs 0.5-3 s of CPU: done
-        # inside the first v3 poll, it would stall every other poll.
-        if any(isinstance(d.options, SnmpDeviceOptions) and _v3(d.options) for d in devices):
-            await asyncio.to_thread(self.service().warm_up_v3)
 
     async def client(self, device: DeviceInfo) -> SnmpClient:
         options = device.options
@@ -52,12 +46,13 @@ class SnmpSource(Source):
 
 class SnmpSourceType(SourceType):
     name: ClassVar[str] = "snmp"
-    description: ClassVar[str] = "SNMP v1/v2c (own codec) and v3 (pysnmp) agents"
+    description: ClassVar[str] = "SNMP v1, v2c and v3 (USM) agents"
     options_model: ClassVar[type[SnmpDeviceOptions]] = SnmpDeviceOptions
 
+    def __init__(self) -> None:
+        # Kept here rather than in the source: counters outlive a source
+        # that is closed and opened again.
+        self.answers = AnswerStats()
+
     def open(self, max_concurrent_polls: int) -> SnmpSource:
-        return SnmpSource(max_concurrent_polls)
-
-
-def _v3(options: SnmpDeviceOptions) -> bool:
-    return isinstance(options.snmp, SnmpV3)
+        return SnmpSource(max_concurrent_polls, self.answers)

@@ -15,7 +15,18 @@ SnmpTable = Mapping[str, SnmpValue]
 class SnmpError(PollError):
     """A request that produced no answer. `reason` is a fixed word for metrics."""
 
-    REASONS = ("timeout", "auth", "refused", "protocol", "unreachable", "error")
+    # "truncated" and "malformed": the agent's address answered only with
+    # datagrams that do not decode (ocrfleet/snmp/udp.py).
+    REASONS = (
+        "timeout",
+        "truncated",
+        "malformed",
+        "auth",
+        "refused",
+        "protocol",
+        "unreachable",
+        "error",
+    )
 
 
 def column(table: SnmpTable, column_oid: str) -> dict[str, SnmpValue]:

@@ -54,7 +54,15 @@ class _HeaderTimeoutProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_request_timer()
+        transport = self.transport
         super().connection_lost(exc)
+        # Python 3.11's socket transport keeps a bound method of itself after
+        # it is closed, so every closed connection stays a reference cycle
+        # until a collection; back-to-back scrapes then set off young
+        # collections of 10-14 ms that stall ingest (bench/README.md, scrape.py;
+        # CPython gh-100348, which 3.12 fixes itself).
+        if getattr(transport, "_read_ready_cb", None) is not None:
+            transport._read_ready_cb = None  # type: ignore[attr-defined]
 
     def _cancel_request_timer(self) -> None:
         timer = getattr(self, "_request_timer", None)

@@ -12,71 +12,18 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ocrfleet.plugin import (
-    DeviceKind,
-    DeviceView,
-    Gauge,
-    MetricSpec,
-    MqttChannel,
-    MqttMessageResult,
-    PayloadError,
-    Sample,
-    StatusCard,
-    hookimpl,
-)
+# The tank kind lives in devpeers (bench/homeassistant_look.py uses it too); its names stay here.
+from devpeers.tank import TANK_PLUGIN as TANK_PLUGIN
+from devpeers.tank import TankKind as TankKind
 from tests.support.daemon import site_config, wait_for
-
-# -- a kind whose card has bars --------------------------------------------
-
-
-class TankKind(DeviceKind):
-    """A device reporting one level over MQTT (`level`: a number 0-1)."""
-
-    name: ClassVar[str] = "tank"
-    mqtt_channels: ClassVar[Sequence[MqttChannel]] = (MqttChannel("level"),)
-    metric_specs: ClassVar[Sequence[MetricSpec]] = ()
-
-    def parse_mqtt(self, channel: str, payload: bytes) -> MqttMessageResult:
-        try:
-            return float(payload)
-        except ValueError:
-            raise PayloadError("unparsable", "not a number") from None
-
-    def samples(self, device: DeviceView) -> Iterable[Sample]:
-        return ()
-
-    def status_card(self, device: DeviceView) -> StatusCard:
-        level = device.reading
-        if not isinstance(level, float):
-            return StatusCard()
-        condition = "Almost empty" if level < 0.1 else ""
-        return StatusCard(
-            condition,
-            "warning" if condition else "ok",
-            # One bar with a key, one without: its key comes from its label.
-            (Gauge("Black toner", level, key="toner_black"), Gauge("Waste box", 1 - level)),
-            ("Ready",),
-        )
-
-
-@hookimpl
-def ocrfleet_device_kinds() -> Sequence[DeviceKind]:
-    return [TankKind()]
-
-
-TANK_PLUGIN = SimpleNamespace(
-    ocrfleet_device_kinds=ocrfleet_device_kinds, OCRFLEET_PLUGIN_API="1.3"
-)
-
 
 # -- what the broker holds -------------------------------------------------
 

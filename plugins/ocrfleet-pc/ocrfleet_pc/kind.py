@@ -102,7 +102,9 @@ class PcKind(DeviceKind):
     )
 
     def __init__(self) -> None:
-        self._parse_health = compile_validator("Health", Health.VERSIONS, Health.SPECS, Health)
+        self._parse_health = compile_validator(
+            "Health", Health.VERSIONS, Health.SPECS, Health, reference=Health.parse
+        )
 
     def heartbeat_timeout(self, options: Any) -> float | None:
         return float(options.heartbeat_timeout) if options is not None else 180.0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
@@ -59,6 +60,30 @@ _SILENT_REASONS = frozenset({"timeout", "unreachable", "refused"})
 log = logging.getLogger(__name__)
 
 ALERT_LEVELS = ("critical", "warning", "other")
+# The status and condition samples take a few values only: built once, not
+# at every scrape of every printer (a scrape after a poll of every printer
+# builds ~20,000 samples).
+_STATUS_SAMPLES: Mapping[str, tuple[Sample, ...]] = MappingProxyType(
+    {
+        status: tuple(
+            Sample("ocrfleet_printer_status", 1.0 if name == status else 0.0, (name,))
+            for name in PRINTER_STATUSES
+        )
+        for status in PRINTER_STATUSES
+    }
+)
+# A status no longer known (a reading stored by another version): all 0, as before.
+_NO_STATUS_SAMPLES = tuple(
+    Sample("ocrfleet_printer_status", 0.0, (name,)) for name in PRINTER_STATUSES
+)
+_CONDITION_SAMPLES: tuple[tuple[str, Sample, Sample], ...] = tuple(
+    (
+        condition,
+        Sample("ocrfleet_printer_condition", 0.0, (condition,)),
+        Sample("ocrfleet_printer_condition", 1.0, (condition,)),
+    )
+    for condition in oids.ERROR_STATE_BITS
+)
 
 # The busier demo locations have a printer; demo.py plays each by its site and model.
 _DEMO_PRINTERS = (
@@ -199,6 +224,7 @@ class PrinterKind(DeviceKind):
     def __init__(self) -> None:
         self.vendors = PrinterVendors()
         self._log = RateLimitedLog(log, interval=600.0)
+        self._states = _StateSamples()
 
     def extend(self, extension: KindExtension) -> None:
         """Take KindExtension(kind="printer", name=vendor.name, implementation=<PrinterVendor>)."""
@@ -257,11 +283,10 @@ class PrinterKind(DeviceKind):
     def samples(self, device: DeviceView) -> Iterable[Sample]:
         status = self.status(device)
         if status is not None:
-            for name in PRINTER_STATUSES:
-                yield Sample("ocrfleet_printer_status", 1.0 if name == status else 0.0, (name,))
+            yield from _STATUS_SAMPLES.get(status) or _NO_STATUS_SAMPLES
         reading = device.reading
         if isinstance(reading, PrinterReading):
-            yield from _reading_samples(reading)
+            yield from _reading_samples(reading, self._states)
 
     def expected_off(self, device: DeviceView, now: float) -> str | None:
         # Judged at the failed poll, as the status is: a printer silent at
@@ -288,18 +313,46 @@ class PrinterKind(DeviceKind):
         return expected_asleep(device.info, sleep_hours, failure.last_attempt)
 
 
-def _reading_samples(reading: PrinterReading) -> Iterable[Sample]:
+class _StateSamples:
+    """The state samples of a supply or an output bin, built once per labels and state.
+
+    A printer's supplies and bins keep their names from one poll to the
+    next, so a scrape after every printer was polled again finds most of
+    them here. Held by the kind (one per daemon); started over once it
+    holds MAX, so labels that change at every poll cannot pile up.
+    """
+
+    MAX = 4096
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, tuple[str, ...], str], tuple[Sample, ...]] = {}
+
+    def get(
+        self, name: str, labels: tuple[str, ...], states: Sequence[str], state: str
+    ) -> tuple[Sample, ...]:
+        key = (name, labels, state)
+        found = self._kept.get(key)
+        if found is None:
+            found = tuple(
+                Sample(name, 1.0 if each == state else 0.0, (*labels, each)) for each in states
+            )
+            if len(self._kept) >= self.MAX:
+                # Replaced, not cleared: another scrape may be reading it.
+                self._kept = {}
+            self._kept[key] = found
+        return found
+
+
+def _reading_samples(reading: PrinterReading, states: _StateSamples) -> Iterable[Sample]:
     for supply in reading.supplies:
         labels = (supply.label, supply.type, supply.colour or "")
         if supply.remaining_fraction is not None:
             yield Sample("ocrfleet_printer_supply_level_ratio", supply.remaining_fraction, labels)
-        for state in SUPPLY_STATES:
-            value = 1.0 if state == supply.state else 0.0
-            yield Sample("ocrfleet_printer_supply_state", value, (*labels, state))
-    if reading.conditions is not None:
-        for condition in oids.ERROR_STATE_BITS:
-            value = 1.0 if condition in reading.conditions else 0.0
-            yield Sample("ocrfleet_printer_condition", value, (condition,))
+        yield from states.get("ocrfleet_printer_supply_state", labels, SUPPLY_STATES, supply.state)
+    conditions = reading.conditions
+    if conditions is not None:
+        for condition, off, on in _CONDITION_SAMPLES:
+            yield on if condition in conditions else off
     if reading.pages is not None:
         yield Sample("ocrfleet_printer_pages_total", float(reading.pages))
     for tray in reading.trays:
@@ -314,9 +367,9 @@ def _reading_samples(reading: PrinterReading) -> Iterable[Sample]:
             yield Sample(
                 "ocrfleet_printer_output_room_ratio", output.remaining_fraction, (output.label,)
             )
-        for state in OUTPUT_STATES:
-            value = 1.0 if state == output.state else 0.0
-            yield Sample("ocrfleet_printer_output_state", value, (output.label, state))
+        yield from states.get(
+            "ocrfleet_printer_output_state", (output.label,), OUTPUT_STATES, output.state
+        )
     for cover in reading.covers:
         yield Sample("ocrfleet_printer_cover_open", 1.0 if cover.open else 0.0, (cover.label,))
     counts = {level: 0 for level in ALERT_LEVELS}
