@@ -57,7 +57,7 @@ from ocrfleet.config.loader import load_config
 from ocrfleet.mqtt.routes import RouteTable
 from ocrfleet_agent.payloads import Health
 
-TARGET_RATIO = 0.6
+TARGET_RATIO = 0.8  # issue 14 (0.6 before)
 DEVICES_PER_SITE = 50
 TOPIC_ROOT = "ocrfleet"
 DAEMON_CLIENT_ID = "ocrfleet-bench-daemon"
@@ -643,7 +643,7 @@ def report(result: dict[str, Any]) -> str:
         else (label, _rate(rates["bare"]), _rate(rates["daemon"]), f"{rates['ratio']:.2f}")
         for label, rates in result["summary"].items()
     ]
-    header = ("rounds", "bare msg/s", "daemon msg/s", "ratio (target ≥ 0.6)")
+    header = ("rounds", "bare msg/s", "daemon msg/s", f"ratio (target ≥ {TARGET_RATIO})")
     lines += ["", *table(header, "lrrr", summary), ""]
     rss_row = [f"{_mib(n)} MiB" for n in (rss["start"], after[0], after[-1], rss["peak"])]
     header = ("daemon RSS at start", "after round 1", "after last round", "peak during drains")

@@ -87,6 +87,8 @@ from ocrfleet_printer.parse import parse_reading
 
 TARGET_MS = 60.0
 TARGET_RATIO = 0.25
+# The realistic case (10 % changed) in process, raised by issue 14.
+TARGET_CHANGED_RATIO = 0.12
 # Every device changed since the last scrape (issue 14, target 2).
 TARGET_ALL_MS = 50.0
 TARGET_ALL_RATIO = 0.20
@@ -888,7 +890,8 @@ def report(result: dict[str, Any]) -> str:
         f"Headline ({headline['label']}): new {headline['new_median_ms']:.1f} ms"
         f" ({'meets' if headline['new_median_ms'] <= TARGET_MS else 'MISSES'}"
         f" <= {TARGET_MS:.0f} ms), {headline['ratio']:.3f}x generate_latest"
-        f" ({'meets' if headline['ratio'] <= TARGET_RATIO else 'MISSES'} <= {TARGET_RATIO}x).",
+        f" ({'meets' if headline['ratio'] <= TARGET_CHANGED_RATIO else 'MISSES'}"
+        f" <= {TARGET_CHANGED_RATIO}x).",
     ]
     for r in result["renders"]:
         if r["fraction"] == 1.0:
