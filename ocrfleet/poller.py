@@ -236,8 +236,8 @@ class Poller:
             # Counted before it is recorded: /metrics is rendered on another
             # thread and reads the fleet's state before the counters, so a
             # scrape that shows this poll's outcome also counts it.
-            self.stats.observe(source_name, device.kind, time.perf_counter() - started, error)
             try:
+                self.stats.observe(source_name, device.kind, time.perf_counter() - started, error)
                 if error is None:
                     self._state.record_reading(key, reading, self._clock.now())
                     self._answered(key, source_name)
@@ -255,6 +255,8 @@ class Poller:
         self, key: DeviceKey, source: str, reason: str, detail: str, *, quiet: bool = False
     ) -> None:
         """Log a failed poll when a streak starts, then once per failure_log_interval."""
+        if key not in self._state.devices:
+            return  # removed by a reload while it was polled: no streak to keep
         now = self._clock.now()
         streak = self._failing.get(key)
         if streak is None or streak.reason != reason:

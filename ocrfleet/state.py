@@ -11,6 +11,7 @@ attribute writes on one object.
 from __future__ import annotations
 
 import bisect
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -115,6 +116,9 @@ class FleetState:
         # Every configured device has a record; session events may also leave
         # one for a key not configured (kept only by a reload that configures it).
         self._records: dict[DeviceKey, _Record] = {}
+        # Only where a record is added or the dict replaced (a reload, a first
+        # session of an unknown device), never on the per-message path.
+        self._records_lock = threading.Lock()
         self._durations: dict[tuple[str, str], DurationHistogram] = {}
         self.replace_devices(devices, heartbeat_timeouts)
 
@@ -125,10 +129,11 @@ class FleetState:
     ) -> None:
         """Adopt a new device list; state of devices still present is kept."""
         new = {d.key: d for d in devices}
-        old = self._records
-        # Built before the devices are swapped: a device present in `_devices`
-        # always has a record for the MQTT thread to write into.
-        self._records = {key: old.get(key) or _Record() for key in new}
+        with self._records_lock:
+            old = self._records
+            # Built before the devices are swapped: a device present in
+            # `_devices` always has a record for the MQTT thread to write into.
+            self._records = {key: old.get(key) or _Record() for key in new}
         self._timeouts = {key: heartbeat_timeouts.get(key) for key in new}
         self._devices = new
         present = {(d.site, d.kind) for d in new.values()}
@@ -198,7 +203,9 @@ class FleetState:
     def _usage_record(self, key: DeviceKey) -> _Record:
         record = self._records.get(key)
         if record is None:
-            record = self._records.setdefault(key, _Record())
+            # Under the lock: added to the dict a reload is replacing, it would be lost.
+            with self._records_lock:
+                record = self._records.setdefault(key, _Record())
         return record
 
     def record_session(self, key: DeviceKey, event: SessionEvent, new_session: bool) -> None:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocrfleet.kinds import PayloadError
-from ocrfleet_agent.payloads import Health, InvalidPayload
+from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
 from ocrfleet_pc.validation import compile_validator
 
 COMPILED = compile_validator(
@@ -130,3 +130,67 @@ def test_refusals_in_the_agents_words() -> None:
     with pytest.raises(PayloadError) as refused:
         COMPILED(dumps({**VALID, "v": 2}))
     assert refused.value.reason == "unsupported_version"
+
+
+def test_deep_nesting_in_an_unknown_field_is_unparsable_for_both() -> None:
+    # msgspec gives up on deep nesting with a RecursionError, not a
+    # DecodeError: it must reach the agent's parser, not escape as a crash.
+    for depth in (1900, 3000):  # within and beyond MAX_FAST_PAYLOAD
+        payload = dumps(VALID)[:-1] + b', "extra": ' + b"[" * depth + b"]" * depth + b"}"
+        same(payload)
+        assert outcome_agent(payload)[0] == "unparsable"
+
+
+def test_integer_past_pythons_digit_limit_in_an_unknown_field_is_refused_by_both() -> None:
+    payload = dumps(VALID)[:-1] + b', "extra": ' + b"9" * 5000 + b"}"
+    same(payload)
+    assert outcome_agent(payload)[0] == "invalid"
+
+
+SESSION = compile_validator(
+    "SessionMessage",
+    SessionMessage.VERSIONS,
+    SessionMessage.SPECS,
+    SessionMessage,
+    reference=SessionMessage.parse,
+    check=SessionMessage.check,
+)
+
+
+def session_outcome(parse: Any, payload: bytes) -> tuple[str, SessionMessage | None]:
+    try:
+        return "ok", parse(payload)
+    except (PayloadError, InvalidPayload) as exc:
+        return exc.reason, None
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"event": "start", "session_id": "s1", "started_at": 1, "v": 2, "stream": "a", "seq": 1},
+        {"event": "start", "session_id": "s1", "started_at": 1, "v": 1},
+        {"event": "end", "session_id": "s1", "started_at": 1, "ended_at": 5, "v": 1},
+        # An optional field that is not nullable: null is refused, not "absent".
+        {"event": "start", "session_id": "s1", "started_at": 1, "v": 1, "stream": None},
+        {"event": "start", "session_id": "s1", "started_at": 1, "v": 2, "stream": "a", "seq": None},
+        # Rules between fields (SessionMessage.check).
+        {"event": "start", "session_id": "s1", "started_at": 1, "v": 1, "seq": 3},
+        {"event": "start", "session_id": "s1", "started_at": 1, "v": 2, "stream": "a"},
+        {"event": "end", "session_id": "s1", "started_at": 5, "ended_at": 1, "v": 1},
+        {"event": "start", "session_id": "s1", "started_at": 1, "ended_at": 2, "v": 1},
+        {
+            "event": "start",
+            "session_id": "s",
+            "started_at": 1,
+            "v": 2,
+            "stream": "a",
+            "seq": 2,
+            "oldest": 3,
+        },
+    ],
+)
+def test_a_spec_with_rules_between_fields_compiles_as_strict_as_its_parser(
+    message: dict[str, Any],
+) -> None:
+    payload = dumps(message)
+    assert session_outcome(SESSION, payload) == session_outcome(SessionMessage.parse, payload)

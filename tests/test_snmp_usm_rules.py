@@ -265,3 +265,131 @@ def test_an_unknown_user_report() -> None:
     assert str(caught.value) == (
         "auth: SNMPv3: the agent does not know user 'ocr' (check snmp.user)"
     )
+
+
+def _priv_without_auth(request: Request) -> bytes:
+    """msgFlags privacy without authentication (invalid, RFC 3412 7.2), noise for a body."""
+    datagram = bytearray(secured(request, b"BAD"))
+    flags = datagram.index(b"\x04\x01\x03")
+    datagram[flags + 2] = 0x02
+    message = decode_message(bytes(datagram))
+    datagram[len(datagram) - len(message.data)] ^= 0xFF  # ciphertext made without the key
+    return bytes(datagram)
+
+
+def _unauthenticated_malformed(request: Request) -> bytes:
+    """noAuthNoPriv with our msgID, its scopedPDU a SEQUENCE of garbage."""
+    datagram = bytearray(secured(request, b"BAD"))
+    body = len(datagram) - len(decode_message(bytes(datagram)).data)
+    flags = datagram.index(b"\x04\x01\x03")
+    datagram[flags + 2] = 0x00
+    datagram[body - 2] = 0x30  # the encrypted OCTET STRING's tag made a SEQUENCE's
+    datagram[body:] = b"\x02\x01\x00" + bytes(len(datagram) - body - 3)
+    return bytes(datagram)
+
+
+def _undecodable(request: Request) -> bytes:
+    """Our msgID readable, the rest not an SNMPv3 message we take (security model 4)."""
+    datagram = secured(request, b"BAD")
+    return datagram.replace(b"\x04\x01\x03\x02\x01\x03", b"\x04\x01\x03\x02\x01\x04", 1)
+
+
+def _unauthenticated_not_in_time_window(request: Request) -> bytes:
+    return unauthenticated_report(request, NOT_IN_TIME_WINDOWS)
+
+
+UNAUTHENTICATED_IMPOSTORS = [
+    pytest.param(_priv_without_auth, id="priv-without-auth"),
+    pytest.param(_unauthenticated_malformed, id="unauthenticated-malformed"),
+    pytest.param(_undecodable, id="undecodable"),
+    pytest.param(_unauthenticated_not_in_time_window, id="unauthenticated-notInTimeWindow"),
+]
+
+
+@pytest.mark.parametrize("impostor", UNAUTHENTICATED_IMPOSTORS)
+def test_an_unauthenticated_answer_does_not_end_an_authenticated_request(
+    impostor: Script,
+) -> None:
+    agent = ScriptedAgent([[impostor, _genuine]])
+    assert poll(agent) == GOOD
+    assert len(agent.requests) == 2  # no resync, no resend
+
+
+@pytest.mark.parametrize(
+    ("impostor", "reason", "detail"),
+    [
+        (_priv_without_auth, "malformed", "msgFlags say privacy without authentication"),
+        (_unauthenticated_malformed, "malformed", "contextEngineID is not an OCTET STRING"),
+        (_undecodable, "malformed", "security model 4 is not USM"),
+    ],
+    ids=["priv-without-auth", "unauthenticated-malformed", "undecodable"],
+)
+def test_only_unauthenticated_garbage_fails_at_the_timeout_with_its_reason(
+    impostor: Script, reason: str, detail: str
+) -> None:
+    agent = ScriptedAgent([[impostor]])
+    with pytest.raises(SnmpError) as caught:
+        poll(agent, timeout=0.5)
+    assert caught.value.reason == reason
+    assert str(caught.value).startswith(f"{reason}: no valid answer in 1 try of 0.5 s; 1 {reason}")
+    assert detail in str(caught.value)
+
+
+MAX_BOOTS = 0x7FFFFFFF
+
+
+def test_no_request_to_an_agent_whose_boots_are_at_their_maximum() -> None:
+    agent = ScriptedAgent([])
+    agent_boots = MAX_BOOTS
+
+    async def run() -> Any:
+        original = agent.datagram_received
+
+        def received(data: bytes, addr: tuple[str | Any, int]) -> None:
+            assert agent.transport is not None
+            message = decode_message(data)
+            if message.engine_id:
+                original(data, addr)
+                return
+            discovery = Request(message, 0)
+            answer = secured(
+                discovery, b"", boots=agent_boots, report=UNKNOWN_ENGINE_IDS, authenticate=False
+            )
+            agent.transport.sendto(answer, addr)
+
+        agent.datagram_received = received  # type: ignore[method-assign]
+        return await _poll(agent)
+
+    with pytest.raises(SnmpError) as caught:
+        asyncio.run(run())
+    assert str(caught.value) == (
+        "auth: SNMPv3: the agent's snmpEngineBoots is at its maximum (2147483647);"
+        " it must be re-keyed before it can be polled"
+    )
+    assert agent.requests == []
+
+
+def test_no_resync_to_boots_at_their_maximum() -> None:
+    report: list[Script] = [
+        lambda r: secured(r, b"", boots=MAX_BOOTS, engine_time=3, report=NOT_IN_TIME_WINDOWS)
+    ]
+    agent = ScriptedAgent([report, list(report)])
+    with pytest.raises(SnmpError) as caught:
+        poll(agent)
+    assert "snmpEngineBoots is at its maximum (2147483647)" in str(caught.value)
+    assert len(agent.requests) == 1
+
+
+@pytest.mark.parametrize(
+    ("boots", "engine_time"),
+    [pytest.param(4, 5000, id="earlier-boots"), pytest.param(5, 1000 - 151, id="time-back")],
+)
+def test_an_authenticated_report_does_not_move_the_clock_back(boots: int, engine_time: int) -> None:
+    def old_clock(request: Request) -> bytes:
+        return secured(
+            request, b"", boots=boots, engine_time=engine_time, report=NOT_IN_TIME_WINDOWS
+        )
+
+    agent = ScriptedAgent([[old_clock, _genuine]])
+    assert poll(agent) == GOOD
+    assert [r.message.boots for r in agent.requests] == [5, 5]

@@ -10,7 +10,8 @@ import asyncio
 import gc
 import logging
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -104,6 +105,26 @@ def share_the_gil() -> None:
     stalls became as rare as on the idle machine (bench/scrape.py, ingest phases).
     """
     sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+@contextmanager
+def tuned_for_serving() -> Iterator[None]:
+    """freeze_startup_heap() and share_the_gil() while the daemon runs, then as before.
+
+    The process is the daemon's own in production; an App run inside another
+    program (the tests run many, one after the other) leaves the collector's
+    thresholds, its frozen objects and the switch interval as it found them.
+    """
+    threshold = gc.get_threshold()
+    interval = sys.getswitchinterval()
+    freeze_startup_heap()
+    share_the_gil()
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(interval)
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 class App:
@@ -401,26 +422,27 @@ class App:
             id="flush-seen",
         )
         await self.poller.prepare(self.state.devices)
-        freeze_startup_heap()
-        share_the_gil()
-        self.poller.schedule(self.scheduler, self.state.devices)
-        self.scheduler.start()
-        if self.traps is not None:
-            await self.traps.start(self.state.devices)
-        self.subscriber.start()
-        self.started.set()
-        try:
-            async with asyncio.TaskGroup() as group:
-                delivery = BackgroundTask("notification-delivery", lambda: self.alerting.run(stop))
-                services = [BackgroundTask(n, r) for n, r in self.services.runners(stop)]
-                for task in [delivery, *self._background, *services]:
-                    group.create_task(self._isolated(task), name=task.name)
-                await stop.wait()
-                raise _Stopping
-        except* _Stopping:
-            pass
-        finally:
-            await self._shutdown()
+        with tuned_for_serving():
+            self.poller.schedule(self.scheduler, self.state.devices)
+            self.scheduler.start()
+            if self.traps is not None:
+                await self.traps.start(self.state.devices)
+            self.subscriber.start()
+            self.started.set()
+            try:
+                async with asyncio.TaskGroup() as group:
+                    delivery = BackgroundTask(
+                        "notification-delivery", lambda: self.alerting.run(stop)
+                    )
+                    services = [BackgroundTask(n, r) for n, r in self.services.runners(stop)]
+                    for task in [delivery, *self._background, *services]:
+                        group.create_task(self._isolated(task), name=task.name)
+                    await stop.wait()
+                    raise _Stopping
+            except* _Stopping:
+                pass
+            finally:
+                await self._shutdown()
 
     async def _isolated(self, task: BackgroundTask) -> None:
         try:

@@ -39,8 +39,12 @@ class MqttSubscriber(MqttConnection):
         # `connected` for the daemon means subscribed: between CONNACK and
         # SUBACK the broker drops what agents publish, as no one subscribes yet.
         self._ready = threading.Event()
+        # The SUBSCRIBE whose SUBACK makes the daemon ready. A reload
+        # subscribes from another thread than paho's: the lock keeps a
+        # subscribe and the recording of its mid together, so the SUBACK
+        # is never checked against a stale or half-written mid.
         self._ready_mid: int | None = None
-        self._last_subscribe_mid: int | None = None
+        self._subscribe_lock = threading.Lock()
         self._announced: dict[StreamKey, tuple[int, float]] = {}
         self._announce_lock = threading.Lock()
         self._client.on_message = self._on_message
@@ -60,14 +64,13 @@ class MqttSubscriber(MqttConnection):
 
     def _connected_now(self, client: paho.Client) -> None:
         self.connects += 1
-        self._ready.clear()
-        self._ready_mid = None
-        # Subscribing again on every connect covers a broker that lost our
-        # session (restarted without persistence).
-        subscriptions = self._subscribe()
-        self._ready_mid = self._last_subscribe_mid
-        if not subscriptions:
-            self._ready.set()
+        with self._subscribe_lock:
+            self._ready.clear()
+            # Subscribing again on every connect covers a broker that lost our
+            # session (restarted without persistence).
+            subscriptions, self._ready_mid = self._subscribe()
+            if not subscriptions:
+                self._ready.set()
         log.info(
             "connected to MQTT broker %s:%d (%d subscriptions)",
             self._settings.host,
@@ -97,36 +100,52 @@ class MqttSubscriber(MqttConnection):
 
     def resubscribe(self) -> None:
         """Subscribe to the current routes' topics (after a configuration reload)."""
-        if self.connected:
-            self._subscribe()
+        with self._subscribe_lock:
+            # The link, not readiness: a reload between CONNACK and SUBACK
+            # (or while the broker refuses every subscription) must still
+            # subscribe to the new routes. Paho counts as connected before
+            # it calls _connected_now, which then subscribes under this lock.
+            if not self._client.is_connected():
+                return
+            subscriptions, mid = self._subscribe()
+            if not self._ready.is_set():
+                # Not ready yet: the newest subscriptions are the ones to wait for.
+                self._ready_mid = mid
+                if not subscriptions:
+                    self._ready.set()
 
-    def _subscribe(self) -> list[tuple[str, int]]:
+    def _subscribe(self) -> tuple[list[tuple[str, int]], int | None]:
+        """Subscribe to the current routes; returns them and the SUBSCRIBE's mid."""
         subscriptions = [(s.pattern, s.qos) for s in self._ingest.routes.subscriptions]
         stale = sorted(self._subscribed - {pattern for pattern, _ in subscriptions})
         if stale:
             self._client.unsubscribe(stale)
-        self._last_subscribe_mid = None
+        mid: int | None = None
         if subscriptions:
-            _, self._last_subscribe_mid = self._client.subscribe(subscriptions)
+            _, mid = self._client.subscribe(subscriptions)
         self._subscribed = {pattern for pattern, _ in subscriptions}
-        return subscriptions
+        return subscriptions, mid
 
     def _on_subscribe(
         self, client: paho.Client, userdata: Any, mid: int, reasons: list[Any], properties: Any
     ) -> None:
-        # Called on the network thread, after _connected_now recorded the mid.
-        if mid != self._ready_mid:
-            return
-        refused = sum(1 for reason in reasons if reason.is_failure)
-        if refused:
-            log.error(
-                "MQTT broker %s:%d refused %d of %d subscriptions (see its ACL)",
-                self._settings.host,
-                self._settings.port,
-                refused,
-                len(reasons),
-            )
-        self._ready.set()
+        with self._subscribe_lock:
+            if mid != self._ready_mid:
+                return
+            refused = sum(1 for reason in reasons if reason.is_failure)
+            if refused:
+                log.error(
+                    "MQTT broker %s:%d refused %d of %d subscriptions (see its ACL)",
+                    self._settings.host,
+                    self._settings.port,
+                    refused,
+                    len(reasons),
+                )
+            # With every subscription refused nothing arrives: the daemon is
+            # not connected in any sense that matters, and stays so until a
+            # reload or a reconnect subscribes again.
+            if refused < len(reasons):
+                self._ready.set()
 
     def _on_disconnect(
         self, client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any

@@ -12,7 +12,9 @@ request-id could be read: anyone can send one from anywhere. It is noted on
 the requests pending to the address it came from instead, and a request
 that then gets no valid answer fails with its reason (`truncated`,
 `malformed`) rather than as a `timeout`: an agent that answers garbage is
-not an agent that is off.
+not an agent that is off. An SNMPv3 msgID proves no more than the address:
+a v3 datagram that does not decode, or does not pass the USM client's
+checks unauthenticated, is noted on its request, never fails it at once.
 """
 
 from __future__ import annotations
@@ -260,7 +262,11 @@ class UdpRequester:
         try:
             result = pending.accept(decode_message(data))
         except V3Error as exc:
-            self._undecodable(exc.naming(msg_id), sender)
+            # Noted, not failed: unlike a v2c answer's request-id, a msgID
+            # readable in an undecodable or unauthenticated datagram proves
+            # nothing, and the agent's own answer may still come.
+            self.stats.count(DropReason(exc.reason))
+            pending.note(exc)
             return
         except SnmpError as exc:
             pending.future.set_exception(exc)

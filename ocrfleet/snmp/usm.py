@@ -77,6 +77,12 @@ class EngineState:
         self.time = self.latest_time = engine_time
         self.synced_at = time.monotonic()
 
+    def behind(self, boots: int, engine_time: int) -> bool:
+        """Whether boots and time are older than what was learnt, beyond the window."""
+        if boots != self.boots:
+            return boots < self.boots
+        return engine_time < self.latest_time - TIME_WINDOW
+
     def in_window(self, boots: int, engine_time: int) -> bool:
         """RFC 3414 3.2 step 7b for a non-authoritative engine; updates what was learnt."""
         if boots == MAX_INTEGER or boots < self.boots:
@@ -139,6 +145,7 @@ class UsmClient(SnmpClient):
             report = _report_oid(answer.scoped)
             if report == NOT_IN_TIME_WINDOWS and not resynced and answer.message.flags & AUTH:
                 # The agent's clock, authenticated: take it and try once more.
+                _check_boots(answer.message.boots)
                 engine.learn(answer.message.boots, answer.message.time)
                 resynced = True
                 continue
@@ -182,16 +189,25 @@ class UsmClient(SnmpClient):
             raise
 
     def _accept(self, engine: EngineState, msg_id: int, answer: V3Message) -> _Answer | None:
-        """The answer if it is one we take; None drops it; SnmpError ends the request."""
+        """The answer if it is one we take; None drops it; SnmpError ends the request.
+
+        V3Error drops it too, noted on the request: the reason it fails with
+        at its timeout if nothing valid comes. Only an answer that
+        authenticates can end an authenticated request with an error:
+        anyone can send a datagram from the agent's address with our msgID.
+        """
         if answer.msg_id != msg_id:
             return None
+        if answer.flags & PRIV and not answer.flags & AUTH:
+            raise V3Error("msgFlags say privacy without authentication (RFC 3412 7.2)")
         credentials = engine.credentials
-        if answer.flags & AUTH:
-            if credentials.auth is None or answer.engine_id != engine.engine_id:
-                return None
-            if not authentic(answer, credentials.auth, credentials.mac_length):
-                self._unauthentic = True
-                return None
+        if not answer.flags & AUTH:
+            return self._accept_unauthenticated(engine, msg_id, answer)
+        if credentials.auth is None or answer.engine_id != engine.engine_id:
+            return None
+        if not authentic(answer, credentials.auth, credentials.mac_length):
+            self._unauthentic = True
+            return None
         try:
             scoped = decode_scoped_pdu(plaintext(answer, credentials), self._shared.decoder)
         except V3DecryptionError:
@@ -201,16 +217,39 @@ class UsmClient(SnmpClient):
                 raise self._decryption_error() from None
             raise SnmpError("protocol", f"SNMPv3: malformed answer: {exc}") from None
         if scoped.pdu.pdu_type == REPORT:
-            # Reports about USM failures come unauthenticated (RFC 3414 3.1.1):
-            # the msgID match is what ties them to our request.
+            if _report_oid(scoped) == NOT_IN_TIME_WINDOWS and engine.behind(
+                answer.boots, answer.time
+            ):
+                return None  # a replayed old clock: learning it would undo the window
             return _Answer(scoped, answer)
-        if credentials.auth is not None and not answer.flags & AUTH:
+        if scoped.pdu.request_id != msg_id:
+            return None
+        if not engine.in_window(answer.boots, answer.time):
+            return None  # a replay, or older than the time window
+        return _Answer(scoped, answer)
+
+    def _accept_unauthenticated(
+        self, engine: EngineState, msg_id: int, answer: V3Message
+    ) -> _Answer | None:
+        try:
+            scoped = decode_scoped_pdu(answer.data, self._shared.decoder)
+        except V3Error as exc:
+            if engine.credentials.auth is not None:
+                raise  # noted, not failed: it proves nothing about the agent
+            raise SnmpError("protocol", f"SNMPv3: malformed answer: {exc}") from None
+        if scoped.pdu.pdu_type == REPORT:
+            # Reports about USM failures come unauthenticated (RFC 3414 3.1.1):
+            # the msgID match is what ties them to our request. Not
+            # notInTimeWindow when we authenticate: an agent sends that one
+            # authenticated (RFC 3414 3.2 step 7b), and it would resync us.
+            if engine.credentials.auth is not None and _report_oid(scoped) == NOT_IN_TIME_WINDOWS:
+                return None
+            return _Answer(scoped, answer)
+        if engine.credentials.auth is not None:
             self._unauthentic = True
             return None  # an unauthenticated Response to an authenticated request
         if answer.engine_id != engine.engine_id or scoped.pdu.request_id != msg_id:
             return None
-        if answer.flags & AUTH and not engine.in_window(answer.boots, answer.time):
-            return None  # a replay, or older than the time window
         return _Answer(scoped, answer)
 
     # -- discovery ----------------------------------------------------------------
@@ -224,16 +263,17 @@ class UsmClient(SnmpClient):
         def accept(answer: V3Message) -> _Answer | None:
             if answer.msg_id != msg_id or answer.flags & AUTH:
                 return None
-            try:
-                scoped = decode_scoped_pdu(answer.data, self._shared.decoder)
-            except V3Error as exc:
-                raise SnmpError("protocol", f"SNMPv3: malformed answer: {exc}") from None
-            return _Answer(scoped, answer)
+            if answer.flags & PRIV:
+                raise V3Error("msgFlags say privacy without authentication (RFC 3412 7.2)")
+            # A malformed scopedPDU raises V3Error: noted, not failed, as
+            # anyone can send one with our msgID.
+            return _Answer(decode_scoped_pdu(answer.data, self._shared.decoder), answer)
 
         answer = await self._transmit(msg_id, message, accept)
         found = answer.message
         if not found.engine_id:
             raise SnmpError("protocol", "SNMPv3: the agent did not tell its engine id")
+        _check_boots(found.boots)
         credentials = self._credentials(found.engine_id)
         self._engine = EngineState(
             found.engine_id,
@@ -307,6 +347,16 @@ class UsmClient(SnmpClient):
                 " (check snmp.context)",
             )
         return SnmpError("protocol", f"SNMPv3: the agent reported {report or 'an error'}")
+
+
+def _check_boots(boots: int) -> None:
+    """An agent whose boots reached their maximum takes no more requests (RFC 3414 2.2.3)."""
+    if boots == MAX_INTEGER:
+        raise SnmpError(
+            "auth",
+            f"SNMPv3: the agent's snmpEngineBoots is at its maximum ({MAX_INTEGER});"
+            " it must be re-keyed before it can be polled",
+        )
 
 
 def _report_oid(scoped: ScopedPdu) -> str:

@@ -60,7 +60,9 @@ class _HeaderTimeoutProtocol(HttpToolsProtocol):
         # it is closed, so every closed connection stays a reference cycle
         # until a collection; back-to-back scrapes then set off young
         # collections of 10-14 ms that stall ingest (bench/README.md, scrape.py;
-        # CPython gh-100348, which 3.12 fixes itself).
+        # CPython gh-100348, which 3.12 fixes itself). Over TLS the transport
+        # seen here is asyncio's SSL one, whose socket transport keeps its
+        # cycle: this helps plain HTTP only.
         if getattr(transport, "_read_ready_cb", None) is not None:
             transport._read_ready_cb = None  # type: ignore[attr-defined]
 

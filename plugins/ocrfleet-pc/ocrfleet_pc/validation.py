@@ -22,6 +22,11 @@ from ocrfleet.plugin import PayloadError
 from ocrfleet_agent.payloads import InvalidPayload, Spec
 
 T = TypeVar("T")
+# A health report is about 215 bytes. Past this, the reference parses: it
+# alone knows the limits of Python's own reader, such as the 4,300 digits
+# an integer may have even in a field both sides ignore, which msgspec
+# does not share (and which this many bytes cannot reach).
+MAX_FAST_PAYLOAD = 4096
 _TYPES: dict[str, type] = {"number": float, "integer": int, "string": str, "boolean": bool}
 
 
@@ -41,8 +46,10 @@ def _annotation(spec: Spec) -> Any:
         given: dict[str, Any] = {name: value for name, value in limits.items() if value is not None}
         if given:
             annotation = Annotated[annotation, msgspec.Meta(**given)]
-    if spec.nullable or not spec.required:
+    if spec.nullable:
         annotation = annotation | None
+    # An optional field that is not nullable keeps its plain type: absent, it
+    # takes its default (None); an explicit null is refused, as the agent does.
     return annotation
 
 
@@ -53,20 +60,28 @@ def compile_validator(
     build: Callable[..., T],
     *,
     reference: Callable[[bytes], T],
+    check: Callable[[T], object] | None = None,
 ) -> Callable[[bytes], T]:
     """A parser of `build(*fields, v)` from JSON bytes, exactly as strict as `reference`.
 
     `build` takes the fields in the order of `specs`, then the version.
     `reference` is the agent's own parser of the payload (e.g. `Health.parse`):
     msgspec takes the payloads it can vouch for, and every other one (refused,
-    or not plain ASCII) goes to the reference, so the daemon refuses exactly
-    what the agent refuses, for the agent's reason and in its words.
+    not plain ASCII, longer than MAX_FAST_PAYLOAD or nested too deeply) goes
+    to the reference, so the daemon refuses exactly what the agent refuses,
+    for the agent's reason and in its words.
+
+    The specs state each field alone. A payload with rules between fields
+    (e.g. `SessionMessage.check`) must pass them as `check`, which runs on
+    every value msgspec builds (raising `InvalidPayload` to refuse it);
+    without it the parser is only as strict as the specs, not as `reference`.
     """
     fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
         (field, _annotation(spec)) if spec.required else (field, _annotation(spec), None)
         for field, spec in specs.items()
     ]
-    fields.append(("v", Annotated[int, msgspec.Meta(ge=min(versions), le=max(versions))]))
+    # A Literal, not a range: versions need not be consecutive.
+    fields.append(("v", Literal[versions]))
     # gc=False: a decoded struct holds only numbers, strings and None.
     struct = msgspec.defstruct(name, fields, kw_only=True, gc=False)
     decode = msgspec.json.Decoder(struct).decode
@@ -78,10 +93,15 @@ def compile_validator(
         # not check the UTF-8 of a field it skips, so other bytes are the
         # reference's to judge; msgspec refuses NaN, Infinity and lone
         # surrogates anywhere, as the agent does.
-        if payload.isascii():
+        if len(payload) <= MAX_FAST_PAYLOAD and payload.isascii():
             try:
-                return make(values(decode(payload)))
-            except msgspec.DecodeError:
+                built = make(values(decode(payload)))
+                if check is not None:
+                    check(built)
+                return built
+            # RecursionError: msgspec gives up on deep nesting, even in a
+            # field it skips; the agent calls that `unparsable`.
+            except (msgspec.DecodeError, RecursionError, InvalidPayload):
                 pass  # the reference says why (a rare, slow path)
         try:
             return reference(payload)
