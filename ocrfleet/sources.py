@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
+    from prometheus_client.registry import Collector
+
     from ocrfleet.devices import DeviceInfo
 
 
@@ -94,3 +96,7 @@ class SourceType(ABC):
     def address_options(self, address: str) -> dict[str, Any]:
         """The device options an address given to `ocrfleet probe` stands for."""
         raise ValueError(f"source {self.name!r} takes no address on the command line")
+
+    def collectors(self) -> Sequence[Collector]:
+        """The source's own metrics, registered once by the daemon; none by default."""
+        return ()

@@ -44,8 +44,6 @@ from ocrfleet.pluginhost.catalog import PluginCatalog
 from ocrfleet.poller import Poller, Sources
 from ocrfleet.services import FiringAlert, ServiceContext, ServiceHost
 from ocrfleet.sessions import SessionEvent, implausible_times
-from ocrfleet.snmp.diagnosis_metrics import AnswerCollector
-from ocrfleet.snmp.source import SnmpSourceType
 from ocrfleet.snmp.traps import TrapReceiver
 from ocrfleet.state import FleetState
 from ocrfleet.store.connections import StoreConnections
@@ -188,10 +186,9 @@ class App:
             SessionDeliveryCollector(lambda: self.writer.stats, lambda: self.writer.held)
         )
         self.registry.register(PollCollector(lambda: self.poller.stats))
-        snmp = catalog.source_types.get("snmp")
-        if isinstance(snmp, SnmpSourceType):
-            # SNMP answers dropped by reason (docs/snmp.md, "Dropped answers").
-            self.registry.register(AnswerCollector(lambda: snmp.answers))
+        for source_type in catalog.source_types.values():
+            for collector in source_type.collectors():
+                self.registry.register(collector)
         # Traps from known devices move their next poll to now (docs/snmp.md).
         self.traps: TrapReceiver | None = None
         if config.snmp.traps.enabled:

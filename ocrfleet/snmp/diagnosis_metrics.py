@@ -27,7 +27,7 @@ class DropReason(StrEnum):
 
 
 class AnswerStats:
-    """The SNMP v1/v2c answers one daemon dropped, by reason."""
+    """The SNMP answers one daemon dropped, by reason."""
 
     def __init__(self) -> None:
         self.dropped: dict[DropReason, int] = dict.fromkeys(DropReason, 0)
@@ -51,7 +51,7 @@ class AnswerCollector(Collector):
             return
         dropped = CounterMetricFamily(
             "ocrfleet_snmp_answers_dropped",
-            "SNMP v1/v2c datagrams received and not taken as an answer, by reason.",
+            "SNMP datagrams received and not taken as an answer, by reason.",
             labels=["reason"],
         )
         for reason, count in stats.dropped.items():

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar
 
+from prometheus_client.registry import Collector
+
 from ocrfleet.devices import DeviceInfo
-from ocrfleet.snmp.diagnosis_metrics import AnswerStats
+from ocrfleet.snmp.diagnosis_metrics import AnswerCollector, AnswerStats
 from ocrfleet.snmp.options import SnmpDeviceOptions
 from ocrfleet.sources import Source, SourceType
 
@@ -56,3 +59,7 @@ class SnmpSourceType(SourceType):
 
     def open(self, max_concurrent_polls: int) -> SnmpSource:
         return SnmpSource(max_concurrent_polls, self.answers)
+
+    def collectors(self) -> Sequence[Collector]:
+        # SNMP answers dropped by reason (docs/snmp.md, "Dropped answers").
+        return [AnswerCollector(lambda: self.answers)]
