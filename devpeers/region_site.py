@@ -86,6 +86,8 @@ def site_config(
                 "village_core": municipality.capitalize(),
                 "opening_hours": ALWAYS_OPEN,
                 "min_usable_seats": 1,
+                # So the fair-turns series exist (at 0) and their panels have data.
+                "session_limit": "60m",
                 "devices": device_tables,
             }
         ],

@@ -493,6 +493,26 @@ DEVICE_STATES = value_map(
     }
 )
 RED_ABOVE_0 = [(None, "green"), (1, "red")]
+# A site's internet state as one number per site (ocrfleet_site_internet_state
+# is one-hot), for a state timeline; docs/internet.md.
+INTERNET_STATE_CODES = {"down": 0, "degraded": 1, "up": 2, "unknown": 3}
+INTERNET_STATES = value_map(
+    {
+        "0": ("down", "red"),
+        "1": ("slow", "orange"),
+        "2": ("up", "green"),
+        "3": ("unknown", "text"),
+    }
+)
+
+
+def internet_state(selector: str) -> str:
+    """One series per site: the code of its internet state now."""
+    parts = [
+        f'(ocrfleet_site_internet_state{{state="{state}", {selector}}} == 1) * {code}'
+        for state, code in INTERNET_STATE_CODES.items()
+    ]
+    return f"max by ({BY_SITE}) (" + " or ".join(parts) + ")"
 
 
 def overview() -> Dashboard:
@@ -658,6 +678,26 @@ def site() -> Dashboard:
                 ),
                 decimals=0,
             ),
+            state_timeline(
+                "Internet",
+                "The site's internet as checked from inside it (its PCs, and the daemon when "
+                "it stands there): up, slow (the median check slower than "
+                "internet.degraded_latency), down (every check failed) or unknown (no fresh "
+                "check). docs/internet.md.",
+                Target(internet_state(S), "{{municipality}} {{site}}"),
+                mappings=INTERNET_STATES,
+            ),
+            timeseries(
+                "Internet latency",
+                "Median seconds the site's successful internet checks took: name look-up, "
+                "connection, TLS and the page's answer.",
+                Target(
+                    f"max by ({BY_SITE}) (ocrfleet_site_internet_latency_seconds{{{S}}})",
+                    "{{municipality}} {{site}}",
+                ),
+                unit="s",
+                min=0,
+            ),
             table(
                 "Firing alerts and reminders",
                 "Everything firing now for this site.",
@@ -687,6 +727,21 @@ def occupancy() -> Dashboard:
                 ),
                 width=24,
                 height=9,
+            ),
+            timeseries(
+                "Every seat busy, and sessions over the time limit",
+                "Per site: 1 while every seat that is up is in use, so a visitor who comes in "
+                "has to wait; and the open sessions past their session_limit (docs/turns.md).",
+                Target(
+                    f"max by ({BY_SITE}) (ocrfleet_site_all_seats_busy{{{S}}})",
+                    "{{municipality}} {{site}}: every seat busy",
+                ),
+                Target(
+                    f"sum by ({BY_SITE}) (ocrfleet_open_sessions_over_limit{{{S}}})",
+                    "{{municipality}} {{site}}: sessions over the limit",
+                ),
+                decimals=0,
+                min=0,
             ),
             bargauge(
                 "Utilisation during opening hours",

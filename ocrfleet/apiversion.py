@@ -6,7 +6,7 @@ without importing the whole API.
 
 from __future__ import annotations
 
-API_VERSION = "1.3"
+API_VERSION = "1.4"
 
 # The name of the constant a plugin's entry-point module sets.
 DECLARATION = "OCRFLEET_PLUGIN_API"

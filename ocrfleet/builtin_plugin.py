@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from ocrfleet.alerts.internet import InternetDegradedRule, InternetDownRule
 from ocrfleet.alerts.maintenance import MonthlyMaintenanceRule, RenewalDueRule
 from ocrfleet.alerts.rules import AlertRule
 from ocrfleet.alerts.seats import (
@@ -16,6 +17,7 @@ from ocrfleet.alerts.seats import (
     NoUnreservedSeatRule,
     SeatsBelowMinimumRule,
 )
+from ocrfleet.alerts.turns import SessionOverLimitRule
 from ocrfleet.apiversion import API_VERSION
 from ocrfleet.hookspecs import hookimpl
 from ocrfleet.httppoll.source import HttpSourceType
@@ -48,6 +50,9 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
         MunicipalityBelowNormRule(),
         MonthlyMaintenanceRule(),
         RenewalDueRule(),
+        InternetDownRule(),
+        InternetDegradedRule(),
+        SessionOverLimitRule(),
     ]
 
 

@@ -22,6 +22,7 @@ from ocrfleet.kept import KeepsState
 from ocrfleet.sessions import SessionEvent
 
 if TYPE_CHECKING:
+    from ocrfleet.connectivity import InternetCheck
     from ocrfleet.devices import DeviceInfo
     from ocrfleet.state import DeviceView
 
@@ -311,6 +312,18 @@ class DeviceKind(KeepsState, ABC):
         itself (`sessions.max_duration`) is not opened again.
         """
         return {}
+
+    def internet_check(self, device: DeviceView) -> InternetCheck | None:
+        """The device's last check of the internet, from its reading, or None. (API 1.4)
+
+        A kind whose devices check the way out (a PC agent that fetches a
+        page) or know their uplink (a hotspot's WAN port) returns it; the
+        core derives each site's internet state from the checks of its
+        devices that are up (ocrfleet/internet/site.py). Asked on every
+        evaluation and scrape: cheap, and never raising for a reading it
+        does not know. None by default.
+        """
+        return None
 
     def extend(self, extension: KindExtension) -> None:
         """Accept an extension another plugin contributes to this kind (e.g. a vendor)."""

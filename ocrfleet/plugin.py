@@ -40,6 +40,7 @@ from ocrfleet.config.durations import Duration
 from ocrfleet.config.hours import parse_time_range
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.config.secrets import DeferredSecret, Secret, resolve_secret
+from ocrfleet.connectivity import UPLINK_DOWN, CheckSource, InternetCheck
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.devicestate import DeviceState, DeviceStatus
 from ocrfleet.hookspecs import CliCommand, hookimpl
@@ -90,6 +91,7 @@ from ocrfleet.state import Availability, DeviceView, PollFailure, Presence, Usag
 
 __all__ = [
     "API_VERSION",
+    "UPLINK_DOWN",
     "Aggregation",
     "AlertItem",
     "AlertRule",
@@ -103,6 +105,7 @@ __all__ = [
     "Cell",
     "Channel",
     "ChannelType",
+    "CheckSource",
     "CliCommand",
     "ClosedPeriod",
     "Day",
@@ -124,6 +127,7 @@ __all__ = [
     "HttpClient",
     "HttpDeviceOptions",
     "HttpError",
+    "InternetCheck",
     "KindExtension",
     "MaintenanceEvidence",
     "MessageCatalog",

@@ -41,6 +41,7 @@ from ocrfleet_hotspot.kind import HotspotKind, HotspotOptions
 from ocrfleet_hotspot.parse import build_reading
 from ocrfleet_printer.kind import PrinterOptions
 from tests.support.daemon import RunningApp, catalog, site_config, snmp_device, value, wait_for
+from tests.support.internet import InternetServer
 from tests.support.libki import LibkiServer, libki_device, poll_once
 from tests.support.mosquitto import Mosquitto
 from tests.support.programs import installed
@@ -74,6 +75,9 @@ SOMETIMES: dict[str, str] = {
     "ocrfleet_device_renewal_due_timestamp_seconds": "only for devices with a purchase date",
     "ocrfleet_maintenance_due": "only for devices with a purchase date or a logged task",
     "ocrfleet_site_min_usable_seats": "only for sites with min_usable_seats",
+    "ocrfleet_site_session_limit_seconds": "only for sites with a session_limit",
+    "ocrfleet_open_sessions_over_limit": "only for sites where a seat has a session_limit",
+    "ocrfleet_sessions_over_limit_total": "only for sites where a seat has a session_limit",
     "ocrfleet_calendar_last_success_timestamp_seconds": "only with calendars, once refreshed",
     "ocrfleet_calendar_refresh_failed": "only with calendars configured",
     "ocrfleet_calendar_closures": "only with calendars configured",
@@ -190,10 +194,19 @@ def test_every_metric_is_documented(
     config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices)
     # Port 0: any free port; its counters are there from the start.
     config["snmp"] = {"traps": {"enabled": True, "listen": "127.0.0.1", "port": 0}}
-    with RunningApp(config) as daemon:
+    # The daemon's own internet check, for its metrics.
+    internet_server = InternetServer(tmp_path / "internet")
+    probe = {"sites": ["lib"], "url": internet_server.url, "ca_file": str(internet_server.ca_file)}
+    config["internet"] = {"probe": probe}
+    with internet_server, RunningApp(config) as daemon:
+        wait_for(
+            lambda: (last := daemon.app.internet_probe.last) is not None and last.ok,
+            what="the daemon's internet check",
+        )
         agent = TestPublisher(broker.port)
         try:
-            agent.publish("ocrfleet/lib/pc-01/health", health(), qos=0)
+            internet = {"ok": True, "checked_at": 1_800_000_000.0, "latency_ms": 90, "status": 200}
+            agent.publish("ocrfleet/lib/pc-01/health", health(internet=internet), qos=0)
             start = {"v": 1, "event": "start", "session_id": "d1", "started_at": 1000.0}
             agent.publish("ocrfleet/lib/pc-01/session", start)
             agent.publish(

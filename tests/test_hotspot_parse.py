@@ -8,6 +8,7 @@ AP whose radios are typed as Ethernet).
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -17,6 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from ocrfleet.connectivity import CheckSource, InternetCheck
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.kinds import DeviceKind, KindExtension, Sample
 from ocrfleet.pluginhost import hookimpl
@@ -32,10 +34,12 @@ from ocrfleet_hotspot.parse import (
     is_wrap,
     parse_interfaces,
 )
-from ocrfleet_hotspot.reading import HotspotReading
-from ocrfleet_hotspot.vendors import HotspotVendor, MikrotikVendor
+from ocrfleet_hotspot.reading import HotspotReading, Uplink
+from ocrfleet_hotspot.vendors import GenericVendor, HotspotVendor, MikrotikVendor
+from ocrfleet_hotspot.vendors.unifi import UNIFI_AP_SYSTEM_ISOLATED
 from tests.support.daemon import catalog
 from tests.support.snmprec import read_snmprec
+from tests.support.words import english
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snmp" / "hotspots"
 WRAP = 2**32
@@ -653,3 +657,196 @@ def test_describe_is_a_readable_table() -> None:
     row = next(line for line in lines if line.split()[:2] == ["9", "wifi1.1"])
     assert row.split() == ["9", "wifi1.1", "6", "radio", "up", "down", "yes"]
     assert kind.describe("not a reading") == "'not a reading'"
+
+
+# -- the uplink ----------------------------------------------------------------------
+
+UPLINK_FIXTURES = Path(__file__).parent / "fixtures" / "snmp" / "hotspot-uplinks"
+GENERIC = GenericVendor()
+
+
+def uplink_values(stem: str) -> dict[str, SnmpValue]:
+    return read_snmprec(UPLINK_FIXTURES / f"{stem}.snmprec")
+
+
+def read_uplink(
+    stem: str, option: str | int | None = None, previous: HotspotReading | None = None
+) -> HotspotReading:
+    kind = hotspot_kind()
+    values = uplink_values(stem)
+    vendor = kind.select_vendor(
+        "auto", str(values.get(oids.SYS_OBJECT_ID)), _text(values.get(oids.SYS_DESCR))
+    )
+    return build_reading(values, vendor, previous=previous, now=1.0, uplink_interface=option)
+
+
+def test_the_uplink_option_takes_a_name_or_an_index_and_refuses_the_rest() -> None:
+    base = {"host": "127.0.0.1"}
+    assert HotspotOptions.model_validate({**base, "uplink_interface": 3}).uplink_interface == 3
+    named = HotspotOptions.model_validate({**base, "uplink_interface": "pppoe-out1"})
+    assert named.uplink_interface == "pppoe-out1"
+    assert HotspotOptions.model_validate(base).uplink_interface is None
+    for bad, said in (
+        (True, "an interface name (text) or an ifIndex"),
+        (2.0, "an interface name (text) or an ifIndex"),
+        (0, "ifIndex 0 is out of range"),
+        ("  ", "must not be empty"),
+        ("x" * 256, "longer than 255"),
+    ):
+        with pytest.raises(ValidationError, match=re.escape(said)) as caught:
+            HotspotOptions.model_validate({**base, "uplink_interface": bad})
+        assert caught.value.errors()[0]["loc"][0] == "uplink_interface"
+    with pytest.raises(ValidationError, match="'wlan0' is also listed in radio_interfaces"):
+        HotspotOptions.model_validate(
+            {**base, "uplink_interface": "wlan0", "radio_interfaces": ["wlan0"]}
+        )
+
+
+def test_mikrotik_reads_its_pppoe_session_by_default() -> None:
+    up = read_uplink("router-pppoe").uplink
+    assert up == Uplink("up", "interface", "pppoe-out1", 5, detail="ifOperStatus up(1)")
+    down = read_uplink("router-line-down").uplink
+    assert down is not None and (down.state, down.index) == ("down", 5)
+    assert down.detail == "ifOperStatus lowerLayerDown(7)"
+    # ether1 when there is no session (a cAP as it comes): the fixture of the AP.
+    ap = read("mikrotik-wap").uplink
+    assert ap is not None and (ap.state, ap.interface, ap.configured) == ("up", "ether1", False)
+
+
+def test_a_named_uplink_wins_over_the_vendors_default() -> None:
+    by_index = read_uplink("router-line-down", 1).uplink
+    assert by_index == Uplink(
+        "up", "interface", "ether1", 1, configured=True, detail="ifOperStatus up(1)"
+    )
+    # By ifName, ifDescr or ifAlias, exactly.
+    by_alias = read_uplink("router-line-down", "Proximus").uplink
+    assert by_alias is not None and (by_alias.interface, by_alias.state) == ("pppoe-out1", "down")
+
+
+def test_a_named_uplink_the_device_lacks_is_unknown_and_says_what_it_has() -> None:
+    missing = read_uplink("openwrt-gateway", "wan9").uplink
+    assert missing is not None
+    assert (missing.state, missing.missing, missing.configured) == ("unknown", "wan9", True)
+    assert missing.detail == (
+        "no interface with ifName, ifDescr or ifAlias 'wan9' "
+        "(the device has: lo, eth0, eth1, wlan0)"
+    )
+    by_index = read_uplink("openwrt-gateway", 12).uplink
+    assert by_index is not None and by_index.detail.startswith("no ifIndex 12 (")
+    # Names are exact: the ifAlias in another case is another name.
+    assert read_uplink("openwrt-gateway", "vdsl proximus").uplink.missing  # type: ignore[union-attr]
+
+
+def test_unifi_takes_its_isolated_flag_and_no_flag_is_unknown() -> None:
+    isolated = read_uplink("unifi-isolated").uplink
+    assert isolated is not None and (isolated.state, isolated.source) == ("down", "vendor")
+    # eth0 without a cable while meshing: the AP is not isolated, so up.
+    meshed = read_uplink("unifi-connected").uplink
+    assert meshed is not None and (meshed.state, meshed.source) == ("up", "vendor")
+    assert read("unifi-ap").uplink == Uplink("up", "vendor", detail="the vendor's MIB says up")
+    # Firmware that does not answer the flag: nothing tells (eth0 is not guessed).
+    silent = {k: v for k, v in values_of("unifi-ap").items() if k != UNIFI_AP_SYSTEM_ISOLATED}
+    assert read("unifi-ap", values=silent).uplink is None
+    # The generic vendor and the Cisco controller have no default.
+    assert read("generic-ap").uplink is None and read("cisco-wlc").uplink is None
+    # A name in the options goes before the vendor's flag.
+    named = read_uplink("unifi-isolated", "eth0").uplink
+    assert named is not None and (named.state, named.source) == ("up", "interface")
+
+
+def test_an_interface_switched_off_is_down_and_testing_unknown_or_dormant_is_unknown() -> None:
+    values = uplink_values("router-pppoe")
+    vendor = MikrotikVendor()
+    off = {**values, f"{oids.IF_ADMIN_STATUS}.5": 2}
+    reading = build_reading(off, vendor, previous=None, now=1.0)
+    assert reading.uplink is not None and reading.uplink.state == "down"
+    assert reading.uplink.detail == "ifAdminStatus down (switched off)"
+    unknown = {**values, f"{oids.IF_OPER_STATUS}.5": 4}
+    reading = build_reading(unknown, vendor, previous=None, now=1.0)
+    assert reading.uplink is not None and reading.uplink.state == "unknown"
+    # A dial-on-demand or LTE line idling (dormant) is not a line that is down.
+    dormant = {**values, f"{oids.IF_OPER_STATUS}.5": 5}
+    reading = build_reading(dormant, vendor, previous=None, now=1.0)
+    assert reading.uplink is not None and reading.uplink.state == "unknown"
+    # An interface running its tests says nothing of the line behind it.
+    testing = {**values, f"{oids.IF_OPER_STATUS}.5": 3}
+    reading = build_reading(testing, vendor, previous=None, now=1.0)
+    assert reading.uplink is not None and reading.uplink.state == "unknown"
+    assert reading.uplink.detail == "ifOperStatus testing(3)"
+    lower_down = {**values, f"{oids.IF_OPER_STATUS}.5": 7}
+    reading = build_reading(lower_down, vendor, previous=None, now=1.0)
+    assert reading.uplink is not None and reading.uplink.state == "down"
+
+
+def test_of_two_interfaces_with_the_name_the_same_one_is_read_every_poll() -> None:
+    # Two "wan" interfaces (HiveOS-like duplicates); the first poll takes the
+    # lower ifIndex, and later polls keep to it while it has the name.
+    values = uplink_values("openwrt-gateway")
+    twice = {**values, f"{oids.IF_NAME}.2": "wan", f"{oids.IF_NAME}.3": "wan"}
+    first = build_reading(twice, GENERIC, previous=None, now=1.0, uplink_interface="wan")
+    assert first.uplink is not None and first.uplink.index == 2
+    kept = replace(first, uplink=replace(first.uplink, index=3))
+    again = build_reading(twice, GENERIC, previous=kept, now=2.0, uplink_interface="wan")
+    assert again.uplink is not None and again.uplink.index == 3
+    # Renamed away: looked up again.
+    moved = {**twice, f"{oids.IF_NAME}.3": "eth1"}
+    found = build_reading(moved, GENERIC, previous=kept, now=3.0, uplink_interface="wan")
+    assert found.uplink is not None and found.uplink.index == 2
+
+
+def test_the_uplink_costs_no_request_of_its_own() -> None:
+    # UniFi's flag rides in the request for its model; the rest is in the
+    # interface walk every poll makes.
+    _, unifi = poll(hotspot_kind(), "unifi-ap")
+    _, unifi_named = poll(hotspot_kind(), "unifi-ap", uplink_interface="eth0")
+    assert unifi.requests == unifi_named.requests == 3
+
+
+def test_the_uplink_as_a_metric_and_an_internet_check() -> None:
+    kind = hotspot_kind()
+    up, down = read_uplink("router-pppoe"), read_uplink("router-line-down")
+    assert by_name(kind.samples(view(up)))[("ocrfleet_hotspot_uplink_up", ())] == 1.0
+    assert by_name(kind.samples(view(down)))[("ocrfleet_hotspot_uplink_up", ())] == 0.0
+    assert kind.internet_check(view(up)) == InternetCheck(
+        ok=True,
+        checked_at=1.0,
+        detail="up (pppoe-out1, ifIndex 5, vendor's default, ifOperStatus up(1))",
+        source=CheckSource.UPLINK,
+    )
+    check = kind.internet_check(view(down))
+    assert check is not None and (check.ok, check.error) == (False, "uplink_down")
+    assert check.source is CheckSource.UPLINK and check.latency is None
+    # Unknown, nothing tells, not answering, not a reading: no check and no series.
+    for reading, failed in (
+        (read_uplink("openwrt-gateway", "wan9"), False),
+        (read("generic-ap"), False),
+        (down, True),
+        ("garbage", False),
+    ):
+        assert kind.internet_check(view(reading, failed=failed)) is None
+        assert not any(
+            n == "ocrfleet_hotspot_uplink_up"
+            for n, _ in by_name(kind.samples(view(reading, failed=failed)))
+        )
+
+
+def test_the_card_tells_the_desk_about_the_uplink() -> None:
+    kind = hotspot_kind()
+    down = kind.status_card(view(read_uplink("router-line-down")))
+    assert down.tone == "critical"
+    assert english(down.condition) == "On, but no internet — check the modem or router, or call IT"
+    missing = kind.status_card(view(read_uplink("openwrt-gateway", "wan9")))
+    assert (english(missing.condition), missing.tone) == (
+        "Its internet connection cannot be checked — tell IT",
+        "warning",
+    )
+    # Up is how it should be: the card keeps to what needs doing.
+    up = kind.status_card(view(read_uplink("router-pppoe")))
+    assert (up.condition, up.tone) == ("", "ok")
+
+
+def test_describe_shows_the_uplink() -> None:
+    kind = hotspot_kind()
+    lines = kind.describe(read_uplink("openwrt-gateway", "VDSL Proximus")).splitlines()
+    assert "uplink    down (eth1, ifIndex 3, uplink_interface, ifOperStatus down(2))" in lines
+    assert "uplink    unknown" in kind.describe(read("generic-ap")).splitlines()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,10 +15,13 @@ from ocrfleet.i18n.readers import english_utc
 from ocrfleet.i18n.text import Words
 from ocrfleet.state import FleetState
 from ocrfleet_hotspot import plugin
-from ocrfleet_hotspot.reading import HotspotReading
+from ocrfleet_hotspot.kind import HotspotKind
+from ocrfleet_hotspot.reading import HotspotReading, Uplink
 from ocrfleet_hotspot.rules import (
     HotspotNoClientsRule,
     HotspotRestartedRule,
+    HotspotUplinkDownRule,
+    HotspotUplinkMissingRule,
     NoClientsSettings,
     RestartedSettings,
 )
@@ -72,7 +76,13 @@ def _found(
 
 def test_the_plugin_registers_its_rules() -> None:
     rules = {rule.name: rule for rule in plugin.ocrfleet_alert_rules()}
-    assert sorted(rules) == ["hotspot_down", "hotspot_no_clients", "hotspot_restarted"]
+    assert sorted(rules) == [
+        "hotspot_down",
+        "hotspot_no_clients",
+        "hotspot_restarted",
+        "hotspot_uplink_down",
+        "hotspot_uplink_missing",
+    ]
 
 
 def test_hotspot_down_is_a_network_problem_while_the_site_is_open() -> None:
@@ -257,3 +267,63 @@ def test_the_finding_stays_across_more_empty_days() -> None:
     day.until(_local(3, 18))
     (finding,) = day.until(_local(3, 18, 15))
     assert "since Mar 2, 2026" in _say(finding.summary)
+
+
+# -- hotspot_uplink_down and hotspot_uplink_missing -------------------------------
+
+PPPOE_UP = Uplink("up", "interface", "pppoe-out1", 5, detail="ifOperStatus up(1)")
+PPPOE_DOWN = Uplink("down", "interface", "pppoe-out1", 5, detail="ifOperStatus lowerLayerDown(7)")
+TYPO = Uplink("unknown", "interface", configured=True, missing="wan9", detail="no interface ...")
+
+
+def _uplink_findings(
+    rule: HotspotUplinkDownRule | HotspotUplinkMissingRule, state: FleetState, now: float
+) -> list[Finding]:
+    context = rule_context(state, now, kind=HotspotKind())
+    return findings(rule.evaluate(context, rule.settings_model()))
+
+
+def test_an_uplink_that_is_down_on_a_hotspot_that_answers_is_found() -> None:
+    rule, state, now = HotspotUplinkDownRule(), _state(), _local(2, 10)
+    assert rule.default_severity == "critical"
+    state.record_reading(WIFI, replace(_reading(), uplink=PPPOE_UP), now)
+    assert _uplink_findings(rule, state, now) == []
+    state.record_reading(WIFI, replace(_reading(), uplink=PPPOE_DOWN), now + MINUTE)
+    [finding] = _uplink_findings(rule, state, now + MINUTE)
+    assert finding.subject == "lib/wifi-01"
+    assert finding.labels == {
+        "site": "lib",
+        "device": "wifi-01",
+        "kind": "hotspot",
+        "category": "network",
+    }
+    assert _say(finding.summary) == (
+        "Wifi hotspot wifi-01 is on but has no connection to the internet"
+    )
+    assert _say(finding.description).startswith(
+        "The wifi hotspot in Bibliotheek is on, but has no connection to the internet"
+    )
+    assert "pppoe-out1 (ifIndex 5): ifOperStatus lowerLayerDown(7)" in finding.detail
+    # The missing-interface rule has nothing to say about it.
+    assert _uplink_findings(HotspotUplinkMissingRule(), state, now + MINUTE) == []
+
+
+def test_a_hotspot_that_does_not_answer_is_hotspot_downs_not_the_uplinks() -> None:
+    rule, state, now = HotspotUplinkDownRule(), _state(), _local(2, 10)
+    state.record_reading(WIFI, replace(_reading(), uplink=PPPOE_DOWN), now)
+    state.record_poll_failure(WIFI, "timeout", now + MINUTE)
+    assert _uplink_findings(rule, state, now + MINUTE) == []
+
+
+def test_an_unknown_uplink_is_not_down_but_a_missing_interface_is_told() -> None:
+    state, now = _state(), _local(2, 10)
+    state.record_reading(WIFI, replace(_reading(), uplink=TYPO), now)
+    assert _uplink_findings(HotspotUplinkDownRule(), state, now) == []
+    [finding] = _uplink_findings(HotspotUplinkMissingRule(), state, now)
+    assert finding.labels["category"] == "network"
+    assert _say(finding.summary) == (
+        "The internet connection of wifi hotspot wifi-01 cannot be checked"
+    )
+    assert "options.uplink_interface = 'wan9'" in finding.detail
+    state.record_reading(WIFI, _reading(), now + MINUTE)  # nothing tells: no uplink at all
+    assert _uplink_findings(HotspotUplinkMissingRule(), state, now + MINUTE) == []

@@ -177,3 +177,124 @@ def check_the_dead_one(samples: Samples) -> None:
         assert not [s for s in series_of(samples, name) if s["device"] == "dead"], name
     errors = value(samples, "ocrfleet_snmp_poll_errors_total", kind="hotspot", reason="timeout")
     assert errors is not None and errors >= 1
+
+
+# -- the uplink: the hotspot's way to the internet ---------------------------------
+
+UPLINK_FIXTURES = Path(__file__).parent / "fixtures" / "snmp" / "hotspot-uplinks"
+REBOOT_FIXTURES = Path(__file__).parent / "fixtures" / "snmp" / "hotspot-reboot"
+
+
+@pytest.fixture(scope="module")
+def uplink_simulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SnmpSimulator]:
+    sim = SnmpSimulator(UPLINK_FIXTURES, tmp_path_factory.mktemp("snmpsim-uplinks"))
+    with sim:
+        yield sim
+
+
+def firing(samples: Samples, alertname: str) -> set[str]:
+    return {
+        s["device"]
+        for s in series_of(samples, "ocrfleet_alert_firing")
+        if s["alertname"] == alertname and value(samples, "ocrfleet_alert_firing", **s) == 1.0
+    }
+
+
+def test_hotspot_uplinks_over_snmp(
+    uplink_simulator: SnmpSimulator,
+    broker: Mosquitto,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port = uplink_simulator.port
+    devices = [
+        # MikroTik: no option, the vendor's default (pppoe-out1) is read.
+        hotspot("pppoe", port, "router-pppoe"),
+        hotspot("line-down", port, "router-line-down"),
+        # Named by ifIndex: ether1, whose link to the modem is up.
+        hotspot("by-index", port, "router-line-down", uplink_interface=1),
+        # UniFi: the vendor's "isolated" flag, whatever eth0 says.
+        hotspot("isolated", port, "unifi-isolated"),
+        hotspot("meshed", port, "unifi-connected"),
+        # Generic: named by ifAlias; without a name nothing tells.
+        hotspot("by-alias", port, "openwrt-gateway", uplink_interface="VDSL Proximus"),
+        hotspot("by-name", port, "openwrt-gateway", uplink_interface="eth0"),
+        hotspot("unnamed", port, "openwrt-gateway"),
+        hotspot("typo", port, "openwrt-gateway", uplink_interface="wan9"),
+    ]
+    config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices, site=SITE)
+    now_rules = {"for": 0, "outside_opening_hours": True}
+    config["alerting"] = {
+        "evaluation_interval": 0.5,
+        "rules": {"hotspot_uplink_down": now_rules, "hotspot_uplink_missing": now_rules},
+    }
+    with caplog.at_level("WARNING", logger="ocrfleet_hotspot"), RunningApp(config) as daemon:
+
+        def judged() -> bool:
+            samples = daemon.scrape()
+            polled = all(
+                value(samples, "ocrfleet_hotspot_uptime_seconds", **labels(d["id"])) is not None
+                for d in devices
+            )
+            return (
+                polled
+                and firing(samples, "hotspot_uplink_down") == {"line-down", "isolated", "by-alias"}
+                and firing(samples, "hotspot_uplink_missing") == {"typo"}
+            )
+
+        wait_for(judged, timeout=20, what="every hotspot polled and its uplink judged")
+        samples = daemon.scrape()
+
+    uplinks = {
+        d["id"]: value(samples, "ocrfleet_hotspot_uplink_up", **labels(d["id"])) for d in devices
+    }
+    assert uplinks == {
+        "pppoe": 1.0,
+        "line-down": 0.0,
+        "by-index": 1.0,
+        "isolated": 0.0,
+        "meshed": 1.0,
+        "by-alias": 0.0,
+        "by-name": 1.0,
+        # Nothing tells, or the named interface is not there: no series, not a 0.
+        "unnamed": None,
+        "typo": None,
+    }
+    # The hotspot itself is up in every case: this is not hotspot_down.
+    assert all(value(samples, "ocrfleet_device_up", **labels(d["id"])) == 1.0 for d in devices)
+    assert not firing(samples, "hotspot_down")
+    [logged] = {r.getMessage() for r in caplog.records if "uplink_interface" in r.getMessage()}
+    assert "lib/typo" in logged and "options.uplink_interface = 'wan9'" in logged
+    assert "eth0" in logged and "wlan0" in logged  # what the device does have
+
+
+def test_a_named_uplink_is_found_again_after_a_reboot_moved_it(
+    broker: Mosquitto, tmp_path: Path
+) -> None:
+    # The same device (port) before and after a reboot that renumbered its
+    # interfaces: "wan" was ifIndex 3 and up; now it is 4 and down, and 3 is
+    # an interface that is up. Reading the old index would say "up".
+    port = free_udp_port()
+    devices = [hotspot("gw", port, "gateway", uplink_interface="wan")]
+    config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices, site=SITE)
+    before = SnmpSimulator(REBOOT_FIXTURES / "before", tmp_path / "before", port=port)
+    after = SnmpSimulator(REBOOT_FIXTURES / "after", tmp_path / "after", port=port)
+    with RunningApp(config) as daemon:
+        with before:
+
+            def polled_before() -> bool:
+                samples = daemon.scrape()
+                return value(samples, "ocrfleet_hotspot_uptime_seconds", **labels("gw")) == 5000.0
+
+            wait_for(polled_before, timeout=20, what="a poll before the reboot")
+            assert value(daemon.scrape(), "ocrfleet_hotspot_uplink_up", **labels("gw")) == 1.0
+        with after:
+
+            def polled_after() -> bool:
+                samples = daemon.scrape()
+                return value(samples, "ocrfleet_hotspot_uptime_seconds", **labels("gw")) == 60.0
+
+            wait_for(polled_after, timeout=30, what="a poll after the reboot")
+            samples = daemon.scrape()
+    assert value(samples, "ocrfleet_hotspot_restarts_total", **labels("gw")) == 1.0
+    assert value(samples, "ocrfleet_hotspot_uplink_up", **labels("gw")) == 0.0

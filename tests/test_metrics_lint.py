@@ -61,6 +61,7 @@ def test_live_metrics_pass_promtool(
         libki_device(libki_server.url),
     ]
     config = site_config(broker.port, tmp_path / "s.sqlite", devices=devices)
+    config["sites"][0]["session_limit"] = "1h"  # the fair-turns series too
     with RunningApp(config) as daemon:
         agent = TestPublisher(broker.port)
         try:

@@ -6,6 +6,7 @@ import json
 import re
 import socket
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,8 +19,11 @@ from ocrfleet.cli.common import load_catalog
 from ocrfleet.cli.main import main
 from ocrfleet.clock import ManualClock
 from ocrfleet.config.loader import LoadedConfig, load_config
+from ocrfleet.config.models import Config
 from ocrfleet.devices import DeviceKey
 from ocrfleet.devicestate import DeviceState
+from ocrfleet.internet.judge import InternetJudge
+from ocrfleet.metrics.fleetview import FleetViews
 from ocrfleet.norms.collector import NormsCollector
 from ocrfleet.norms.figures import at_least_one_per, devices_required, norm_figures
 from ocrfleet.norms.live import live_states, metrics_url, parse_states
@@ -457,9 +461,47 @@ def test_cli_on_the_demo_with_a_live_daemon(capsys: pytest.CaptureFixture[str]) 
     assert code == 0, err
     report = json.loads(out)
     assert report["daemon"] == {"url": server.url, "reachable": True, "error": None}
-    assert report["devices"]["now"] == {"up": 2, "scheduled_off": 0, "usable": 2}
+    assert report["devices"]["now"] == {"up": 2, "scheduled_off": 0, "usable": 2, "no_internet": 0}
     assert (report["devices"]["ok"], report["devices"]["ok_now"]) == (True, False)
     assert report["devices"]["configured_by_kind"] == {"laptop": 10, "pc": 11}
+
+
+def test_cli_does_not_count_seats_at_a_site_without_internet(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/internet.md: the guide counts public computers with an internet connection."""
+    text = (
+        "# TYPE ocrfleet_device_state gauge\n"
+        'ocrfleet_device_state{site="zonnedorp-library",device="pc-01",state="up"} 1.0\n'
+        'ocrfleet_device_state{site="zonnedorp-library",device="pc-02",state="up"} 1.0\n'
+        'ocrfleet_device_state{site="vlaminggem-library",device="laptop-01",state="up"} 1.0\n'
+        "# TYPE ocrfleet_site_internet_up gauge\n"
+        'ocrfleet_site_internet_up{site="zonnedorp-library"} 0.0\n'
+        'ocrfleet_site_internet_up{site="vlaminggem-library"} 1.0\n'
+    )
+    with _Metrics(text) as server:
+        code, out, err = cli(capsys, "--json", "--metrics-url", server.url)
+        assert code == 0, err
+        report = json.loads(out)
+        assert report["devices"]["now"] == {
+            "up": 1,
+            "scheduled_off": 0,
+            "usable": 1,
+            "no_internet": 2,
+        }
+        # Only the municipal norm leaves them out: a village core's and a site's
+        # seats without reservation stay about the devices (docs/internet.md).
+        [zonnedorp] = [c for c in report["village_cores"] if c["village_core"] == "Zonnedorp"]
+        assert zonnedorp["now"] == {"up": 2, "scheduled_off": 0, "usable": 2, "no_internet": 0}
+        assert zonnedorp["ok_now"] is True
+        [library] = [s for s in report["unreserved_seats"] if s["site"] == "zonnedorp-library"]
+        assert library["now"]["no_internet"] == 0
+        assert (library["now"]["usable"], library["ok_now"]) == (2, True)
+        code, out, err = cli(capsys, "--metrics-url", server.url)
+    assert code == 0, err
+    assert "1 up, 0 closed, 2 no internet" in next(
+        line for line in out.splitlines() if line.startswith("public devices")
+    )
 
 
 def test_cli_on_the_demo_without_a_daemon(
@@ -521,6 +563,14 @@ def test_an_invalid_config_is_one_line(capsys: pytest.CaptureFixture[str], tmp_p
 # -- the metrics --------------------------------------------------------------
 
 
+def _collector(
+    config: Callable[[], Config], state: FleetState, clock: ManualClock
+) -> NormsCollector:
+    kinds = load_catalog().kinds
+    views = FleetViews(config, lambda: state, kinds, InternetJudge(kinds), clock)
+    return NormsCollector(views.current, kinds)
+
+
 def _scrape(collector: NormsCollector) -> dict[tuple[str, tuple[str, ...]], float]:
     found = {}
     for family in collector.collect():
@@ -535,7 +585,7 @@ def test_collector_exports_the_figures_and_the_seats_usable_now() -> None:
     clock = ManualClock(MONDAY)
     state.record_heartbeat(DeviceKey("library", "pc-01"), MONDAY)
     state.record_heartbeat(DeviceKey("welfare", "pc-02"), MONDAY)
-    collector = NormsCollector(lambda: loaded.config, lambda: state, load_catalog().kinds, clock)
+    collector = _collector(lambda: loaded.config, state, clock)
     got = _scrape(collector)
     assert got[("ocrfleet_norm_adult_population", ())] == 11_793
     assert got[("ocrfleet_norm_devices_required", ())] == 5
@@ -572,9 +622,7 @@ def test_collector_exports_the_figures_and_the_seats_usable_now() -> None:
 def test_collector_follows_a_new_configuration() -> None:
     configs = [vlaminggem()]
     state = FleetState(configs[0].devices, {})
-    collector = NormsCollector(
-        lambda: configs[-1].config, lambda: state, load_catalog().kinds, ManualClock(MONDAY)
-    )
+    collector = _collector(lambda: configs[-1].config, state, ManualClock(MONDAY))
     assert _scrape(collector)[("ocrfleet_norm_devices_required", ())] == 5
     smaller = _load(30_000, [_site("a", "A", _pcs(1, 0))])
     configs.append(smaller)

@@ -16,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ocrfleet.kinds import PayloadError
-from ocrfleet_agent.payloads import Health, InvalidPayload, SessionMessage
+from ocrfleet_agent.payloads import (
+    INTERNET_ERRORS,
+    Health,
+    InternetReport,
+    InvalidPayload,
+    SessionMessage,
+)
 from ocrfleet_pc.validation import compile_validator
 
 COMPILED = compile_validator(
@@ -30,7 +36,7 @@ VALID: dict[str, Any] = {
     "disk_free_bytes": 87431553024,
     "uptime_seconds": 5423.7,
     "os": "Windows 11",
-    "agent_version": "0.2.0",
+    "agent_version": "0.3.0",
     "frozen": True,
     "eid_reader_present": None,
 }
@@ -145,6 +151,132 @@ def test_integer_past_pythons_digit_limit_in_an_unknown_field_is_refused_by_both
     payload = dumps(VALID)[:-1] + b', "extra": ' + b"9" * 5000 + b"}"
     same(payload)
     assert outcome_agent(payload)[0] == "invalid"
+
+
+# -- the optional internet part (agent 0.3) -----------------------------------------
+
+INTERNET: dict[str, Any] = {
+    "ok": True,
+    "checked_at": 1767261590.25,
+    "latency_ms": 182.5,
+    "dns_ms": 11.2,
+    "status": 200,
+    "error": None,
+    "detail": None,
+}
+FAILED: dict[str, Any] = {
+    "ok": False,
+    "checked_at": 1767261590.25,
+    "latency_ms": None,
+    "dns_ms": None,
+    "status": None,
+    "error": "dns",
+    "detail": "localhost: [Errno -2] Name or service not known",
+}
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    base=st.sampled_from([INTERNET, FAILED]),
+    field=st.sampled_from([*INTERNET, "extra"]),
+    value=st.one_of(ODD_VALUES, st.sampled_from([*INTERNET_ERRORS, 0, 99, 100, 302, 404, 600])),
+    drop=st.booleans(),
+)
+def test_one_field_of_the_internet_part_changed_or_dropped(
+    base: dict[str, Any], field: str, value: Any, drop: bool
+) -> None:
+    internet = dict(base)
+    if drop:
+        internet.pop(field, None)
+    else:
+        internet[field] = value
+    same(dumps({**VALID, "internet": internet}))
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=ODD_VALUES)
+def test_the_internet_part_itself_replaced(value: Any) -> None:
+    same(dumps({**VALID, "internet": value}))
+
+
+@pytest.mark.parametrize(
+    ("internet", "outcome"),
+    [
+        (INTERNET, "ok"),
+        (FAILED, "ok"),
+        ({"ok": True, "checked_at": 1, "latency_ms": 5, "status": 301}, "ok"),  # nulls left out
+        ({**INTERNET, "extra": {"later": [1, 2]}}, "ok"),  # unknown keys ignored, as above
+        ({**FAILED, "error": "http", "status": 503, "detail": "HTTP status 503"}, "ok"),
+        ({**FAILED, "error": "timeout", "dns_ms": 3.5}, "ok"),
+        # Rules between the fields (InternetReport.checked).
+        ({**INTERNET, "error": "dns"}, "invalid"),
+        ({**INTERNET, "latency_ms": None}, "invalid"),
+        ({**INTERNET, "status": None}, "invalid"),
+        ({**INTERNET, "status": 500}, "invalid"),
+        ({**FAILED, "error": None}, "invalid"),
+        ({**FAILED, "latency_ms": 12.0}, "invalid"),
+        ({**FAILED, "error": "http"}, "invalid"),
+        ({**FAILED, "error": "http", "status": 204}, "invalid"),
+        ({**FAILED, "status": 404}, "invalid"),
+        # Each field on its own.
+        ({**FAILED, "error": "proxy"}, "invalid"),
+        ({**FAILED, "detail": "x" * 201}, "invalid"),
+        ({**INTERNET, "status": 200.0}, "invalid"),
+        ({**INTERNET, "ok": 1}, "invalid"),
+        ({**INTERNET, "latency_ms": -1}, "invalid"),
+        ({**INTERNET, "checked_at": None}, "invalid"),
+        ({key: value for key, value in INTERNET.items() if key != "ok"}, "invalid"),
+        (None, "invalid"),  # optional, so absent: never null
+        ([True, 1767261590.25, 182.5], "invalid"),
+        ("ok", "invalid"),
+    ],
+)
+def test_internet_part_edges_agree(internet: Any, outcome: str) -> None:
+    payload = dumps({**VALID, "internet": internet})
+    same(payload)
+    assert outcome_agent(payload)[0] == outcome
+    # Past MAX_FAST_PAYLOAD only the agent's parser judges: the same answer.
+    long_payload = dumps({**VALID, "internet": internet, "padding": "x" * 5000})
+    assert outcome_compiled(long_payload) == outcome_compiled(payload)
+
+
+def test_internet_part_parsed_into_the_agents_report() -> None:
+    _, health = outcome_compiled(dumps({**VALID, "internet": INTERNET}))
+    assert health is not None and health.internet == InternetReport(**INTERNET)
+    assert health == Health.parse(health.to_json()), "what the agent sends, the daemon reads"
+    assert json.loads(health.to_json())["internet"] == INTERNET, "nulls written out"
+    _, without = outcome_compiled(dumps(VALID))
+    assert without is not None and without.internet is None
+    assert "internet" not in json.loads(without.to_json())
+
+
+def test_a_daemon_from_before_the_part_ignores_it() -> None:
+    # The specs as they were before agent 0.3: the part is an unknown field.
+    before = {name: spec for name, spec in Health.SPECS.items() if name != "internet"}
+
+    def reference(payload: bytes) -> tuple[Any, ...]:
+        # The agent's parser reads only the fields of its specs; here the
+        # compiled path must accept the report by itself.
+        raise InvalidPayload("invalid", "the compiled path refused it")
+
+    old = compile_validator(
+        "OldHealth", Health.VERSIONS, before, lambda *fields: fields[:-1], reference=reference
+    )
+    for internet in (INTERNET, FAILED):
+        fields = old(dumps({**VALID, "internet": internet}))
+        assert fields == tuple(VALID[name] for name in before)
+
+
+def test_internet_refusals_name_the_field() -> None:
+    with pytest.raises(PayloadError) as refused:
+        COMPILED(dumps({**VALID, "internet": {**INTERNET, "error": "dns"}}))
+    assert refused.value.detail == "internet.error: must be null when ok"
+    with pytest.raises(PayloadError) as refused:
+        COMPILED(dumps({**VALID, "internet": {**INTERNET, "latency_ms": "fast"}}))
+    assert refused.value.detail == "internet.latency_ms: must be a JSON number"
+    with pytest.raises(PayloadError) as refused:
+        COMPILED(dumps({**VALID, "internet": {"checked_at": 1}}))
+    assert refused.value.detail == "internet.ok: required"
 
 
 SESSION = compile_validator(

@@ -65,7 +65,7 @@ if TYPE_CHECKING:
 
 # --- example plugin: begin ---
 
-OCRFLEET_PLUGIN_API = "1.3"
+OCRFLEET_PLUGIN_API = "1.4"
 
 ENTRIES = "ocrfleet_people_counter_entries_total"
 EXITS = "ocrfleet_people_counter_exits_total"
@@ -409,7 +409,7 @@ def test_it_loads_through_its_entry_point(installed: Installed) -> None:
 def test_a_plugin_for_another_api_version_is_refused(installed: Installed) -> None:
     module = installed.path / MODULE / "__init__.py"
     module.write_text(
-        module.read_text().replace('OCRFLEET_PLUGIN_API = "1.3"', 'OCRFLEET_PLUGIN_API = "2.0"')
+        module.read_text().replace('OCRFLEET_PLUGIN_API = "1.4"', 'OCRFLEET_PLUGIN_API = "2.0"')
     )
     result = installed.run("plugins")
     assert result.returncode == 1

@@ -326,8 +326,10 @@ def test_the_csv_columns_are_stable(store: Path) -> None:
         "unreserved_seat_pct,seat_availability_pct,availability_pct_hotspot,"
         "availability_pct_printer,printer_pages,wifi_clients_peak,alerts_fired,alerts_critical,"
         "alerts_warning,alerts_info,maintenance_entries,maintenance_minutes,days_recorded,"
-        "seats,usable_seats_avg,seats_required,maintained_devices,maintenance_asked_minutes,"
-        "maintenance_pct"
+        "seats,usable_seats_avg,seats_required,"
+        "sessions_over_limit_pct,all_seats_busy_hours,longest_all_seats_busy_hours,"
+        "internet_pct,internet_slow_hours,internet_down_hours,"
+        "maintained_devices,maintenance_asked_minutes,maintenance_pct"
     )
     reader = HistoryReader(StoreConnections(store))
     try:

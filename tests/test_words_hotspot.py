@@ -20,8 +20,13 @@ from ocrfleet.i18n.catalogs import Catalogs, packaged_catalog
 from ocrfleet.state import FleetState
 from ocrfleet_hotspot import plugin
 from ocrfleet_hotspot.kind import HotspotKind
-from ocrfleet_hotspot.reading import HotspotReading
-from ocrfleet_hotspot.rules import HotspotNoClientsRule, HotspotRestartedRule
+from ocrfleet_hotspot.reading import HotspotReading, Uplink
+from ocrfleet_hotspot.rules import (
+    HotspotNoClientsRule,
+    HotspotRestartedRule,
+    HotspotUplinkDownRule,
+    HotspotUplinkMissingRule,
+)
 from tests.support.rules import findings, rule_context
 from tests.support.words import BRUSSELS, IDENTIFIER, MIB_WORD, assert_plain_dutch, speaker
 
@@ -41,7 +46,9 @@ def local(day: int, hour: int, minute: int = 0) -> float:
     return datetime(2026, 3, day, hour, minute, tzinfo=BRUSSELS).timestamp()
 
 
-def hotspot(restarts: int = 0, clients: int | None = 0) -> HotspotReading:
+def hotspot(
+    restarts: int = 0, clients: int | None = 0, uplink: Uplink | None = None
+) -> HotspotReading:
     return HotspotReading(
         uptime_seconds=600.0,
         restarts=restarts,
@@ -49,6 +56,7 @@ def hotspot(restarts: int = 0, clients: int | None = 0) -> HotspotReading:
         clients=clients,
         interfaces=(),
         model="nanoHD",
+        uplink=uplink,
     )
 
 
@@ -113,7 +121,31 @@ def test_a_day_without_wifi_users_in_dutch() -> None:
     assert "2026-03-02" in finding.detail
 
 
+def test_an_uplink_down_in_dutch() -> None:
+    fleet = Fleet()
+    down = Uplink("down", "vendor", detail="the vendor's MIB says down")
+    fleet.state.record_reading(WIFI, hotspot(uplink=down), local(2, 10))
+    [finding] = fleet.run(HotspotUplinkDownRule(), local(2, 10))
+    summary, description = assert_plain_dutch(finding, CATALOGS)
+    assert summary == "Wifi-hotspot wifi-01 staat aan, maar heeft geen verbinding met het internet"
+    assert description.startswith(
+        "De wifi-hotspot in Bibliotheek staat aan, maar heeft geen verbinding met het internet"
+    )
+    assert "uplink down" in finding.detail
+
+
+def test_a_missing_uplink_interface_in_dutch() -> None:
+    fleet = Fleet()
+    typo = Uplink("unknown", "interface", configured=True, missing="wan9", detail="no ...")
+    fleet.state.record_reading(WIFI, hotspot(uplink=typo), local(2, 10))
+    [finding] = fleet.run(HotspotUplinkMissingRule(), local(2, 10))
+    summary, description = assert_plain_dutch(finding, CATALOGS)
+    assert summary == "De internetverbinding van wifi-hotspot wifi-01 kan niet nagekeken worden"
+    assert "ICT-dienst" in description
+
+
 def test_titles_in_dutch() -> None:
     assert DUTCH.say(HotspotRestartedRule.title) == "Herstarts van wifi-hotspots"
     assert DUTCH.say(HotspotNoClientsRule.title) == "Wifi-hotspots zonder gebruikers"
     assert DUTCH.say(HotspotKind.title) == "Wifi-hotspot"
+    assert DUTCH.say(HotspotUplinkDownRule.title) == "Wifi-hotspots zonder internet"

@@ -3,4 +3,4 @@
 It depends on paho-mqtt and psutil only; `payloads` is shared with the daemon.
 """
 
-__version__ = "0.2.0"
+__version__ = "0.3.0"

@@ -15,6 +15,14 @@ from pathlib import Path
 
 from ocrfleet_agent import __version__
 from ocrfleet_agent.idle import describe
+from ocrfleet_agent.internet import (
+    DEFAULT_INTERVAL,
+    DEFAULT_TIMEOUT,
+    InternetChecker,
+    InternetSettings,
+    check_internet,
+    internet_settings,
+)
 from ocrfleet_agent.journal import Journal
 from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
 from ocrfleet_agent.probes import HealthProbe
@@ -97,6 +105,34 @@ def add_agent_options(parser: argparse.ArgumentParser) -> None:
         default=60.0,
         help="seconds between re-sends of events the daemon has not acknowledged",
     )
+    internet = parser.add_argument_group(
+        "internet check", "optional: check the way to the internet from this room"
+    )
+    internet.add_argument(
+        "--internet-url",
+        help="an https:// page to fetch, e.g. the municipality's own site (no check without it)",
+    )
+    internet.add_argument(
+        "--internet-resolve",
+        help="the name to resolve first (default: the URL's host)",
+    )
+    internet.add_argument(
+        "--internet-interval",
+        type=float,
+        default=DEFAULT_INTERVAL,
+        help=f"seconds between checks (default {DEFAULT_INTERVAL:g}, at least 30)",
+    )
+    internet.add_argument(
+        "--internet-timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds a check may take in all (default {DEFAULT_TIMEOUT:g}, at most 60)",
+    )
+    internet.add_argument(
+        "--internet-ca-file",
+        type=Path,
+        help="extra CA certificates to trust for the check (a TLS-inspecting proxy's)",
+    )
 
 
 def read_password(args: argparse.Namespace) -> str | None:
@@ -129,6 +165,23 @@ def broker_settings(args: argparse.Namespace) -> BrokerSettings:
     )
 
 
+def internet_options(args: argparse.Namespace) -> InternetSettings | None:
+    """The internet check's settings, None without --internet-url; ValueError names the option."""
+    if args.internet_url is None:
+        for option in ("internet_resolve", "internet_ca_file"):
+            if getattr(args, option) is not None:
+                name = "--" + option.replace("_", "-")
+                raise ValueError(f"{name}: only with --internet-url")
+        return None
+    return internet_settings(
+        args.internet_url,
+        args.internet_resolve,
+        args.internet_interval,
+        args.internet_timeout,
+        args.internet_ca_file,
+    )
+
+
 def journal_path_of(args: argparse.Namespace) -> Path:
     return Path(args.journal or default_journal_path())
 
@@ -142,6 +195,7 @@ def source_options(args: argparse.Namespace, journal: Path | None) -> SourceOpti
 
 def run(args: argparse.Namespace) -> int:
     settings = broker_settings(args)
+    internet = internet_options(args)
     journal_path = journal_path_of(args)
     warning = journal_warning(journal_path)
     if warning:
@@ -153,7 +207,8 @@ def run(args: argparse.Namespace) -> int:
     source = make_source(args.sessions, source_options(args, journal_path))
     journal = Journal(journal_path)
     identity = AgentIdentity(args.topic_root, args.site, args.device)
-    probe = HealthProbe()
+    checker = InternetChecker(internet) if internet is not None else None
+    probe = HealthProbe(internet=checker.latest if checker is not None else None)
     runner = AgentRunner(
         AgentConnection(settings, identity),
         journal,
@@ -180,18 +235,28 @@ def run(args: argparse.Namespace) -> int:
         source.name,
         journal_path,
     )
-    runner.run(stop)
+    if checker is not None and internet is not None:
+        log.info("checking the internet at %s every %g s", internet.url, internet.interval)
+        checker.start()
+    try:
+        runner.run(stop)
+    finally:
+        if checker is not None:
+            checker.stop()
     return 0
 
 
 def check(args: argparse.Namespace) -> int:
     """Print what `run` would report and where its journal lives; 1 if it cannot keep it."""
     settings = broker_settings(args)
+    internet = internet_options(args)
     journal_path = journal_path_of(args)
     # No state file: check must not change what a running agent keeps.
     source = make_source(args.sessions, source_options(args, None))
     now = time.time()
-    health = HealthProbe().read()
+    # One check, waited for: check is run by a person who wants to see it.
+    report = check_internet(internet) if internet is not None else None
+    health = HealthProbe(internet=lambda: report).read()
     out = sys.stdout
     print(f"ocrfleet-agent {__version__}", file=out)
     print(f"health payload: {health.to_json().decode()}", file=out)
@@ -211,6 +276,12 @@ def check(args: argparse.Namespace) -> int:
     print(f"  password: {password}", file=out)
     print(f"  client id: {settings.client_id}", file=out)
     print(f"  topics: {identity.topic('#')}", file=out)
+    if internet is not None and report is not None:
+        print(f"internet: {internet.url} (name {internet.resolve})", file=out)
+        if report.ok:
+            print(f"  reachable in {report.latency_ms:g} ms (HTTP {report.status})", file=out)
+        else:
+            print(f"  not reachable ({report.error}): {report.detail}", file=out)
     return 1 if problem else 0
 
 
@@ -225,7 +296,9 @@ def describe_source(source: SessionSource, now: float) -> str:
 
 
 def install(args: argparse.Namespace) -> int:
-    broker_settings(args)  # the same checks as run, before anything is written
+    # The same checks as run, before anything is written.
+    broker_settings(args)
+    internet_options(args)
     journal = journal_path_of(args)
     command = ServiceCommand(agent_program(), run_arguments(args, journal))
     if sys.platform == "win32":
@@ -274,6 +347,14 @@ def run_arguments(args: argparse.Namespace, journal: Path) -> list[str]:
     argv += ["--journal", str(journal), "--sessions", args.sessions]
     if args.sessions == "input":
         argv += ["--idle-minutes", f"{args.idle_minutes:g}"]
+    if args.internet_url is not None:
+        argv += ["--internet-url", args.internet_url]
+        if args.internet_resolve is not None:
+            argv += ["--internet-resolve", args.internet_resolve]
+        argv += ["--internet-interval", f"{args.internet_interval:g}"]
+        argv += ["--internet-timeout", f"{args.internet_timeout:g}"]
+        if args.internet_ca_file is not None:
+            argv += ["--internet-ca-file", str(args.internet_ca_file.resolve())]
     return argv
 
 

@@ -16,7 +16,7 @@ import json
 import math
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar, Literal, NamedTuple, Self
 
 # Timestamps are Unix seconds; anything outside 1970-3000 is a broken clock
@@ -42,7 +42,7 @@ class InvalidPayload(ValueError):
 class Spec:
     """One JSON field: its type, limits and meaning. Drives parsing and the JSON Schema."""
 
-    type: Literal["number", "integer", "string", "boolean"]
+    type: Literal["number", "integer", "string", "boolean", "object"]
     description: str = ""
     required: bool = True
     nullable: bool = False
@@ -52,6 +52,10 @@ class Spec:
     max_length: int | None = None
     pattern: str | None = None
     choices: tuple[str, ...] | None = None
+    # An object: its own fields, and what builds its value from them (in the
+    # order of `properties`; it may refuse them with InvalidPayload).
+    properties: Mapping[str, Spec] = field(default_factory=dict)
+    build: Callable[..., Any] | None = None
 
     def check(self, name: str, value: Any) -> Any:
         if value is None:
@@ -61,6 +65,9 @@ class Spec:
         check = _TYPE_CHECKS[self.type]
         if not check(value):
             raise InvalidPayload("invalid", f"{name}: must be a JSON {self.type}")
+        if self.type == "object":
+            values = _fields(value, self.properties, prefix=f"{name}.")
+            return values if self.build is None else self.build(*values.values())
         if self.type in ("number", "integer"):
             if self.type == "number":
                 try:
@@ -99,6 +106,9 @@ class Spec:
                 schema[key] = int(value) if isinstance(value, float) else value
         if self.choices is not None:
             schema["enum"] = list(self.choices)
+        if self.type == "object":
+            schema["properties"] = {name: spec.schema() for name, spec in self.properties.items()}
+            schema["required"] = [name for name, spec in self.properties.items() if spec.required]
         if self.nullable:
             schema["type"] = [self.type, "null"]
         return schema
@@ -117,6 +127,7 @@ _TYPE_CHECKS: dict[str, Callable[[Any], bool]] = {
     "integer": _is_integer,
     "string": lambda value: isinstance(value, str),
     "boolean": lambda value: isinstance(value, bool),
+    "object": lambda value: isinstance(value, dict),
 }
 
 
@@ -161,15 +172,15 @@ def _version(data: Mapping[str, Any], accepted: tuple[int, ...]) -> int:
     return int(v)
 
 
-def _fields(data: Mapping[str, Any], specs: Mapping[str, Spec]) -> dict[str, Any]:
+def _fields(data: Mapping[str, Any], specs: Mapping[str, Spec], prefix: str = "") -> dict[str, Any]:
     values: dict[str, Any] = {}
     for name, spec in specs.items():
         if name not in data:
             if spec.required:
-                raise InvalidPayload("invalid", f"{name}: required")
+                raise InvalidPayload("invalid", f"{prefix}{name}: required")
             values[name] = None
             continue
-        values[name] = spec.check(name, data[name])
+        values[name] = spec.check(prefix + name, data[name])
     return values
 
 
@@ -191,7 +202,111 @@ def json_schema(
 
 def _dump(message: Any) -> bytes:
     data = message._asdict() if isinstance(message, Health) else asdict(message)
+    if isinstance(data.get("internet"), InternetReport):
+        # Its nulls stay: they say "no answer", "no error" in so many words.
+        data["internet"] = data["internet"]._asdict()
     return json.dumps({k: v for k, v in data.items() if v is not None}).encode()
+
+
+# -- the internet check, a part of health ------------------------------------------
+
+InternetError = Literal["dns", "connect", "tls", "timeout", "http", "other"]
+INTERNET_ERRORS: tuple[InternetError, ...] = ("dns", "connect", "tls", "timeout", "http", "other")
+# The longest check anyone configures is far below this; more is a broken agent.
+_MAX_MS = 600_000.0
+
+
+class _InternetFields(NamedTuple):
+    ok: bool
+    checked_at: float
+    latency_ms: float | None = None
+    dns_ms: float | None = None
+    status: int | None = None
+    error: InternetError | None = None
+    detail: str | None = None
+
+
+class InternetReport(_InternetFields):
+    """The agent's last check of the way to the internet: a name resolved, an HTTPS page fetched.
+
+    `Health.internet`; absent when the agent is not told to check. Rules
+    between the fields (`checked`): a check that succeeded has a latency and
+    an HTTP status of 2xx or 3xx and no error; one that failed has an error,
+    no latency, and a status only for the error `http`.
+    """
+
+    __slots__ = ()
+
+    SPECS: ClassVar[dict[str, Spec]] = {
+        "ok": Spec("boolean", "the page was fetched: name resolved, TLS verified, 2xx or 3xx"),
+        "checked_at": _timestamp("Unix time the check started"),
+        "latency_ms": Spec(
+            "number",
+            "milliseconds the whole check took (look-up, connect, TLS, answer); null unless ok",
+            required=False,
+            nullable=True,
+            minimum=0,
+            maximum=_MAX_MS,
+        ),
+        "dns_ms": Spec(
+            "number",
+            "milliseconds the name look-up took; null if it failed",
+            required=False,
+            nullable=True,
+            minimum=0,
+            maximum=_MAX_MS,
+        ),
+        "status": Spec(
+            "integer",
+            "the HTTP status of the answer; null if none came",
+            required=False,
+            nullable=True,
+            minimum=100,
+            maximum=599,
+        ),
+        "error": Spec(
+            "string",
+            "what failed; null when ok",
+            required=False,
+            nullable=True,
+            choices=INTERNET_ERRORS,
+        ),
+        "detail": Spec(
+            "string",
+            "what failed, in the words of the system, for IT; null when ok",
+            required=False,
+            nullable=True,
+            max_length=200,
+        ),
+    }
+
+    @classmethod
+    def checked(cls, *values: Any) -> InternetReport:
+        """The report from its fields in order, refused (InvalidPayload) if they disagree."""
+        # Every field given (both parsers give all): tuple.__new__ builds it
+        # in C, as the daemon's validator does for Health (every PC, every minute).
+        report = tuple.__new__(cls, values) if len(values) == len(cls._fields) else cls(*values)
+        ok, _checked_at, latency_ms, _dns_ms, status, error, _detail = report
+        if ok:
+            if error is not None:
+                raise InvalidPayload("invalid", "internet.error: must be null when ok")
+            if latency_ms is None:
+                raise InvalidPayload("invalid", "internet.latency_ms: required when ok")
+            if status is None or not 200 <= status < 400:
+                raise InvalidPayload("invalid", "internet.status: a 2xx or 3xx is required when ok")
+            return report
+        if error is None:
+            raise InvalidPayload("invalid", "internet.error: required when not ok")
+        if latency_ms is not None:
+            raise InvalidPayload("invalid", "internet.latency_ms: must be null when not ok")
+        if error == "http":
+            if status is None or 200 <= status < 400:
+                raise InvalidPayload(
+                    "invalid", "internet.status: the error http needs a status other than 2xx/3xx"
+                )
+        elif status is not None:
+            raise InvalidPayload("invalid", "internet.status: only the error http has one")
+        return report
 
 
 # -- health ------------------------------------------------------------------------
@@ -209,6 +324,7 @@ class _HealthFields(NamedTuple):
     agent_version: str
     frozen: bool | None = None
     eid_reader_present: bool | None = None
+    internet: InternetReport | None = None
     v: int = 1
 
 
@@ -242,6 +358,13 @@ class Health(_HealthFields):
             "an eID card reader is attached; null if unknown",
             required=False,
             nullable=True,
+        ),
+        "internet": Spec(
+            "object",
+            "agent 0.3: the last check of the internet (InternetReport); absent if not checked",
+            required=False,
+            properties=InternetReport.SPECS,
+            build=InternetReport.checked,
         ),
     }
     VERSIONS: ClassVar[tuple[int, ...]] = (1,)

@@ -9,12 +9,13 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
 
 from ocrfleet_agent import __version__
-from ocrfleet_agent.payloads import Health
+from ocrfleet_agent.payloads import Health, InternetReport
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +109,14 @@ def logged_in_count() -> int:
 
 
 class HealthProbe:
-    def __init__(self, disk: str | None = None) -> None:
+    def __init__(
+        self,
+        disk: str | None = None,
+        internet: Callable[[], InternetReport | None] | None = None,
+    ) -> None:
         self._disk = disk or system_disk()
+        # The last internet check (InternetChecker.latest): read, never waited for.
+        self._internet = internet
         psutil.cpu_percent(interval=None)  # primes the counter; the first call returns 0
 
     def read(self) -> Health:
@@ -128,6 +135,7 @@ class HealthProbe:
             agent_version=AGENT_VERSION,
             frozen=frozen_state(),
             eid_reader_present=eid_reader_present(),
+            internet=self._internet() if self._internet is not None else None,
         )
 
 

@@ -11,7 +11,7 @@ reminders are rules too, with severity "info" and the label type="reminder".
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from ocrfleet.config.models import Config
     from ocrfleet.devices import DeviceInfo, DeviceKey
     from ocrfleet.devicestate import DeviceStatus
+    from ocrfleet.internet.site import SiteInternet
     from ocrfleet.kinds import MetricSpec, Sample
     from ocrfleet.maintenance.ledger import LedgerView
     from ocrfleet.state import DeviceView, FleetSnapshot
@@ -123,6 +124,8 @@ class RuleContext:
     seat_kinds: frozenset[str] = frozenset()
     # Kinds whose devices get no monthly maintenance: DeviceKind.monthly_maintenance.
     unmaintained_kinds: frozenset[str] = frozenset()
+    # Per site: its internet state now, from the checks inside it (API 1.4).
+    internet: Mapping[str, SiteInternet] = field(default_factory=dict)
 
     def views(self, kind: str | None = None) -> Iterable[DeviceView]:
         for view in self.snapshot.devices:
@@ -156,3 +159,14 @@ class AlertRule(KeepsState, ABC):
         """Samples for metric_specs; here a spec's `labels` name all its labels
         (site, device, ... included), in the order the samples give them."""
         return ()
+
+    def restore_findings(self, findings: Sequence[Finding]) -> None:
+        """Take back the findings of this rule the engine held when the daemon stopped.
+
+        The engine saves its alerts with every evaluation, saved_state() only
+        every few minutes: a rule whose memory decides what it reports (once
+        per session) rebuilds that memory from here, so a crash cannot make it
+        forget what it already told. Called once at start-up, after
+        restore_state(), with the findings as they were last yielded.
+        """
+        return None

@@ -9,7 +9,10 @@ They follow the guide for public computer rooms (docs/alerts.md):
 
 A seat is usable when it is up. For the municipal norm, a seat switched
 off because its site is closed still counts: the norm is about the devices
-a municipality offers, not about the hour.
+a municipality offers, not about the hour. A seat at a site whose internet
+is down does not: the guide counts public computers with an internet
+connection (docs/internet.md). The site minimum stays about the devices;
+the outage has its own alert, internet_down.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from ocrfleet.alerts.rules import (
 )
 from ocrfleet.devicestate import DeviceState
 from ocrfleet.i18n.text import Catalog, Number
+from ocrfleet.internet.judge import offline_sites
 from ocrfleet.norms.figures import ADULTS_PER_DEVICE, devices_required
 
 _ = Catalog("ocrfleet")
@@ -142,12 +146,15 @@ class MunicipalityBelowNormRule(AlertRule):
         config = context.config
         cores = {site.village_core for site in config.sites}
         required = devices_required(config.municipality.adult_population, len(cores))
-        available = sum(
-            1
+        offline = offline_sites(context.internet)
+        usable = [
+            view
             for view in context.snapshot.devices
             if view.info.kind in context.seat_kinds
             and context.statuses[view.info.key].state in (DeviceState.UP, DeviceState.SCHEDULED_OFF)
-        )
+        ]
+        no_internet = sum(1 for view in usable if view.info.site in offline)
+        available = len(usable) - no_internet
         if available >= required:
             return
         yield Finding(
@@ -168,5 +175,8 @@ class MunicipalityBelowNormRule(AlertRule):
                 adults=Number(config.municipality.adult_population),
                 cores=len(cores),
             ),
-            detail=f"seats up or scheduled off {available} < required {required}",
+            detail=(
+                f"seats up or scheduled off {available} < required {required}"
+                + (f" ({no_internet} more at sites without internet)" if no_internet else "")
+            ),
         )

@@ -28,13 +28,19 @@ from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.history.purge import purge_history
 from ocrfleet.history.recorder import SAMPLE_INTERVAL, HistoryRecorder
+from ocrfleet.internet.judge import InternetJudge, judge_fleet
+from ocrfleet.internet.probe import InternetProbe
+from ocrfleet.internet.site import SiteInternet
 from ocrfleet.metrics.calendars import CalendarCollector
 from ocrfleet.metrics.daemon import DaemonCollector
 from ocrfleet.metrics.delivery import SessionDeliveryCollector
 from ocrfleet.metrics.exposition import Exposition
 from ocrfleet.metrics.fleetrender import FleetRenderer
+from ocrfleet.metrics.fleetview import FleetViews, SharedViewCollector
+from ocrfleet.metrics.internet import InternetCollector
 from ocrfleet.metrics.polling import PollCollector
 from ocrfleet.metrics.sites import SiteCollector
+from ocrfleet.metrics.turns import TurnsCollector
 from ocrfleet.mqtt.ingest import Ingest
 from ocrfleet.mqtt.routes import RouteTable
 from ocrfleet.mqtt.settings import MqttSettings
@@ -45,16 +51,19 @@ from ocrfleet.poller import Poller, Sources
 from ocrfleet.services import FiringAlert, ServiceContext, ServiceHost
 from ocrfleet.sessions import SessionEvent, implausible_times
 from ocrfleet.snmp.traps import TrapReceiver
-from ocrfleet.state import FleetState
+from ocrfleet.state import FleetSnapshot, FleetState
 from ocrfleet.store.connections import StoreConnections
 from ocrfleet.store.database import SessionOutcome, Store, StoreError, store_errors
 from ocrfleet.store.health import StoreHealth
 from ocrfleet.store.keeper import StoreKeeper
 from ocrfleet.store.writer import StoreWriter
+from ocrfleet.turns.seats import fleet_turns
+from ocrfleet.turns.tracker import TurnsTracker
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SWEEP_SECONDS = 5.0
+INTERNET_PROBE_JOB = "internet-probe"
 
 
 @dataclass(frozen=True)
@@ -204,12 +213,30 @@ class App:
                 lambda: self.loaded.calendars, lambda: self.loaded.schedules, self.clock
             )
         )
+        # Internet per site (docs/internet.md): the daemon's own check, when its
+        # host sits in a site, counts beside the devices' checks.
+        self.internet_probe = InternetProbe(lambda: self.loaded.config.internet.probe, self.clock)
+        self.internet = InternetJudge(catalog.kinds, self.internet_probe.checks)
+        # Fair turns (docs/turns.md): one tracker for the daemon's life, so a reload never
+        # counts busy time twice; observed with each history sample.
+        self.turns = TurnsTracker()
+        # The internet, the norms and fair turns share one view of the fleet per
+        # scrape: every device's state and every site's internet, worked out once.
+        self.fleet_views = FleetViews(
+            lambda: self.loaded.config, lambda: self.state, catalog.kinds, self.internet, self.clock
+        )
         self.registry.register(
-            NormsCollector(
-                lambda: self.loaded.config, lambda: self.state, catalog.kinds, self.clock
+            SharedViewCollector(
+                self.fleet_views,
+                [
+                    InternetCollector(self.fleet_views.current, self.internet_probe.checks),
+                    NormsCollector(self.fleet_views.current, catalog.kinds),
+                    TurnsCollector(self.fleet_views.current, catalog.kinds, self.turns),
+                ],
             )
         )
         self.alerting = AlertingService(loaded, catalog, lambda: self.state, self.clock, self.store)
+        self.alerting.internet = self.internet
         for collector in self.alerting.collectors():
             self.registry.register(collector)
         # State changes that alerts wait for trigger an evaluation at once.
@@ -335,12 +362,48 @@ class App:
 
     def record_history(self) -> None:
         """A minute of the daily figures reports are made of."""
+        snapshot = self.state.snapshot(self.clock.now())
+        self.observe_turns(snapshot)
         if self.history is None:
             return
         try:
-            self.history.sample(self.state.snapshot(self.clock.now()))
+            self.history.sample(snapshot, self.site_internet(snapshot.taken_at))
         except StoreError as exc:
             log.warning("history not recorded this minute: %s", exc)
+
+    def observe_turns(self, snapshot: FleetSnapshot) -> None:
+        """The seats as they are now, for the fair-turns counters."""
+        loaded = self.loaded
+        now = snapshot.taken_at
+        site_open = {site: schedule.is_open(now) for site, schedule in loaded.schedules.items()}
+        self.turns.observe(fleet_turns(loaded.config, snapshot, self.catalog.kinds), site_open, now)
+
+    def site_internet(self, now: float | None = None) -> dict[str, SiteInternet]:
+        """Every site's internet state now (or at `now`), as the metrics and rules judge it."""
+        when = self.clock.now() if now is None else now
+        return judge_fleet(self.internet, self.loaded.config, self.state, when)
+
+    async def check_internet(self) -> None:
+        """The daemon's own internet check ([internet.probe]); alerts look at once."""
+        if await self.internet_probe.run() is not None:
+            self.alerting.request_evaluation()
+
+    def _schedule_internet_probe(self) -> None:
+        probe = self.loaded.config.internet.probe
+        if probe is None:
+            if self.scheduler.get_job(INTERNET_PROBE_JOB) is not None:
+                self.scheduler.remove_job(INTERNET_PROBE_JOB)
+            return
+        self.scheduler.add_job(
+            self.check_internet,
+            "interval",
+            seconds=probe.interval,
+            id=INTERNET_PROBE_JOB,
+            next_run_time=datetime.now(UTC),
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
 
     def purge_history(self) -> None:
         retention = self.loaded.config.store.retention
@@ -418,6 +481,7 @@ class App:
             seconds=self.loaded.config.store.seen_flush_interval,
             id="flush-seen",
         )
+        self._schedule_internet_probe()
         await self.poller.prepare(self.state.devices)
         with tuned_for_serving():
             self.poller.schedule(self.scheduler, self.state.devices)
@@ -501,6 +565,8 @@ class App:
             web=self.loaded.web,
             calendars=loaded.calendars,
         )
+        if self.scheduler.running and old.internet.probe != new.internet.probe:
+            self._schedule_internet_probe()
         if self.scheduler.running and loaded.calendars:
             # A calendar added by the reload has not been fetched yet.
             self.jobs.run_now("calendars")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from prometheus_client.registry import Collector
@@ -18,15 +18,16 @@ from ocrfleet.alerts.acks import AcknowledgementReader
 from ocrfleet.alerts.context import build_context
 from ocrfleet.alerts.engine import AlertEngine
 from ocrfleet.alerts.maintenance import unmaintained_kinds
-from ocrfleet.alerts.rules import MaintenanceEvidence
+from ocrfleet.alerts.rules import AlertRule, Finding, MaintenanceEvidence, RuleSettings, Severity
 from ocrfleet.alerts.silences import SilenceSuppressor
-from ocrfleet.alerts.store import AlertStore
+from ocrfleet.alerts.store import AlertRecord, AlertStore
 from ocrfleet.alerts.windows import MaintenanceWindows
 from ocrfleet.app.keeping import StateKeeper
 from ocrfleet.clock import Clock
 from ocrfleet.config.alerting import LOG_CHANNEL
 from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.i18n.readers import Readers
+from ocrfleet.internet.judge import InternetJudge
 from ocrfleet.kept import KeepsState
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.maintenance.ledger import LedgerView, MaintenanceLedger
@@ -49,6 +50,9 @@ log = logging.getLogger(__name__)
 # Seconds between reads of the maintenance ledger for the rules.
 LEDGER_REFRESH = 10.0
 
+# Labels the engine adds to every alert (AlertEngine._labels); no finding carries them.
+ENGINE_LABELS = frozenset({"alertname", "severity", "type"})
+
 
 def build_channels(loaded: LoadedConfig) -> dict[str, Channel]:
     """Every configured channel, plus the built-in `log`."""
@@ -56,6 +60,55 @@ def build_channels(loaded: LoadedConfig) -> dict[str, Channel]:
     for name, (channel_type, options) in loaded.channels.items():
         channels[name] = channel_type.create(name, options)
     return channels
+
+
+def restore_findings(
+    records: Iterable[AlertRecord],
+    rules: Mapping[str, AlertRule],
+    owners: Mapping[str, str],
+    settings: Mapping[str, RuleSettings],
+) -> None:
+    """Hand each rule the findings of its alerts, as the store holds them."""
+    held: dict[str, list[Finding]] = {name: [] for name in rules}
+    for record in records:
+        if record.rule in held:
+            own_settings = settings.get(record.rule)
+            configured = own_settings.severity if own_settings is not None else None
+            severity = configured or rules[record.rule].default_severity
+            held[record.rule].append(_finding_of(record, severity))
+    for name, findings in held.items():
+        try:
+            rules[name].restore_findings(findings)
+        except Exception:
+            log.exception(
+                "plugin %s could not take back the alerts of rule %s; it starts afresh",
+                owners.get(name, "?"),
+                name,
+            )
+
+
+def _finding_of(record: AlertRecord, configured: Severity) -> Finding:
+    """The finding that made `record`, as its rule last yielded it.
+
+    A severity other than the rule's `configured` one was the finding's own;
+    the same one may have been either, and both come to the same. Labels with
+    an empty value are not there: the engine drops them (AlertEngine._labels),
+    so for it a finding with them and one without are the same alert.
+    """
+    labels = {k: v for k, v in record.labels.items() if k not in ENGINE_LABELS}
+    try:
+        own: Severity | None = Severity(record.severity)
+    except ValueError:  # a store written by a version that knew other words
+        own = None
+    return Finding(
+        rule=record.rule,
+        subject=record.key.removeprefix(f"{record.rule}:"),
+        labels=labels,
+        summary=record.summary,
+        description=record.description,
+        severity=own if own is not configured else None,
+        detail=record.detail,
+    )
 
 
 class AlertingService:
@@ -100,7 +153,12 @@ class AlertingService:
         owners.update({("kind", n): p for n, p in catalog.kind_owner.items()})
         self.kept = StateKeeper(KeptStateStore(store), keepers, owners)
         self.kept.restore()
+        restore_findings(
+            self.engine.records.values(), catalog.rules, catalog.rule_owner, loaded.rule_settings
+        )
         self._ledger_view = LedgerView()
+        # Replaced by the App with the one that knows the daemon's own check.
+        self.internet = InternetJudge(catalog.kinds)
         self._ledger_read_at: float | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake = asyncio.Event()
@@ -137,7 +195,9 @@ class AlertingService:
                 self._ledger_read_at = now
             except StoreError as exc:
                 log.warning("maintenance ledger not readable, using the last view: %s", exc)
-        context = build_context(self._state(), self._loaded, self._kinds, self._ledger_view, now)
+        context = build_context(
+            self._state(), self._loaded, self._kinds, self._ledger_view, now, self.internet
+        )
         self.engine.evaluate(context)
         self.kept.save_due(now)
 

@@ -83,7 +83,7 @@ def build_web_server(
         clock=clock,
         readers=readers,
     )
-    views = Views(status, loaded, state, kinds, clock)
+    views = Views(status, loaded, state, kinds, clock, alerting.internet)
     actions = Actions(store, loaded, clock, alerting.request_evaluation)
     application = build_application(
         WebParts(

@@ -93,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
     seat_kinds = frozenset(name for name, kind in catalog.kinds.items() if kind.is_seat)
     seats = [info.key for info in loaded.devices if info.kind in seat_kinds]
     live = _checked(live_states(url), seats)
-    figures = norm_figures(loaded.config, loaded.devices, seat_kinds, live.states)
+    figures = norm_figures(
+        loaded.config, loaded.devices, seat_kinds, live.states, live.offline_sites
+    )
     if args.json:
         print(json.dumps(norms_document(figures, live, len(loaded.config.sites)), indent=2))
     else:
@@ -171,7 +173,9 @@ def _hours(value: float) -> str:
 def _now(usable: Usable | None) -> str:
     if usable is None:
         return "unknown"
-    return f"{usable.up} up, {usable.scheduled_off} closed"
+    words = f"{usable.up} up, {usable.scheduled_off} closed"
+    # Seats at a site without internet do not count (docs/internet.md): shown apart.
+    return f"{words}, {usable.no_internet} no internet" if usable.no_internet else words
 
 
 def _status(ok: bool, ok_now: bool | None) -> str:

@@ -17,7 +17,13 @@ from ocrfleet.config.alerting import AlertingConfig
 from ocrfleet.config.closures import closed_days
 from ocrfleet.config.errors import ConfigError, format_location, problems_from_validation
 from ocrfleet.config.models import Config, SiteConfig, StoreConfig
-from ocrfleet.config.references import KnownNames, alerting_references, fleet_ids, listing
+from ocrfleet.config.references import (
+    KnownNames,
+    alerting_references,
+    fleet_ids,
+    internet_references,
+    listing,
+)
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.config.secrets import READ_SECRETS
 from ocrfleet.config.webconfig import WebConfig, read_web_config
@@ -132,6 +138,8 @@ def load_config(
             rules=frozenset(rules) if rules is not None else None,
         )
         problems.extend(alerting_references(alerting, known))
+    if config is not None:
+        problems.extend(internet_references(config.internet, fleet))
     raw_alerting = _table(data.get("alerting"))
     rule_settings = (
         _rule_settings(_table(raw_alerting.get("rules")), rules, context, problems)
@@ -403,6 +411,15 @@ def _device_options(
                     )
                 )
                 continue
+            if device.get("session_limit") is not None and not kind.is_seat:
+                seats = listing(n for n, k in kinds.items() if k.is_seat)
+                problems.append(
+                    (
+                        f"sites[{s}].devices[{d}].session_limit",
+                        f"kind {kind_name!r} is not a seat: only seats take a session_limit "
+                        f"(seat kinds: {seats})",
+                    )
+                )
             options = device.get("options", {})
             if not isinstance(options, Mapping):
                 continue

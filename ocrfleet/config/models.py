@@ -14,6 +14,7 @@ from ocrfleet.config.alerting import AlertingConfig, MaintenanceConfig, OutboxCo
 from ocrfleet.config.closures import Closure
 from ocrfleet.config.durations import Duration
 from ocrfleet.config.hours import OpeningHours
+from ocrfleet.config.internet import InternetConfig
 from ocrfleet.config.secrets import Secret
 from ocrfleet.i18n.catalogs import Catalogs, Language
 from ocrfleet.i18n.readers import Readers
@@ -53,12 +54,26 @@ class Municipality(_Strict):
     calendars: list[dict[str, Any]] = Field(default_factory=list)
 
 
+def _at_least_a_minute(seconds: float) -> float:
+    # Below a minute a limit is a typo: "30" meant as minutes is 30 seconds.
+    if seconds < 60.0:
+        raise ValueError(
+            f'a session limit must be at least 1 minute, e.g. "60m"; got {seconds:g} s'
+        )
+    return seconds
+
+
+SessionLimit = Annotated[Duration, AfterValidator(_at_least_a_minute)]
+
+
 class DeviceConfig(_Strict):
     id: Identifier
     kind: str
     model: str = ""
     purchase_date: date | None = None
     reservable: bool = False
+    # This seat's own session limit (e.g. a quick-search PC), instead of the site's.
+    session_limit: SessionLimit | None = None
     # Validated by the device kind's own options model once plugins are known.
     options: dict[str, Any] = Field(default_factory=dict)
 
@@ -79,6 +94,12 @@ class SiteConfig(_Strict):
     # Usable seats (public PCs and laptops that are up) below which the site
     # alerts during opening hours; None: no minimum.
     min_usable_seats: int | None = Field(default=None, ge=0)
+    # Fair turns: how long a visitor may keep a seat; None: no limit. A
+    # session past it tells the front desk (rule session_over_limit) when
+    # `session_limit_applies` holds: "when_full", every seat that is up is
+    # in use (visitors may be waiting), or "always".
+    session_limit: SessionLimit | None = None
+    session_limit_applies: Literal["when_full", "always"] = "when_full"
     # Ids unique within the site: checked by ocrfleet.config.references.
     devices: list[DeviceConfig] = Field(default_factory=list)
 
@@ -232,6 +253,7 @@ class Config(_Strict):
     outbox: OutboxConfig = OutboxConfig()
     maintenance: MaintenanceConfig = MaintenanceConfig()
     templates: TemplatesConfig = TemplatesConfig()
+    internet: InternetConfig = InternetConfig()
     # `[integrations.<name>]`: each checked by its integration's own options
     # when the daemon starts (ocrfleet.services); `enabled = true` runs it.
     integrations: dict[str, dict[str, Any]] = Field(default_factory=dict)

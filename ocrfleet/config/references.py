@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ocrfleet.config.alerting import LOG_CHANNEL, AlertingConfig, LabelValues
+from ocrfleet.config.errors import format_location
+from ocrfleet.config.internet import InternetConfig
 
 Problem = tuple[str, str]
 
@@ -92,6 +94,47 @@ def fleet_ids(data: Mapping[str, Any]) -> tuple[list[Problem], dict[str, list[st
         if isinstance(site_id, str):
             fleet.setdefault(site_id, []).extend(first_device)
     return problems, fleet
+
+
+def internet_references(internet: InternetConfig, sites: Iterable[str]) -> list[Problem]:
+    """`[internet.probe]` sites must be configured sites, its checks fresh until the next."""
+    probe = internet.probe
+    if probe is None:
+        return []
+    problems: list[Problem] = []
+    for index, site in enumerate(probe.sites):
+        problems += _unknown(
+            format_location(["internet", "probe", "sites", index]), "site", [site], sites
+        )
+    # A check older than stale_after says nothing, and a check's time is taken
+    # when it ends: two of them may be interval + timeout apart. Any longer and
+    # the daemon's own check would lapse between runs and its sites turn unknown.
+    if probe.timeout >= probe.interval:
+        problems.append(
+            (
+                "internet.probe.timeout",
+                f"{probe.timeout:g} s must be shorter than internet.probe.interval "
+                f"({probe.interval:g} s), or a check is still running when the next is due",
+            )
+        )
+    if probe.interval >= internet.stale_after:
+        problems.append(
+            (
+                "internet.probe.interval",
+                f"{probe.interval:g} s must be shorter than internet.stale_after "
+                f"({internet.stale_after:g} s), or the daemon's check goes stale between runs",
+            )
+        )
+    elif probe.interval + probe.timeout >= internet.stale_after:
+        problems.append(
+            (
+                "internet.probe.interval",
+                f"{probe.interval:g} s plus internet.probe.timeout ({probe.timeout:g} s) must "
+                f"be shorter than internet.stale_after ({internet.stale_after:g} s): two checks "
+                "may be that far apart, and the daemon's check goes stale between runs",
+            )
+        )
+    return problems
 
 
 def alerting_references(alerting: AlertingConfig, known: KnownNames) -> list[Problem]:

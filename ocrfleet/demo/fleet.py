@@ -123,6 +123,9 @@ def demo_config(
                 "thu": ["09:00-17:00"],
                 "fri": ["09:00-12:00"],
             },
+            # Fair turns: two PCs, often both taken; visitors seated when the demo
+            # starts (the PC simulator) pass the limit soon after.
+            "session_limit": "30m",
             "devices": [],
         },
         {

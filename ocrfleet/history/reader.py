@@ -19,6 +19,24 @@ class SiteMinutes:
     seats_in_use: float = 0.0
     with_usable_seat: float = 0.0
     with_unreserved_seat: float = 0.0
+    # Minutes every seat that was up was in use, and the longest such stretch of a day.
+    all_seats_busy: float = 0.0
+    longest_all_seats_busy: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class InternetMinutes:
+    """Opening minutes of a site's internet over a range of days (docs/internet.md)."""
+
+    known: float = 0.0  # up + down: a state was known
+    up: float = 0.0  # degraded included
+    degraded: float = 0.0
+    down: float = 0.0
+
+    @property
+    def availability(self) -> float | None:
+        """Up minutes / known minutes; None when nothing was known."""
+        return self.up / self.known if self.known else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +72,24 @@ class HistoryReader:
             ).fetchall()
         return [float(row[0]) for row in rows]
 
+    def session_lengths(
+        self, site: str, start: float, end: float, now: float
+    ) -> list[tuple[str, float]]:
+        """(device, seconds) of each session started in [start, end); an open one runs to `now`.
+
+        Sessions whose end was lost are left out: how long they lasted is not
+        known. Those are the ones closed as stale (at sessions.max_duration) and
+        as superseded (at the next session's start on the seat, a bound at most).
+        """
+        with store_errors(self.path):
+            rows = self._db.execute(
+                "SELECT device, max(0, coalesce(ended_at, ?) - started_at) FROM sessions "
+                "WHERE site = ? AND started_at >= ? AND started_at < ? "
+                "AND coalesce(closed_by, '') NOT IN ('stale', 'superseded')",
+                (now, site, start, end),
+            ).fetchall()
+        return [(str(device), float(seconds)) for device, seconds in rows]
+
     def usage_seconds(self, site: str, start: float, end: float, now: float) -> float:
         """Session time inside [start, end); a session still open runs until `now`."""
         with store_errors(self.path):
@@ -73,12 +109,23 @@ class HistoryReader:
                 """
                 SELECT count(*), sum(sampled_minutes), sum(open_minutes), sum(seat_minutes),
                     sum(seat_minutes_usable), sum(seat_minutes_in_use),
-                    sum(minutes_with_usable_seat), sum(minutes_with_unreserved_seat)
+                    sum(minutes_with_usable_seat), sum(minutes_with_unreserved_seat),
+                    sum(minutes_all_seats_busy), max(longest_all_seats_busy)
                 FROM site_daily WHERE site = ? AND day >= ? AND day < ?
                 """,
                 (site, first_day, end_day),
             ).fetchone()
         return SiteMinutes(int(row[0]), *(float(value or 0.0) for value in row[1:]))
+
+    def internet_minutes(self, site: str, first_day: str, end_day: str) -> InternetMinutes:
+        with store_errors(self.path):
+            row = self._db.execute(
+                "SELECT sum(internet_minutes_known), sum(internet_minutes_up), "
+                "sum(internet_minutes_degraded), sum(internet_minutes_down) FROM site_daily "
+                "WHERE site = ? AND day >= ? AND day < ?",
+                (site, first_day, end_day),
+            ).fetchone()
+        return InternetMinutes(*(float(value or 0.0) for value in row))
 
     def kind_minutes(
         self, site: str, first_day: str, end_day: str

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ocrfleet.config.schedule import SiteSchedule
 from ocrfleet.devicestate import DeviceState, device_status
 from ocrfleet.history.days import local_day
 from ocrfleet.history.figures import declared_figures, device_figures
+from ocrfleet.internet.site import InternetState, SiteInternet
 from ocrfleet.kinds import Aggregation, KindRegistry
 from ocrfleet.state import DeviceView, FleetSnapshot
 from ocrfleet.store.connections import StoreConnections, store_errors
+from ocrfleet.turns.seats import seats_full
 
 SAMPLE_INTERVAL = 60.0
 # A longer gap between samples means the daemon was stopped or stalled: what
@@ -35,9 +38,18 @@ class _SiteMinutes:
     seats_in_use: float = 0.0
     with_usable_seat: float = 0.0
     with_unreserved_seat: float = 0.0
+    # Every seat that was up in use (fair turns), and the stretch of such minutes so far.
+    all_seats_busy: float = 0.0
+    longest_all_seats_busy: float = 0.0
     # kind -> [device minutes, device minutes up], for kinds that are not seats
     kinds: dict[str, list[float]] = field(default_factory=dict)
     peaks: dict[str, float] = field(default_factory=dict)
+    # Opening minutes the site's internet was known (up or down), up (degraded
+    # included), degraded, down (docs/internet.md).
+    internet_known: float = 0.0
+    internet_up: float = 0.0
+    internet_degraded: float = 0.0
+    internet_down: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +84,19 @@ class HistoryRecorder:
         self._previous: float | None = None
         # (site, device, figure) -> the counter's last value seen
         self._counters: dict[tuple[str, str, str], float] = {}
+        # site -> (day, minutes) of the stretch every seat has been busy up to now
+        self._busy_stretch: dict[str, tuple[str, float]] = {}
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    def sample(self, snapshot: FleetSnapshot) -> None:
+    def sample(
+        self, snapshot: FleetSnapshot, internet: Mapping[str, SiteInternet] | None = None
+    ) -> None:
         """Count the time since the last sample into the day of `snapshot.taken_at`.
+
+        `internet`: each site's internet state now (ocrfleet/internet/judge.py).
 
         Raises StoreError when the store cannot be written; nothing of this
         sample is then kept, and the next sample counts its own interval.
@@ -97,7 +115,10 @@ class HistoryRecorder:
                     schedule = _schedule_of(views)
                     day = local_day(now, schedule)
                     figures = [device_figures(self._kinds[v.info.kind], v) for v in views]
-                    sites[(site, day)] = self._site_minutes(views, figures, schedule, now, minutes)
+                    counted = self._site_minutes(views, figures, schedule, now, minutes)
+                    counted.longest_all_seats_busy = self._busy_stretch_of(site, day, counted)
+                    sites[(site, day)] = counted
+                    _count_internet(counted, (internet or {}).get(site))
                     counters += self._counter_rows(views, figures, day)
                 self._write(sites, counters)
             self._previous = now
@@ -111,6 +132,16 @@ class HistoryRecorder:
         if elapsed <= 0:
             return 0.0  # the clock went back: this time was counted already
         return elapsed if elapsed <= self._max_gap else self._interval
+
+    def _busy_stretch_of(self, site: str, day: str, counted: _SiteMinutes) -> float:
+        """Minutes every seat has been busy without a break, today; a new day starts afresh."""
+        if not counted.all_seats_busy:
+            self._busy_stretch.pop(site, None)
+            return 0.0
+        stretch_day, stretch = self._busy_stretch.get(site, (day, 0.0))
+        stretch = (stretch if stretch_day == day else 0.0) + counted.all_seats_busy
+        self._busy_stretch[site] = (day, stretch)
+        return stretch
 
     def _site_minutes(
         self,
@@ -129,7 +160,7 @@ class HistoryRecorder:
         if schedule is not None and not schedule.is_open(now):
             return counted
         counted.open = minutes
-        usable = unreserved = 0
+        usable = unreserved = busy = 0
         for view in views:
             up = device_status(view, now, self._kinds.get(view.info.kind)).state is DeviceState.UP
             if self._kinds[view.info.kind].is_seat:
@@ -137,6 +168,7 @@ class HistoryRecorder:
                 if up:
                     usable += 1
                     unreserved += 0 if view.info.reservable else 1
+                    busy += 1 if view.usage.in_use else 0
                 if view.usage.in_use:
                     counted.seats_in_use += minutes
                 continue
@@ -146,6 +178,7 @@ class HistoryRecorder:
         counted.seats_usable = usable * minutes
         counted.with_usable_seat = minutes if usable else 0.0
         counted.with_unreserved_seat = minutes if unreserved else 0.0
+        counted.all_seats_busy = minutes if seats_full(usable, busy) else 0.0
         return counted
 
     def _counter_rows(
@@ -191,8 +224,8 @@ class HistoryRecorder:
                 """
                 INSERT INTO site_daily (site, day, sampled_minutes, open_minutes, seat_minutes,
                     seat_minutes_usable, seat_minutes_in_use, minutes_with_usable_seat,
-                    minutes_with_unreserved_seat)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    minutes_with_unreserved_seat, minutes_all_seats_busy, longest_all_seats_busy)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site, day) DO UPDATE SET
                     sampled_minutes = sampled_minutes + excluded.sampled_minutes,
                     open_minutes = open_minutes + excluded.open_minutes,
@@ -202,7 +235,11 @@ class HistoryRecorder:
                     minutes_with_usable_seat =
                         minutes_with_usable_seat + excluded.minutes_with_usable_seat,
                     minutes_with_unreserved_seat =
-                        minutes_with_unreserved_seat + excluded.minutes_with_unreserved_seat
+                        minutes_with_unreserved_seat + excluded.minutes_with_unreserved_seat,
+                    minutes_all_seats_busy =
+                        minutes_all_seats_busy + excluded.minutes_all_seats_busy,
+                    longest_all_seats_busy =
+                        max(longest_all_seats_busy, excluded.longest_all_seats_busy)
                 """,
                 [
                     (
@@ -215,6 +252,8 @@ class HistoryRecorder:
                         m.seats_in_use,
                         m.with_usable_seat,
                         m.with_unreserved_seat,
+                        m.all_seats_busy,
+                        m.longest_all_seats_busy,
                     )
                     for (site, day), m in sites.items()
                 ],
@@ -259,10 +298,43 @@ class HistoryRecorder:
                     for r in counters
                 ],
             )
+            self._write_internet(sites)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def _write_internet(self, sites: dict[tuple[str, str], _SiteMinutes]) -> None:
+        # Within _write's transaction, which has just made the rows.
+        rows = [
+            (m.internet_known, m.internet_up, m.internet_degraded, m.internet_down, site, day)
+            for (site, day), m in sites.items()
+            if m.internet_known
+        ]
+        self._db.executemany(
+            """
+            UPDATE site_daily SET
+                internet_minutes_known = internet_minutes_known + ?,
+                internet_minutes_up = internet_minutes_up + ?,
+                internet_minutes_degraded = internet_minutes_degraded + ?,
+                internet_minutes_down = internet_minutes_down + ?
+            WHERE site = ? AND day = ?
+            """,
+            rows,
+        )
+
+
+def _count_internet(counted: _SiteMinutes, found: SiteInternet | None) -> None:
+    # Only opening minutes count, as for the seats: a line down at night bothers no visitor.
+    if not counted.open or found is None or found.reachable is None:
+        return
+    counted.internet_known = counted.open
+    if found.reachable:
+        counted.internet_up = counted.open
+        if found.state is InternetState.DEGRADED:
+            counted.internet_degraded = counted.open
+    else:
+        counted.internet_down = counted.open
 
 
 def _schedule_of(views: list[DeviceView]) -> SiteSchedule | None:

@@ -10,15 +10,15 @@ time unit would read as a duration.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Set
+from typing import Protocol
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ocrfleet.clock import Clock
 from ocrfleet.config.models import Config
 from ocrfleet.devices import DeviceInfo, DeviceKey
-from ocrfleet.devicestate import DeviceState, device_status
+from ocrfleet.devicestate import DeviceState, DeviceStatus
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.norms.figures import NormFigures, Usable, norm_figures
 from ocrfleet.state import FleetState
@@ -26,45 +26,60 @@ from ocrfleet.state import FleetState
 SECONDS_PER_HOUR = 3600
 
 
+class SeatsNow(Protocol):
+    """What the figures need of the fleet now (the scrape's view, ocrfleet/metrics/fleetview.py)."""
+
+    @property
+    def config(self) -> Config: ...
+    @property
+    def state(self) -> FleetState: ...
+    @property
+    def statuses(self) -> Mapping[DeviceKey, DeviceStatus]: ...
+    @property
+    def offline_sites(self) -> Set[str]:
+        """Sites whose internet is down: their seats do not count (docs/internet.md)."""
+        ...
+
+
 class NormsCollector(Collector):
-    def __init__(
-        self,
-        config: Callable[[], Config],
-        state: Callable[[], FleetState],
-        kinds: Mapping[str, DeviceKind],
-        clock: Clock,
-    ) -> None:
-        self._config = config
-        self._state = state
-        self._kinds = kinds
+    def __init__(self, view: Callable[[], SeatsNow], kinds: Mapping[str, DeviceKind]) -> None:
+        # Each device's state and the sites' internet are worked out once per
+        # scrape, for every collector that needs them.
+        self._view = view
         self._seat_kinds = frozenset(name for name, kind in kinds.items() if kind.is_seat)
-        self._clock = clock
         # The last figures and what they came from: the seats' states change
         # far less often than Prometheus scrapes. Replaced whole.
         self._last: tuple[Config, Mapping[DeviceKey, DeviceInfo], dict[DeviceKey, DeviceState],
-                          NormFigures] | None = None  # fmt: skip
+                          Set[str], NormFigures] | None = None  # fmt: skip
 
     def describe(self) -> Iterable[Metric]:
         # As the other collectors: no collect() at registration time.
         return []
 
     def figures(self) -> NormFigures:
-        now = self._clock.now()
-        state = self._state()
-        config = self._config()
-        devices = state.devices
-        # Only seats count in the norms, so only their state is asked for.
+        view = self._view()
+        config = view.config
+        devices = view.state.devices
+        statuses = view.statuses
+        # Only seats count in the norms.
         states: dict[DeviceKey, DeviceState] = {}
         for key, info in devices.items():
             if info.kind in self._seat_kinds:
-                view = state.view(key)
-                if view is not None:
-                    states[key] = device_status(view, now, self._kinds.get(info.kind)).state
+                status = statuses.get(key)
+                if status is not None:
+                    states[key] = status.state
+        offline = view.offline_sites
         last = self._last
-        if last is not None and last[0] is config and last[1] is devices and last[2] == states:
-            return last[3]
-        figures = norm_figures(config, list(devices.values()), self._seat_kinds, states)
-        self._last = (config, devices, states, figures)
+        if (
+            last is not None
+            and last[0] is config
+            and last[1] is devices
+            and last[2] == states
+            and last[3] == offline
+        ):
+            return last[4]
+        figures = norm_figures(config, list(devices.values()), self._seat_kinds, states, offline)
+        self._last = (config, devices, states, offline, figures)
         return figures
 
     def collect(self) -> Iterator[Metric]:
@@ -93,6 +108,13 @@ class NormsCollector(Collector):
         )
         _add_usable(usable, [], devices.now)
         yield usable
+        if devices.now is not None:
+            yield _gauge(
+                "ocrfleet_norm_devices_no_internet",
+                "Seats that would be usable now but whose site's internet is down: not "
+                "counted in ocrfleet_norm_devices_usable (docs/internet.md).",
+                devices.now.no_internet,
+            )
         cores = GaugeMetricFamily(
             "ocrfleet_norm_village_core_devices",
             "Public devices (seats) configured per village core; the guide asks for at least one.",

@@ -25,7 +25,13 @@ def _exact(value: float) -> float:
 def _usable_json(usable: Usable | None) -> dict[str, int] | None:
     if usable is None:
         return None
-    return {"up": usable.up, "scheduled_off": usable.scheduled_off, "usable": usable.total}
+    return {
+        "up": usable.up,
+        "scheduled_off": usable.scheduled_off,
+        "usable": usable.total,
+        # Up or closed, but at a site whose internet is down: not in "usable".
+        "no_internet": usable.no_internet,
+    }
 
 
 def norms_document(figures: NormFigures, live: LiveStates, sites: int) -> dict[str, Any]:

@@ -36,6 +36,7 @@ OPENING_CLOSING_HOURS_PER_DEVICE_WEEK = 0.5
 MONTHS_PER_YEAR = 12
 WEEKS_PER_YEAR = 52
 UNRESERVED_SEATS_PER_SITE = 1
+_USABLE = (DeviceState.UP, DeviceState.SCHEDULED_OFF)
 
 SOURCE_DEVICES = "guide: Norms — Devices"
 SOURCE_RESERVATION = "guide: What a room has — Reservation"
@@ -67,10 +68,17 @@ def per_week(hours_per_month: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Usable:
-    """Seats usable now: up, or off only because their site is closed."""
+    """Seats usable now: up, or off only because their site is closed.
+
+    For the municipal norm, a seat at a site whose internet is down is
+    neither: the guide counts public computers with an internet connection
+    (docs/internet.md). `no_internet` counts those, apart; it stays 0 for
+    a village core's and a site's figures, which are about the devices.
+    """
 
     up: int
     scheduled_off: int
+    no_internet: int = 0
 
     @property
     def total(self) -> int:
@@ -215,23 +223,36 @@ def norm_figures(
     devices: Iterable[DeviceInfo],
     seat_kinds: Set[str],
     states: Mapping[DeviceKey, DeviceState] | None = None,
+    offline_sites: Set[str] = frozenset(),
 ) -> NormFigures:
     """The guide's figures for `config`; `states` None means the seats' state is not known.
 
     Every seat counts as a public device, reservable or not: the guide makes
     reservation optional, and the core cannot tell a lesson laptop from a
-    free-access PC (docs/norms.md).
+    free-access PC (docs/norms.md). For the municipal norm alone, a seat at
+    one of `offline_sites` (whose internet is down) counts as `no_internet`,
+    not as usable: the guide's device norm counts computers with an internet
+    connection. A village core's and a site's seats without reservation stay
+    about the devices, as the rules site_seats_below_minimum and
+    no_unreserved_seat do; the outage has its own alert (docs/internet.md).
     """
     adults = config.municipality.adult_population
     seats = [info for info in devices if info.kind in seat_kinds]
     cores = sorted({site.village_core for site in config.sites})
     core_of = {site.id: site.village_core for site in config.sites}
 
-    def usable(chosen: Iterable[DeviceInfo]) -> Usable | None:
+    def usable(chosen: Iterable[DeviceInfo], offline: Set[str] = frozenset()) -> Usable | None:
         if states is None:
             return None
-        found = Counter(states.get(info.key) for info in chosen)
-        return Usable(found[DeviceState.UP], found[DeviceState.SCHEDULED_OFF])
+        found: Counter[DeviceState | None] = Counter()
+        no_internet = 0
+        for info in chosen:
+            state = states.get(info.key)
+            if info.site in offline and state in _USABLE:
+                no_internet += 1
+            else:
+                found[state] += 1
+        return Usable(found[DeviceState.UP], found[DeviceState.SCHEDULED_OFF], no_internet)
 
     device_norm = DeviceNorm(
         exact=adults / ADULTS_PER_DEVICE,
@@ -239,7 +260,7 @@ def norm_figures(
         by_village_cores=len(cores),
         configured=len(seats),
         configured_by_kind=dict(sorted(Counter(info.kind for info in seats).items())),
-        now=usable(seats),
+        now=usable(seats, offline_sites),
     )
     village_cores = tuple(
         VillageCore(

@@ -19,6 +19,7 @@ from ocrfleet.kinds import DeviceKind, FigureSpec
 from ocrfleet.maintenance.ledger import LedgerView
 from ocrfleet.norms.figures import norm_figures
 from ocrfleet.report.model import MonthReport, PublicDevices, Renewal, SiteFigures, combine
+from ocrfleet.turns.seats import past_limit, session_limits
 
 TOTAL_SITE = "*"  # not a valid site id, so a total row can never be taken for a site
 
@@ -137,6 +138,7 @@ def _site(
         per_day[datetime.fromtimestamp(started, zone).day - 1] += 1
     devices = [d for d in fleet.devices if d.site == site.id]
     maintained = sum(1 for d in devices if d.kind not in fleet.unmaintained_kinds)
+    limited, over = _sessions_over_limit(reader, config, fleet, site, start, end, now)
     return SiteFigures(
         site=site.id,
         name=site.name,
@@ -153,7 +155,41 @@ def _site(
         seats_required=site.min_usable_seats,
         maintained_devices=maintained,
         maintenance_asked_minutes=maintained * config.maintenance.monthly_minutes,
+        sessions_limited=limited,
+        sessions_over_limit=over,
+        internet=reader.internet_minutes(site.id, first_day, end_day),
     )
+
+
+def _sessions_over_limit(
+    reader: HistoryReader,
+    config: Config,
+    fleet: Fleet,
+    site: SiteConfig,
+    start: float,
+    end: float,
+    now: float,
+) -> tuple[int, int]:
+    """(sessions on seats with a limit, of which lasted it or longer), by the limits configured now.
+
+    Sessions whose end was lost are not counted (HistoryReader.session_lengths).
+    """
+    limits = {
+        key.device: limit for key, limit in session_limits(config).items() if key.site == site.id
+    }
+    if not limits:
+        return 0, 0
+    not_seats = {
+        d.id for d in fleet.devices if d.site == site.id and d.kind not in fleet.seat_kinds
+    }
+    limited = over = 0
+    for device, seconds in reader.session_lengths(site.id, start, end, now):
+        limit = limits.get(device)
+        if limit is None or device in not_seats:
+            continue
+        limited += 1
+        over += 1 if past_limit(seconds, limit) else 0
+    return limited, over
 
 
 def _total(

@@ -81,6 +81,68 @@ def sections(report: MonthReport) -> list[Section]:
             lambda s: s.seat_availability,
         ),
     )
+    turns = (
+        Column(
+            "sessions_over_limit_pct",
+            _("Sessions over the time limit"),
+            Unit.PERCENT,
+            lambda s: s.over_limit_share,
+            appended=True,
+        ),
+        Column(
+            "all_seats_busy_hours",
+            _("Hours with every computer taken"),
+            Unit.HOURS,
+            lambda s: s.all_seats_busy_hours,
+            appended=True,
+        ),
+        Column(
+            "longest_all_seats_busy_hours",
+            _("Longest stretch with every computer taken"),
+            Unit.HOURS,
+            lambda s: s.longest_all_seats_busy_hours,
+            appended=True,
+        ),
+    )
+    turns_note = _(
+        "Sessions over the time limit: of the sessions on computers with a time limit, the "
+        "share that lasted as long as the limit or longer, whether or not others were waiting; "
+        "sessions whose end was lost (a computer switched off at the wall) are not counted. "
+        "While every computer "
+        "that works is taken, a visitor who comes in has to wait: the longest such stretch "
+        "of a day is the longest a visitor may have waited."
+    )
+    internet = (
+        Column(
+            "internet_pct",
+            _("Internet available while open"),
+            Unit.PERCENT,
+            lambda s: s.internet_availability,
+            short=lambda s: _below(s.internet_availability, 1.0),
+            appended=True,
+        ),
+        Column(
+            "internet_slow_hours",
+            _("Hours with slow internet"),
+            Unit.HOURS,
+            lambda s: s.internet_degraded_hours,
+            appended=True,
+        ),
+        Column(
+            "internet_down_hours",
+            _("Hours without internet"),
+            Unit.HOURS,
+            lambda s: s.internet_down_hours,
+            short=lambda s: (s.internet_down_hours or 0.0) > 0.0,
+            appended=True,
+        ),
+    )
+    internet_note = _(
+        "Internet: checked from inside each site by its computers (and the server when it "
+        "stands there). Availability counts the open time its state was known; hours "
+        "without internet are an outage of the line, not of the computers, which are "
+        "counted above as they were."
+    )
     equipment = tuple(
         availability_column(report, kind) for kind in report.availability_kinds
     ) + tuple(_figure(spec) for spec in report.figures)
@@ -137,6 +199,8 @@ def sections(report: MonthReport) -> list[Section]:
     return [
         Section(_("Use"), use),
         Section(_("Computers during opening hours"), seats, seats_note),
+        Section(_("Fair turns"), turns, turns_note),
+        Section(_("Internet during opening hours"), internet, internet_note),
         Section(_("Equipment"), equipment),
         Section(_("Alerts"), alerts),
         Section(_("Maintenance"), maintenance, maintenance_note),

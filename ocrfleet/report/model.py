@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ocrfleet.history.days import Month
-from ocrfleet.history.reader import AlertCount, MaintenanceDone, SiteMinutes
+from ocrfleet.history.reader import AlertCount, InternetMinutes, MaintenanceDone, SiteMinutes
 from ocrfleet.i18n.text import Words
 from ocrfleet.kinds import Aggregation, FigureSpec
 
@@ -41,6 +41,12 @@ class SiteFigures:
     maintenance_asked_minutes: int = 0
     # Set for a total: the sum of its sites' averages (their opening hours differ).
     usable_seats_sum: float | None = None
+    # Fair turns: sessions on seats with a session_limit, and of those the ones
+    # that lasted longer than it.
+    sessions_limited: int = 0
+    sessions_over_limit: int = 0
+    # The site's internet during opening hours (docs/internet.md).
+    internet: InternetMinutes = field(default_factory=InternetMinutes)
 
     @property
     def usage_hours(self) -> float:
@@ -88,6 +94,34 @@ class SiteFigures:
     def maintenance_share(self) -> float | None:
         """Maintenance minutes logged over what the guide asks."""
         return _ratio(self.maintenance.minutes, self.maintenance_asked_minutes)
+
+    @property
+    def over_limit_share(self) -> float | None:
+        """Share of the sessions with a limit that lasted longer than it."""
+        return _ratio(self.sessions_over_limit, self.sessions_limited)
+
+    @property
+    def all_seats_busy_hours(self) -> float | None:
+        """Open hours with every computer that was up in use; None when never recorded."""
+        return self.minutes.all_seats_busy / 60.0 if self.minutes.days_recorded else None
+
+    @property
+    def longest_all_seats_busy_hours(self) -> float | None:
+        """The longest stretch of a day with every computer in use: how long a visitor may wait."""
+        return self.minutes.longest_all_seats_busy / 60.0 if self.minutes.days_recorded else None
+
+    @property
+    def internet_availability(self) -> float | None:
+        """Opening time with internet (slow included) over the time its state was known."""
+        return self.internet.availability
+
+    @property
+    def internet_degraded_hours(self) -> float | None:
+        return self.internet.degraded / 60.0 if self.internet.known else None
+
+    @property
+    def internet_down_hours(self) -> float | None:
+        return self.internet.down / 60.0 if self.internet.known else None
 
     def availability(self, kind: str) -> float | None:
         total, up = self.kinds.get(kind, (0.0, 0.0))
@@ -202,6 +236,8 @@ def combine(
         seats_in_use=sum(p.minutes.seats_in_use for p in parts),
         with_usable_seat=sum(p.minutes.with_usable_seat for p in parts),
         with_unreserved_seat=sum(p.minutes.with_unreserved_seat for p in parts),
+        all_seats_busy=sum(p.minutes.all_seats_busy for p in parts),
+        longest_all_seats_busy=max((p.minutes.longest_all_seats_busy for p in parts), default=0.0),
     )
     kinds: dict[str, tuple[float, float]] = {}
     increases: dict[str, float] = {}
@@ -243,4 +279,12 @@ def combine(
         maintained_devices=sum(p.maintained_devices for p in parts),
         maintenance_asked_minutes=sum(p.maintenance_asked_minutes for p in parts),
         usable_seats_sum=sum(usable) if usable else None,
+        sessions_limited=sum(p.sessions_limited for p in parts),
+        sessions_over_limit=sum(p.sessions_over_limit for p in parts),
+        internet=InternetMinutes(
+            known=sum(p.internet.known for p in parts),
+            up=sum(p.internet.up for p in parts),
+            degraded=sum(p.internet.degraded for p in parts),
+            down=sum(p.internet.down for p in parts),
+        ),
     )

@@ -180,4 +180,15 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (key, active_since)
     );
     """,
+    # 9: per site and day, during opening hours: minutes every seat that was
+    # up was in use and the longest such stretch (fair turns), and minutes
+    # the site's internet state was known, up, degraded or down.
+    """
+    ALTER TABLE site_daily ADD COLUMN minutes_all_seats_busy REAL NOT NULL DEFAULT 0;
+    ALTER TABLE site_daily ADD COLUMN longest_all_seats_busy REAL NOT NULL DEFAULT 0;
+    ALTER TABLE site_daily ADD COLUMN internet_minutes_known REAL NOT NULL DEFAULT 0;
+    ALTER TABLE site_daily ADD COLUMN internet_minutes_up REAL NOT NULL DEFAULT 0;
+    ALTER TABLE site_daily ADD COLUMN internet_minutes_degraded REAL NOT NULL DEFAULT 0;
+    ALTER TABLE site_daily ADD COLUMN internet_minutes_down REAL NOT NULL DEFAULT 0;
+    """,
 )

@@ -13,6 +13,7 @@ from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceKey
 from ocrfleet.devicestate import device_status
 from ocrfleet.i18n.speaker import Speaker
+from ocrfleet.internet.judge import InternetJudge, judge_fleet, offline_sites
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.norms.document import norms_document
 from ocrfleet.norms.figures import norm_figures
@@ -42,12 +43,14 @@ class Views:
         state: Callable[[], FleetState],
         kinds: Mapping[str, DeviceKind],
         clock: Clock,
+        internet: InternetJudge | None = None,
     ) -> None:
         self.status = status
         self._loaded = loaded
         self._state = state
         self._kinds = kinds
         self._clock = clock
+        self._internet = internet or InternetJudge(kinds)
 
     def speaker(self, site: str | None, language: str | None) -> Speaker:
         return self.status.speaker_for(site, language)
@@ -88,8 +91,11 @@ class Views:
             view = state.view(info.key)
             if view is not None:
                 states[info.key] = device_status(view, now, self._kinds.get(info.kind)).state
-        figures = norm_figures(loaded.config, loaded.devices, seat_kinds, states)
-        return norms_document(figures, LiveStates(None, states), len(loaded.config.sites))
+        offline = offline_sites(judge_fleet(self._internet, loaded.config, state, now))
+        figures = norm_figures(loaded.config, loaded.devices, seat_kinds, states, offline)
+        return norms_document(
+            figures, LiveStates(None, states, offline_sites=offline), len(loaded.config.sites)
+        )
 
 
 def _jsonable(reading: object | None) -> dict[str, Any] | None:

@@ -7,6 +7,14 @@ event journaled but not yet in the ledger was never sent (sending comes
 after), so at start-up whatever the journal holds is added to the ledger too.
 
 Run: python -m tests.support.agent_process --port P --device D --dir DIR --sessions N
+
+With --internet-url (and --internet-ca-file) it also runs the agent's own
+internet check, every --internet-interval seconds (below the command line's
+30 s minimum, so a test sees a change soon), and reports it with its health
+every --health-interval seconds.
+
+With --hold-session one visitor sits down at once and stays until the process
+gets SIGUSR1, then leaves (the end is sent; the agent keeps running).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ import threading
 import time
 from pathlib import Path
 
+from ocrfleet_agent.internet import InternetChecker, InternetSettings
 from ocrfleet_agent.journal import Journal
 from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
 from ocrfleet_agent.payloads import Health, SessionMessage
@@ -78,6 +87,21 @@ class VisitorScript:
         return Usage(in_use)
 
 
+class HeldSession:
+    """One visitor in use from the start until `leave` is called."""
+
+    name = "held"
+
+    def __init__(self) -> None:
+        self._left = threading.Event()
+
+    def leave(self) -> None:
+        self._left.set()
+
+    def read(self, now: float) -> Usage:
+        return Usage(not self._left.is_set())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
@@ -85,7 +109,24 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, required=True)
     parser.add_argument("--sessions", type=int, required=True)
     parser.add_argument("--period", type=float, default=0.05)
+    parser.add_argument("--health-interval", type=float, default=60.0)
+    parser.add_argument("--internet-url")
+    parser.add_argument("--internet-ca-file", type=Path)
+    parser.add_argument("--internet-interval", type=float, default=0.5)
+    parser.add_argument("--internet-timeout", type=float, default=5.0)
+    parser.add_argument("--hold-session", action="store_true")
     args = parser.parse_args()
+    checker = None
+    if args.internet_url is not None:
+        internet = InternetSettings(
+            url=args.internet_url,
+            resolve=InternetSettings(args.internet_url, "").host,
+            interval=args.internet_interval,
+            timeout=args.internet_timeout,
+            ca_file=args.internet_ca_file,
+        )
+        checker = InternetChecker(internet)
+        checker.start()
     ledger = args.dir / "ledger.jsonl"
     journal = LedgeredJournal(args.dir / "journal.json", ledger)
     # Counted by starts: a session open at a kill is ended after the restart.
@@ -94,10 +135,11 @@ def main() -> None:
         host="127.0.0.1", port=args.port, client_id=f"agent-{args.device}", queue_size=100_000
     )
     connection = AgentConnection(settings, AgentIdentity("ocrfleet", "lib", args.device))
+    held = HeldSession() if args.hold_session else None
     runner = AgentRunner(
         connection,
         journal,
-        VisitorScript(journal, args.sessions - done, args.period),
+        held or VisitorScript(journal, args.sessions - done, args.period),
         lambda: Health(
             ts=time.time(),
             cpu_ratio=0.1,
@@ -106,7 +148,9 @@ def main() -> None:
             uptime_seconds=1.0,
             os="test",
             agent_version="test",
+            internet=checker.latest() if checker is not None else None,
         ),
+        interval=args.health_interval,
         session_check_interval=args.period / 2,
         resend_interval=2.0,
     )
@@ -117,6 +161,13 @@ def main() -> None:
         runner.wake()
 
     signal.signal(signal.SIGTERM, request_stop)
+    if held is not None:
+
+        def visitor_leaves(*_: object) -> None:
+            held.leave()
+            runner.wake()
+
+        signal.signal(signal.SIGUSR1, visitor_leaves)
     runner.run(stop)
 
 

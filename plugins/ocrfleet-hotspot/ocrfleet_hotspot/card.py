@@ -1,4 +1,4 @@
-"""A hotspot on the status pages: whether visitors get wifi, and how many use it.
+"""A hotspot on the status pages: whether visitors get wifi and internet, and how many use it.
 
 Only a hotspot that answers gets a condition or facts: the last reading of
 one that stopped answering says nothing about now (the core says it is down).
@@ -42,8 +42,17 @@ def hotspot_card(device: DeviceView, reading: object) -> StatusCard:
             n=radios - radios_up,
         )
         problems.append((off, "warning"))
+    uplink = reading.uplink
+    uplink_state = uplink.state if uplink is not None else "unknown"
+    if uplink_state == "down":
+        problems.append(
+            (_("On, but no internet — check the modem or router, or call IT"), "critical")
+        )
+    elif uplink is not None and uplink.missing:
+        problems.append((_("Its internet connection cannot be checked — tell IT"), "warning"))
     uplinks_up, uplinks = _working(reading.interfaces, "uplink")
-    if uplinks and uplinks_up == 0:
+    # Said once: an uplink that is down already sends people to the modem.
+    if uplinks and uplinks_up == 0 and uplink_state != "down":
         problems.append((_("No internet connection — check its network cable"), "critical"))
     uptime = reading.uptime_seconds
     if uptime is not None and uptime < RECENT_RESTART:

@@ -14,8 +14,9 @@ per device (ocrfleet.demo.snmp_agents). Two snmpsim facts shape this module:
   value from a small file the simulator rewrites on every tick.
 
 The recordings use exactly what the bundled vendors detect and read
-(ocrfleet_hotspot.vendors): UniFi's VAP table, MikroTik's access-point
-table, Cisco's per-radio user counts.
+(ocrfleet_hotspot.vendors): UniFi's VAP table and "isolated" flag,
+MikroTik's access-point table and PPPoE session, Cisco's per-radio user
+counts.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from ocrfleet_hotspot.vendors.cisco_wlc import AIRESPACE, BSN_AP_IF_NO_OF_USERS
 from ocrfleet_hotspot.vendors.mikrotik import MTXR_WIRELESS
 from ocrfleet_hotspot.vendors.unifi import (
     UBNT_UNIFI,
+    UNIFI_AP_SYSTEM_ISOLATED,
     UNIFI_AP_SYSTEM_MODEL,
     UNIFI_VAP_ESSID,
     UNIFI_VAP_NUM_STATIONS,
@@ -67,6 +69,11 @@ SHOWCASE_SITES = frozenset({"vlaminggem-library"})
 # pulling the PoE cable); a radio drops out for a few minutes about twice a day.
 RESTART_EVERY = DAY
 RADIO_BLIP_EVERY = DAY / 2
+# The neighbourhood house's cAP ac is also its router, on a DSL line in
+# PPPoE: now and then the line drops for a quarter of an hour or so while
+# the hotspot itself keeps answering (the rule hotspot_uplink_down).
+UPLINK_OUTAGE_SITES = frozenset({"overbrugge-neighbourhood-house"})
+UPLINK_OUTAGE_EVERY = DAY / 3
 FIVE_GHZ_SHARE = 0.65  # most phones and laptops prefer 5 GHz when they can
 
 _TIMETICKS = 2**32
@@ -90,6 +97,8 @@ class _Interface:
     admin_up: bool = True
     alias: str = ""
     ssid: str = ""  # for a virtual AP
+    # The way to the internet: down while the simulated line is.
+    wan: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +146,8 @@ _MIKROTIK = _Model(
         _Interface("wlan1", oids.IFTYPE_IEEE80211, band=0, ssid=_GUEST_SSID),
         _Interface("wlan2", oids.IFTYPE_IEEE80211, band=1, ssid=_GUEST_SSID),
         _Interface("bridge", oids.IFTYPE_BRIDGE),
+        # The vendor's first default uplink (ocrfleet_hotspot.vendors.mikrotik).
+        _Interface("pppoe-out1", oids.IFTYPE_PPP, wan=True),
     ),
     host_uptime=True,
     visitors=7.0,
@@ -178,6 +189,7 @@ _UNIFI_VAP_BSSID = f"{UBNT_UNIFI}.1.2.1.2"
 _UNIFI_VAP_NAME = f"{UBNT_UNIFI}.1.2.1.7"
 _UNIFI_VAP_RADIO = f"{UBNT_UNIFI}.1.2.1.9"
 _UNIFI_AP_SYSTEM_VERSION = f"{UBNT_UNIFI}.3.6.0"
+_NOT_ISOLATED = 2  # TruthValue false
 _BANDS = ("ng", "na")  # UniFi's names for the 2.4 and 5 GHz radios
 
 
@@ -204,6 +216,7 @@ class _State:
     clients: tuple[int, int] = (0, 0)  # per band
     staff: int = 0
     radio_down: int | None = None
+    uplink_down: bool = False
 
 
 class _Hotspot:
@@ -238,7 +251,7 @@ class _Hotspot:
             cells[f"{oids.IF_TYPE}.{index}"] = ("2", interface.type)
             cells[f"{_IF_MTU}.{index}"] = ("2", 1500)
             cells[f"{oids.IF_ADMIN_STATUS}.{index}"] = ("2", _UP if interface.admin_up else _DOWN)
-            if interface.band is None:
+            if interface.band is None and not interface.wan:
                 up = interface.admin_up
                 cells[f"{oids.IF_OPER_STATUS}.{index}"] = ("2", _UP if up else _DOWN)
             cells[f"{oids.IF_NAME}.{index}"] = ("4", interface.name)
@@ -257,6 +270,9 @@ class _Hotspot:
     def _unifi_static(self) -> dict[str, tuple[str, int | str | bytes]]:
         cells: dict[str, tuple[str, int | str | bytes]] = {
             UNIFI_AP_SYSTEM_MODEL: ("4", "UAP-nanoHD"),
+            # A scalar is one writecache entry for every device (see above),
+            # so UniFi's uplink stays put; the MikroTik's PPPoE one moves.
+            UNIFI_AP_SYSTEM_ISOLATED: ("2", _NOT_ISOLATED),
             _UNIFI_AP_SYSTEM_VERSION: ("4", self.model.descr.split()[-1]),
         }
         for band, radio in enumerate(_BANDS):
@@ -296,6 +312,9 @@ class _Hotspot:
         model = self.model
         cells: dict[str, Cell] = {}
         for n, interface in enumerate(model.interfaces):
+            if interface.wan:
+                up = not state.uplink_down
+                cells[f"{oids.IF_OPER_STATUS}.{self.if_index(n)}"] = ("2", _UP if up else _DOWN)
             if interface.band is None:
                 continue
             up = interface.band != state.radio_down
@@ -374,7 +393,8 @@ class DemoHotspot:
     in range). About once a demo day the hotspot restarts (uptime back to
     under two minutes, clients reconnecting over the following minutes), and
     now and then one radio drops out for a few minutes while its clients
-    roam to the other band.
+    roam to the other band. At the sites of UPLINK_OUTAGE_SITES the
+    internet line drops now and then.
     """
 
     def __init__(self, device: DeviceInfo, context: SimulationContext) -> None:
@@ -413,6 +433,13 @@ class DemoHotspot:
             start + rng.expovariate(1 / RADIO_BLIP_EVERY) if model.radio_blips else math.inf
         )
         self._blip_until = 0.0
+        # Its own generator, so the outages leave the other events as they were.
+        self._line = random.Random(context.random_seed ^ zlib.crc32(f"line:{device.key}".encode()))
+        self._outages = device.site in UPLINK_OUTAGE_SITES and any(i.wan for i in model.interfaces)
+        self._next_outage = (
+            start + self._line.expovariate(1 / UPLINK_OUTAGE_EVERY) if self._outages else math.inf
+        )
+        self._outage_until = 0.0
 
     async def run(self) -> None:
         await animate(self._context, self._sleep, self._tick)
@@ -450,7 +477,18 @@ class DemoHotspot:
         elif state.radio_down is not None and now >= self._blip_until:
             state.radio_down = None
             self._next_blip = now + rng.expovariate(1 / RADIO_BLIP_EVERY)
+        self._line_step(now)
         self._crowd(now, elapsed)
+
+    def _line_step(self, now: float) -> None:
+        state = self._state
+        if not state.uplink_down and now >= self._next_outage:
+            state.uplink_down = True
+            # Long enough for the rule's 5 minutes, and for a poll to see it.
+            self._outage_until = now + max(self._line.uniform(600, 1800), self._visible)
+        elif state.uplink_down and now >= self._outage_until:
+            state.uplink_down = False
+            self._next_outage = now + self._line.expovariate(1 / UPLINK_OUTAGE_EVERY)
 
     def _crowd(self, now: float, elapsed: float) -> None:
         state, rng = self._state, self._rng

@@ -11,11 +11,14 @@ from typing import TYPE_CHECKING, ClassVar
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from ocrfleet.plugin import (
+    UPLINK_DOWN,
     Aggregation,
     Catalog,
+    CheckSource,
     DemoDevice,
     DeviceKind,
     FigureSpec,
+    InternetCheck,
     KindExtension,
     MetricSpec,
     PluginConflictError,
@@ -30,7 +33,7 @@ from ocrfleet.plugin import (
 from ocrfleet_hotspot import oids
 from ocrfleet_hotspot.card import hotspot_card
 from ocrfleet_hotspot.parse import build_reading
-from ocrfleet_hotspot.reading import HotspotReading, Interface
+from ocrfleet_hotspot.reading import HotspotReading, Interface, Uplink
 from ocrfleet_hotspot.vendors.base import HotspotVendor, as_text
 from ocrfleet_hotspot.vendors.generic import GenericVendor
 
@@ -49,6 +52,9 @@ RESTARTS = "ocrfleet_hotspot_restarts_total"
 CLIENTS = "ocrfleet_hotspot_clients"
 INTERFACE_UP = "ocrfleet_hotspot_interface_up"
 INFO = "ocrfleet_hotspot_info"
+UPLINK_UP = "ocrfleet_hotspot_uplink_up"
+# A name longer than any agent's DisplayString (255) is a typo, not a name.
+_UPLINK_NAME_MAX = 255
 
 # Every demo location has public wifi; demo.py plays each by its model's vendor.
 _DEMO_HOTSPOTS = tuple(
@@ -84,6 +90,29 @@ class HotspotOptions(SnmpDeviceOptions):
         description="interface names that are the radios; when given, no other "
         "interface counts as one",
     )
+    uplink_interface: str | int | None = Field(
+        default=None,
+        description="the interface that leads to the internet, whose state is the "
+        "hotspot's uplink: its ifName, ifDescr or ifAlias (exactly), or its ifIndex "
+        "as a number; default: the vendor's own WAN state or WAN interface, if any",
+    )
+
+    @field_validator("uplink_interface", mode="before")
+    @classmethod
+    def _uplink_name_or_index(cls, value: object) -> object:
+        # TOML true would pass as the ifIndex 1, and 2.0 as 2: neither is meant.
+        if value is None:
+            return value
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            raise ValueError("must be an interface name (text) or an ifIndex (a whole number)")
+        if isinstance(value, int) and not 1 <= value <= 2_147_483_647:
+            raise ValueError(f"ifIndex {value} is out of range (1 to 2147483647)")
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValueError("must not be empty")
+            if len(value) > _UPLINK_NAME_MAX:
+                raise ValueError(f"is longer than {_UPLINK_NAME_MAX} characters")
+        return value
 
     @field_validator("vendor")
     @classmethod
@@ -102,6 +131,9 @@ class HotspotOptions(SnmpDeviceOptions):
         both = sorted(set(self.uplink_interfaces) & set(self.radio_interfaces))
         if both:
             raise ValueError(f"interfaces listed as both uplink and radio: {', '.join(both)}")
+        uplink = self.uplink_interface
+        if isinstance(uplink, str) and uplink in self.radio_interfaces:
+            raise ValueError(f"uplink_interface {uplink!r} is also listed in radio_interfaces")
         return self
 
 
@@ -144,6 +176,12 @@ class HotspotKind(DeviceKind):
             INFO,
             "The vendor module and the model the hotspot reports; the value is always 1.",
             labels=("vendor", "model"),
+        ),
+        MetricSpec(
+            UPLINK_UP,
+            "1 when the hotspot's way to the internet is up (its uplink_interface, else "
+            "the vendor's WAN state or WAN interface), 0 when down; absent when the "
+            "device does not tell.",
         ),
     )
     figure_specs: ClassVar[Sequence[FigureSpec]] = (
@@ -238,17 +276,29 @@ class HotspotKind(DeviceKind):
         values.update(await snmp.walk_all((*oids.INTERFACE_COLUMNS, *vendor.walk_roots)))
         if vendor.get_oids:
             values.update(await snmp.get(list(vendor.get_oids)))
-        return build_reading(
+        reading = build_reading(
             values,
             vendor,
             previous=previous,
             now=self._monotonic(),
             uplinks=options.uplink_interfaces,
             radios=options.radio_interfaces,
+            uplink_interface=options.uplink_interface,
             on_vendor_error=lambda vendor, method, _exc: self._vendor_failed(
                 vendor, method, "what it gives counts as unknown"
             ),
         )
+        if reading.uplink is not None and reading.uplink.missing:
+            # Not a poll failure: the rest of the reading is good. The rule
+            # hotspot_uplink_missing tells IT; the log says where to look.
+            self._log.warning(
+                f"uplink-missing:{device.key}",
+                "hotspot %s: options.uplink_interface = %r: %s; its uplink counts as unknown",
+                device.key,
+                options.uplink_interface,
+                reading.uplink.detail,
+            )
+        return reading
 
     # -- demo --------------------------------------------------------------
 
@@ -282,6 +332,29 @@ class HotspotKind(DeviceKind):
             yield Sample(CLIENTS, float(reading.clients))
         for label, interface in interface_labels(reading.interfaces):
             yield Sample(INTERFACE_UP, 1.0 if interface.oper_up else 0.0, (label, interface.role))
+        uplink = reading.uplink
+        if uplink is not None and uplink.state != "unknown":
+            yield Sample(UPLINK_UP, 1.0 if uplink.state == "up" else 0.0)
+
+    def internet_check(self, device: DeviceView) -> InternetCheck | None:
+        """The uplink's state at the last poll that answered; None when unknown.
+
+        An uplink that is up proves the first hop only (CheckSource.UPLINK).
+        """
+        reading = device.reading
+        if not isinstance(reading, HotspotReading) or device.failure is not None:
+            return None
+        uplink = reading.uplink
+        if uplink is None or uplink.state == "unknown" or device.reading_at is None:
+            return None
+        up = uplink.state == "up"
+        return InternetCheck(
+            ok=up,
+            checked_at=device.reading_at,
+            error="" if up else UPLINK_DOWN,
+            detail=describe_uplink(uplink),
+            source=CheckSource.UPLINK,
+        )
 
     def status_card(self, device: DeviceView) -> StatusCard:
         return hotspot_card(device, device.reading)
@@ -304,6 +377,7 @@ class HotspotKind(DeviceKind):
             f"uptime    {uptime}",
             f"restarts  {reading.restarts} since ocrfleet started",
             f"clients   {clients}",
+            f"uplink    {describe_uplink(reading.uplink) if reading.uplink else 'unknown'}",
             "",
         ]
         rows = [("ifIndex", "name", "ifType", "role", "admin", "oper", "metric")]
@@ -324,6 +398,16 @@ class HotspotKind(DeviceKind):
         for row in rows:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)))
         return "\n".join(line.rstrip() for line in lines)
+
+
+def describe_uplink(uplink: Uplink) -> str:
+    """One line for IT: the state, what was read, and why."""
+    if uplink.missing:
+        return f"unknown: uplink_interface {uplink.missing!r}: {uplink.detail}"
+    if uplink.source == "vendor":
+        return f"{uplink.state} ({uplink.detail})"
+    chosen = "uplink_interface" if uplink.configured else "vendor's default"
+    return f"{uplink.state} ({uplink.interface}, ifIndex {uplink.index}, {chosen}, {uplink.detail})"
 
 
 def interface_labels(interfaces: Iterable[Interface]) -> list[tuple[str, Interface]]:

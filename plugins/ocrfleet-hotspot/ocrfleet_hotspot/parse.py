@@ -37,6 +37,7 @@ from typing import TypeVar
 from ocrfleet.plugin import SnmpTable, column
 from ocrfleet_hotspot import oids
 from ocrfleet_hotspot.reading import HotspotReading, Interface, Role, UptimeSource
+from ocrfleet_hotspot.uplink import find_uplink
 from ocrfleet_hotspot.vendors.base import HotspotVendor, as_int, as_text
 
 _ETHERNET_TYPES = frozenset(
@@ -203,11 +204,14 @@ def build_reading(
     now: float,
     uplinks: Sequence[str] = (),
     radios: Sequence[str] = (),
+    uplink_interface: str | int | None = None,
     on_vendor_error: VendorErrorHandler | None = None,
 ) -> HotspotReading:
     """A reading from everything one poll fetched (system scalars, interface columns, vendor).
 
     `now` is a monotonic time, only compared with the previous reading's.
+    `uplink_interface` is the device's option of that name (see
+    ocrfleet_hotspot.uplink).
     With `on_vendor_error`, an exception from the vendor's code is handed to
     it and the vendor's values count as unknown; without, it propagates.
     """
@@ -217,6 +221,18 @@ def build_reading(
     clients = _call(vendor, vendor.clients, values, on_vendor_error)
     vendor_model = _call(vendor, vendor.model, values, on_vendor_error)
     overrides = _call(vendor, vendor.oper_overrides, values, on_vendor_error)
+    vendor_up = (
+        None
+        if uplink_interface is not None
+        else _call(vendor, vendor.uplink_up, values, on_vendor_error)
+    )
+    uplink = find_uplink(
+        values,
+        uplink_interface,
+        vendor_up,
+        vendor.default_uplinks,
+        last.uplink if last is not None else None,
+    )
     return HotspotReading(
         uptime_seconds=ticks / oids.TICKS_PER_SECOND if ticks is not None else None,
         restarts=count_restarts(last, ticks, source, now),
@@ -229,6 +245,7 @@ def build_reading(
         uptime_ticks=ticks,
         uptime_source=source,
         polled_at=now,
+        uplink=uplink,
     )
 
 

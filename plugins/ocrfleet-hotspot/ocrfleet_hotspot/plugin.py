@@ -21,7 +21,7 @@ from ocrfleet.plugin import (
 )
 
 # The plugin API this plugin is written for (ocrfleet/plugin.py).
-OCRFLEET_PLUGIN_API = "1.3"
+OCRFLEET_PLUGIN_API = "1.4"
 
 _ = Catalog("ocrfleet_hotspot")
 
@@ -43,7 +43,12 @@ def ocrfleet_kind_extensions() -> Sequence[KindExtension]:
 @hookimpl
 def ocrfleet_alert_rules() -> Sequence[AlertRule]:
     from ocrfleet.plugin import DeviceDownRule
-    from ocrfleet_hotspot.rules import HotspotNoClientsRule, HotspotRestartedRule
+    from ocrfleet_hotspot.rules import (
+        HotspotNoClientsRule,
+        HotspotRestartedRule,
+        HotspotUplinkDownRule,
+        HotspotUplinkMissingRule,
+    )
 
     return [
         DeviceDownRule(
@@ -55,6 +60,8 @@ def ocrfleet_alert_rules() -> Sequence[AlertRule]:
         ),
         HotspotRestartedRule(),
         HotspotNoClientsRule(),
+        HotspotUplinkDownRule(),
+        HotspotUplinkMissingRule(),
     ]
 
 

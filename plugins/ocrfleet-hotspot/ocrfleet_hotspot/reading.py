@@ -7,6 +7,9 @@ from typing import Literal
 
 Role = Literal["radio", "uplink", "other"]
 UptimeSource = Literal["hrSystemUptime", "sysUpTime"]
+UplinkState = Literal["up", "down", "unknown"]
+# Who told the uplink state: an interface's ifOperStatus, or the vendor's MIB.
+UplinkSource = Literal["interface", "vendor"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,26 @@ class Interface:
     # oper_up comes from the vendor, not from ifOperStatus (see
     # HotspotVendor.oper_overrides).
     oper_from_vendor: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Uplink:
+    """The hotspot's way to the internet, as one poll found it.
+
+    `interface` and `index` name the interface read (empty and 0 when the
+    vendor's MIB told). `configured` is true when the device's
+    `uplink_interface` option chose it; `missing` is that option's value when
+    the device has no such interface, and the state is then unknown.
+    """
+
+    state: UplinkState
+    source: UplinkSource
+    interface: str = ""
+    index: int = 0
+    configured: bool = False
+    missing: str = ""
+    # ifOperStatus as read (or the vendor's word), for IT.
+    detail: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,3 +75,6 @@ class HotspotReading:
     # Monotonic seconds at the poll: only for telling a counter wrap from a
     # restart, never shown.
     polled_at: float = 0.0
+    # None when nothing tells: no `uplink_interface` option, and a vendor
+    # without a WAN state or a default uplink the device has.
+    uplink: Uplink | None = None

@@ -1,7 +1,8 @@
 """Alert rules for hotspots, besides `hotspot_down` (ocrfleet.alerts.device_down).
 
-Both keep their memory in the daemon only: after a restart they start over,
-which at worst delays a finding, never invents one.
+The restart and no-clients rules keep their memory in the daemon only:
+after a restart they start over, which at worst delays a finding, never
+invents one. The uplink rules keep none: each poll's reading decides.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from ocrfleet.plugin import (
     Severity,
     SiteSchedule,
 )
-from ocrfleet_hotspot.reading import HotspotReading
+from ocrfleet_hotspot.reading import HotspotReading, Uplink
 
 _ = Catalog("ocrfleet_hotspot")
 _n = _.plural
@@ -300,3 +301,119 @@ def _opening_span(schedule: SiteSchedule, day: date) -> tuple[float | None, floa
     else:
         end = datetime.combine(day, last_end, tzinfo=zone)
     return start.timestamp(), end.timestamp()
+
+
+# -- hotspot_uplink_down and hotspot_uplink_missing -----------------------------
+
+
+def _answering_uplinks(context: RuleContext) -> Iterable[tuple[DeviceInfo, HotspotReading, Uplink]]:
+    """Hotspots that answer now, with their reading's uplink.
+
+    A hotspot that does not answer is `hotspot_down`'s; its last reading
+    says nothing about now.
+    """
+    for view in context.views(KIND):
+        reading = view.reading
+        status = context.statuses.get(view.info.key)
+        if (
+            not isinstance(reading, HotspotReading)
+            or reading.uplink is None
+            or view.failure is not None
+            or status is None
+            or status.state is not DeviceState.UP
+        ):
+            continue
+        yield view.info, reading, reading.uplink
+
+
+def _site_name(context: RuleContext, site: str) -> str:
+    for config in context.config.sites:
+        if config.id == site:
+            return config.name
+    return site
+
+
+class HotspotUplinkDownRule(AlertRule):
+    """The hotspot answers, but its way to the internet is down.
+
+    Apart from `hotspot_down` (it does not answer) and `internet_down` (no
+    check from inside the site gets out): visitors on this wifi can
+    connect, yet cannot go online through it. Seen only when the daemon
+    reaches the hotspot by another way than its uplink, e.g. a router whose
+    WAN port or PPPoE session is down.
+    """
+
+    name = "hotspot_uplink_down"
+    title = _("Wifi hotspots without internet")
+    description = (
+        "a hotspot answers but its uplink (uplink_interface, or the vendor's WAN state "
+        "or WAN interface) is down"
+    )
+    default_severity = Severity.CRITICAL
+
+    def evaluate(
+        self, context: RuleContext, settings: RuleSettings
+    ) -> Iterable[Finding | MaintenanceEvidence]:
+        for info, reading, uplink in _answering_uplinks(context):
+            if uplink.state != "down":
+                continue
+            how = (
+                f"{uplink.interface} (ifIndex {uplink.index}): {uplink.detail}"
+                if uplink.source == "interface"
+                else uplink.detail
+            )
+            yield Finding(
+                rule=self.name,
+                subject=str(info.key),
+                labels=_labels(info),
+                summary=_(
+                    "Wifi hotspot {device} is on but has no connection to the internet",
+                    device=info.id,
+                ),
+                description=_(
+                    "The wifi hotspot in {site} is on, but has no connection to the "
+                    "internet: visitors can join the wifi, yet cannot go online through "
+                    "it. Check that the modem or router is on and that its cables are in. "
+                    "Call IT if that does not help.",
+                    site=_site_name(context, info.site),
+                ),
+                detail=(f"hotspot {info.key} (vendor {reading.vendor}): uplink down, {how}"),
+            )
+
+
+class HotspotUplinkMissingRule(AlertRule):
+    """A hotspot's `uplink_interface` option names an interface the device does not have.
+
+    A typo, a renamed or removed interface: its uplink can no longer be
+    judged, and nobody would notice an outage. For IT, to fix the option.
+    """
+
+    name = "hotspot_uplink_missing"
+    title = _("Wifi hotspots whose internet connection cannot be checked")
+    description = "a hotspot's uplink_interface option names an interface the device does not have"
+    default_severity = Severity.WARNING
+
+    def evaluate(
+        self, context: RuleContext, settings: RuleSettings
+    ) -> Iterable[Finding | MaintenanceEvidence]:
+        for info, _reading, uplink in _answering_uplinks(context):
+            if not uplink.missing:
+                continue
+            yield Finding(
+                rule=self.name,
+                subject=str(info.key),
+                labels=_labels(info),
+                summary=_(
+                    "The internet connection of wifi hotspot {device} cannot be checked",
+                    device=info.id,
+                ),
+                description=_(
+                    "The settings name a connection to the internet that this hotspot does "
+                    "not have, so nobody would notice if its internet went down. IT should "
+                    "correct the hotspot's settings."
+                ),
+                detail=(
+                    f"hotspot {info.key}: options.uplink_interface = {uplink.missing!r}: "
+                    f"{uplink.detail}"
+                ),
+            )

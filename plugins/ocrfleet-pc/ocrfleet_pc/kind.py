@@ -9,13 +9,16 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ocrfleet.plugin import (
     Catalog,
+    CheckSource,
     DemoDevice,
     DeviceInfo,
     DeviceKind,
     DeviceView,
+    InternetCheck,
     MetricSpec,
     MqttChannel,
     MqttMessageResult,
+    Number,
     PayloadError,
     Sample,
     SessionEvent,
@@ -99,6 +102,20 @@ class PcKind(DeviceKind):
             "Operating system and agent version a PC reports; the value is always 1.",
             labels=("os", "agent_version"),
         ),
+        MetricSpec(
+            "ocrfleet_pc_internet_ok",
+            "1 when the agent's last internet check fetched its page, 0 when it failed; "
+            "absent when the agent does not check.",
+        ),
+        MetricSpec(
+            "ocrfleet_pc_internet_latency_seconds",
+            "Seconds the agent's last internet check took (look-up, connection, TLS, answer); "
+            "absent when it failed.",
+        ),
+        MetricSpec(
+            "ocrfleet_pc_internet_checked_timestamp_seconds",
+            "Unix time of the agent's last internet check.",
+        ),
     )
 
     def __init__(self) -> None:
@@ -143,6 +160,28 @@ class PcKind(DeviceKind):
                 "ocrfleet_pc_eid_reader_present", 1.0 if health.eid_reader_present else 0.0
             )
         yield Sample("ocrfleet_pc_agent_info", 1.0, (health.os, health.agent_version))
+        internet = health.internet
+        if internet is not None:
+            yield Sample("ocrfleet_pc_internet_ok", 1.0 if internet.ok else 0.0)
+            if internet.latency_ms is not None:
+                yield Sample("ocrfleet_pc_internet_latency_seconds", internet.latency_ms / 1000)
+            yield Sample("ocrfleet_pc_internet_checked_timestamp_seconds", internet.checked_at)
+
+    def internet_check(self, device: DeviceView) -> InternetCheck | None:
+        health = device.reading
+        if not isinstance(health, Health) or health.internet is None:
+            return None
+        report = health.internet
+        return InternetCheck(
+            ok=report.ok,
+            checked_at=_daemon_time(report.checked_at, health.ts, device.reading_at),
+            latency=report.latency_ms / 1000
+            if report.ok and report.latency_ms is not None
+            else None,
+            error=report.error or "",
+            detail=report.detail or "",
+            source=CheckSource.PROBE,
+        )
 
     def status_card(self, device: DeviceView) -> StatusCard:
         # Whether it is up is the core's to say; a PC that is not up has no
@@ -157,6 +196,8 @@ class PcKind(DeviceKind):
                 problems.append((_("No eID card reader connected — plug it in"), "warning"))
             if health.frozen is False:
                 problems.append((_("Restore software is off — call IT"), "warning"))
+            if health.internet is not None:
+                facts = (*facts, _internet_fact(health))
         if not problems:
             return StatusCard(facts=facts)
         (condition, tone), rest = problems[0], problems[1:]
@@ -169,6 +210,29 @@ class PcKind(DeviceKind):
         from ocrfleet_pc.simulate import SimulatedPc
 
         return SimulatedPc(device, context, laptop=self.name == "laptop").run
+
+
+def _daemon_time(checked_at: float, report_ts: float, received_at: float | None) -> float:
+    """When the check started, on the daemon's clock.
+
+    `checked_at` and the report's `ts` come from the PC's clock, which may be
+    minutes off: the daemon judges the check's age from how long before its
+    report it ran, counted back from when the report arrived. Never after
+    that arrival, whatever the two PC times say.
+    """
+    if received_at is None:
+        return checked_at
+    return received_at - max(0.0, report_ts - checked_at)
+
+
+def _internet_fact(health: Health) -> Words:
+    report = health.internet
+    if report is None:
+        return ""
+    if report.ok and report.latency_ms is not None:
+        return _("Internet: reachable, {latency} ms", latency=Number(report.latency_ms))
+    # The error is a fixed word IT looks up (dns, tls, timeout…): not translated.
+    return _("Internet: not reachable ({error})", error=report.error or "other")
 
 
 class LaptopKind(PcKind):

@@ -16,7 +16,7 @@ from ocrfleet.plugin import (
 )
 
 # The plugin API this plugin is written for (ocrfleet/plugin.py).
-OCRFLEET_PLUGIN_API = "1.3"
+OCRFLEET_PLUGIN_API = "1.4"
 
 _ = Catalog("ocrfleet_pc")
 

@@ -15,10 +15,11 @@ from ocrfleet.plugin import DeviceInfo, SimulationContext
 from ocrfleet_agent import __version__ as AGENT_VERSION
 from ocrfleet_agent.journal import Journal
 from ocrfleet_agent.mqtt import AgentConnection, AgentIdentity, BrokerSettings
-from ocrfleet_agent.payloads import Health
+from ocrfleet_agent.payloads import Health, InternetReport
 
 TICK = 60.0  # simulated seconds between health reports
 GIB = 1024**3
+INTERNET_INTERVAL = 300.0  # simulated seconds between internet checks, the agent's default
 
 
 class SimulatedPc:
@@ -33,6 +34,20 @@ class SimulatedPc:
         self._journal = Journal(None)
         self._session_ends = 0.0
         self._outage_until = 0.0
+        # Whether the demo has just started: a room open then has visitors seated
+        # already. Their own generator leaves the visitors' sequence as it was.
+        self._first_tick = True
+        self._earlier_rng = random.Random(
+            context.random_seed ^ zlib.crc32(f"{device.key}/earlier".encode())
+        )
+        # Its own generator: the internet check leaves the visitors' sequence as it was.
+        self._internet_rng = random.Random(
+            context.random_seed ^ zlib.crc32(f"{device.key}/internet".encode())
+        )
+        # A site's line has its own speed: 40 to 220 ms for a page, shared by its PCs.
+        self._site_latency = 40.0 + zlib.crc32(device.site.encode()) % 180
+        self._internet: InternetReport | None = None
+        self._next_internet = 0.0
 
     def _connection(self) -> AgentConnection:
         settings = BrokerSettings(
@@ -84,6 +99,11 @@ class SimulatedPc:
 
     def _visitors(self, connection: AgentConnection, now: float) -> None:
         open_now = self._context.site_open(now)
+        if self._first_tick:
+            self._first_tick = False
+            if open_now and not self._laptop and self._earlier_rng.random() < 0.8:
+                self._seated_before_start(connection, now)
+                return
         if self._journal.open_session is not None and (now >= self._session_ends or not open_now):
             self._end_session(connection, now)
         elif (
@@ -99,6 +119,19 @@ class SimulatedPc:
             self._session_ends = now + length
             connection.publish_session(started)
 
+    def _seated_before_start(self, connection: AgentConnection, now: float) -> None:
+        """A visitor who sat down before the demo started, up to an hour and a half ago.
+
+        So a room full at start soon shows sessions past its time limit, if it has one.
+        """
+        rng = self._earlier_rng
+        length = min(4 * 3600.0, max(1800.0, rng.lognormvariate(8.2, 0.5)))
+        already = rng.uniform(0.3, 0.9) * min(length, 5400.0)
+        started_at = time.time() - already / self._context.speedup
+        started = self._journal.record("start", f"{rng.getrandbits(64):016x}", started_at)
+        self._session_ends = now + length - already
+        connection.publish_session(started)
+
     def _end_session(self, connection: AgentConnection, now: float) -> None:
         session = self._journal.open_session
         if session is None:
@@ -106,6 +139,31 @@ class SimulatedPc:
         started = session.started_at
         ended = self._journal.record("end", session.session_id, started, max(started, time.time()))
         connection.publish_session(ended)
+
+    def _check_internet(self, now: float) -> InternetReport | None:
+        if now < self._next_internet:
+            return self._internet
+        self._next_internet = now + INTERNET_INTERVAL
+        rng = self._internet_rng
+        dns_ms = round(rng.uniform(2.0, 25.0), 1)
+        if rng.random() < 0.003:  # now and then a check times out, as on any line
+            self._internet = InternetReport(
+                ok=False,
+                checked_at=time.time(),
+                dns_ms=dns_ms,
+                error="timeout",
+                detail="waiting for the answer: timed out",
+            )
+        else:
+            latency = self._site_latency * rng.lognormvariate(0.0, 0.25) + dns_ms
+            self._internet = InternetReport(
+                ok=True,
+                checked_at=time.time(),
+                latency_ms=round(latency, 1),
+                dns_ms=dns_ms,
+                status=200,
+            )
+        return self._internet
 
     def _health(self, now: float) -> Health:
         busy = self._journal.open_session is not None
@@ -122,4 +180,5 @@ class SimulatedPc:
             agent_version=AGENT_VERSION,
             frozen=not self._laptop,
             eid_reader_present=True,
+            internet=self._check_internet(now),
         )

@@ -30,9 +30,24 @@ MAX_FAST_PAYLOAD = 4096
 _TYPES: dict[str, type] = {"number": float, "integer": int, "string": str, "boolean": bool}
 
 
-def _annotation(spec: Spec) -> Any:
-    if spec.choices is not None:
-        annotation: Any = Literal[spec.choices]
+def _struct(name: str, specs: Mapping[str, Spec], extra: list[tuple[str, Any]]) -> type:
+    """A msgspec struct of `specs` (and `extra` fields); objects become structs of their own."""
+    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
+        (field, _annotation(spec, f"{name}_{field}"))
+        if spec.required
+        else (field, _annotation(spec, f"{name}_{field}"), None)
+        for field, spec in specs.items()
+    ]
+    fields.extend(extra)
+    # gc=False: a decoded struct holds only numbers, strings, None and such structs.
+    return msgspec.defstruct(name, fields, kw_only=True, gc=False)
+
+
+def _annotation(spec: Spec, name: str) -> Any:
+    if spec.type == "object":
+        annotation: Any = _struct(name, spec.properties, [])
+    elif spec.choices is not None:
+        annotation = Literal[spec.choices]
     else:
         annotation = _TYPES[spec.type]
         limits: dict[str, Any] = {
@@ -76,17 +91,15 @@ def compile_validator(
     every value msgspec builds (raising `InvalidPayload` to refuse it);
     without it the parser is only as strict as the specs, not as `reference`.
     """
-    fields: list[tuple[str, Any] | tuple[str, Any, Any]] = [
-        (field, _annotation(spec)) if spec.required else (field, _annotation(spec), None)
-        for field, spec in specs.items()
-    ]
     # A Literal, not a range: versions need not be consecutive.
-    fields.append(("v", Literal[versions]))
-    # gc=False: a decoded struct holds only numbers, strings and None.
-    struct = msgspec.defstruct(name, fields, kw_only=True, gc=False)
-    decode = msgspec.json.Decoder(struct).decode
+    struct = _struct(name, specs, [("v", Literal[versions])])
+    decode: Callable[[bytes], Any] = msgspec.json.Decoder(struct).decode
     values = msgspec.structs.astuple
     make = _maker(build)
+    # Object fields (Health's `internet`) are structs of their own, built
+    # only when present: the usual report pays one look per object field.
+    objects = _objects(specs)
+    object_positions = tuple(index for index, _convert in objects)
 
     def parse(payload: bytes) -> T:
         # The agent sends ASCII (escapes for anything else). msgspec does
@@ -95,7 +108,12 @@ def compile_validator(
         # surrogates anywhere, as the agent does.
         if len(payload) <= MAX_FAST_PAYLOAD and payload.isascii():
             try:
-                built = make(values(decode(payload)))
+                fields = values(decode(payload))
+                for index in object_positions:
+                    if fields[index] is not None:
+                        fields = _with_objects(fields, objects)
+                        break
+                built = make(fields)
                 if check is not None:
                     check(built)
                 return built
@@ -109,6 +127,43 @@ def compile_validator(
             raise PayloadError(exc.reason, exc.detail) from None
 
     return parse
+
+
+def _objects(specs: Mapping[str, Spec]) -> tuple[tuple[int, Callable[[Any], Any]], ...]:
+    """(position, converter) of each object field: its struct to what its spec's `build` makes."""
+    return tuple(
+        (index, _converter(spec))
+        for index, spec in enumerate(specs.values())
+        if spec.type == "object"
+    )
+
+
+def _converter(spec: Spec) -> Callable[[Any], Any]:
+    astuple = msgspec.structs.astuple
+    build = spec.build or partial(_as_dict, tuple(spec.properties))
+    inner = _objects(spec.properties)
+
+    def convert(struct: Any) -> Any:
+        parts = astuple(struct)
+        # May refuse with InvalidPayload: the reference then says why.
+        return build(*(_with_objects(parts, inner) if inner else parts))
+
+    return convert
+
+
+def _with_objects(
+    fields: tuple[Any, ...], objects: tuple[tuple[int, Callable[[Any], Any]], ...]
+) -> tuple[Any, ...]:
+    built = list(fields)
+    for index, convert in objects:
+        if built[index] is not None:
+            built[index] = convert(built[index])
+    return tuple(built)
+
+
+def _as_dict(names: tuple[str, ...], *values: Any) -> dict[str, Any]:
+    # What the agent's parser makes of an object without a `build`.
+    return dict(zip(names, values, strict=True))
 
 
 def _maker(build: Callable[..., T]) -> Callable[[Iterable[Any]], T]:

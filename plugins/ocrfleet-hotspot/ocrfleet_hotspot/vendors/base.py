@@ -26,6 +26,10 @@ class HotspotVendor(ABC):
     title: str = ""
     walk_roots: Sequence[str] = ()
     get_oids: Sequence[str] = ()
+    # Interface names (ifName, ifDescr or ifAlias) that are the way out on
+    # this vendor's devices as they come, tried in order when a device's
+    # options name no `uplink_interface`; the first the device has is read.
+    default_uplinks: Sequence[str] = ()
 
     @abstractmethod
     def matches(self, sys_object_id: str, sys_descr: str) -> bool:
@@ -50,6 +54,16 @@ class HotspotVendor(ABC):
         ifOperStatus.
         """
         return {}
+
+    def uplink_up(self, values: SnmpTable) -> bool | None:
+        """The vendor's own word on the device's way out: True up, False down, None silent.
+
+        Read from the values of `get_oids`/`walk_roots`; it takes the place
+        of `default_uplinks` (but never of an interface the options name).
+        None when the vendor MIB has no such state or the device does not
+        answer it.
+        """
+        return None
 
 
 def as_int(value: SnmpValue) -> int | None:

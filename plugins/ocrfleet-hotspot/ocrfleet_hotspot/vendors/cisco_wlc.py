@@ -33,6 +33,10 @@ class CiscoWlcVendor(HotspotVendor):
     name = "cisco-wlc"
     title = "Cisco WLC (Airespace)"
     walk_roots: Sequence[str] = (BSN_AP_IF_NO_OF_USERS,)
+    # AIRESPACE-WIRELESS-MIB has no WAN state, and the controller's Ethernet
+    # port is the way the daemon reaches it: up whenever it answers. Only an
+    # `uplink_interface` in the options says more.
+    default_uplinks: Sequence[str] = ()
 
     def matches(self, sys_object_id: str, sys_descr: str) -> bool:
         if sys_object_id == AIRESPACE or sys_object_id.startswith(AIRESPACE + "."):

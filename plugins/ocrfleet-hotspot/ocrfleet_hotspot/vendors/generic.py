@@ -10,7 +10,9 @@ class GenericVendor(HotspotVendor):
     """Standard MIBs only: uptime and interfaces, and no client count.
 
     The standard MIBs have no client count; guessing one (say, from ARP
-    entries) would be wrong more often than not, so this reports None.
+    entries) would be wrong more often than not, so this reports None. Nor
+    do they say which interface leads to the internet: without an
+    `uplink_interface` in the options, the uplink is unknown.
     """
 
     name = "generic"

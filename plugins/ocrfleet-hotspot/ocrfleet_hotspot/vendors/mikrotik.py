@@ -44,6 +44,11 @@ class MikrotikVendor(HotspotVendor):
         MTXR_WL_CM_RTAB_UPTIME,
     )
 
+    # MIKROTIK-MIB has no WAN state, so the uplink is ifOperStatus of the way
+    # out: a PPPoE session (running only while the line is up), an LTE modem,
+    # else ether1, the WAN port of RouterOS's default router configuration.
+    default_uplinks: Sequence[str] = ("pppoe-out1", "lte1", "ether1")
+
     def matches(self, sys_object_id: str, sys_descr: str) -> bool:
         return sys_object_id == MIKROTIK or sys_object_id.startswith(MIKROTIK + ".")
 

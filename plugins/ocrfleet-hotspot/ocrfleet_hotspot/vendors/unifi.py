@@ -1,5 +1,7 @@
 """Ubiquiti UniFi access points (UBNT-UniFi-MIB).
 
+The uplink is `unifiApSystemIsolated` (not answered by every firmware).
+
 OIDs from UBNT-MIB (ubnt = enterprises 41112, ubntMIB = ubnt 1, ubntUniFi =
 ubntMIB 6) and UBNT-UniFi-MIB (unifiApWireless = ubntUniFi 1, unifiVapTable
 = unifiApWireless 2, unifiApSystem = ubntUniFi 3).
@@ -19,6 +21,10 @@ UNIFI_VAP_ENTRY = f"{UBNT_UNIFI}.1.2.1"
 UNIFI_VAP_ESSID = f"{UNIFI_VAP_ENTRY}.6"
 UNIFI_VAP_NUM_STATIONS = f"{UNIFI_VAP_ENTRY}.8"
 UNIFI_AP_SYSTEM_MODEL = f"{UBNT_UNIFI}.3.3.0"
+# unifiApSystemIsolated, a TruthValue: true(1) while the AP has lost its way
+# to the network's gateway (UniFi calls such an AP "isolated").
+UNIFI_AP_SYSTEM_ISOLATED = f"{UBNT_UNIFI}.3.2.0"
+_TRUE, _FALSE = 1, 2
 
 # UniFi firmware answers with the net-snmp Linux OID (or the older
 # Frogfoot one) rather than Ubiquiti's, so the model prefix in sysDescr is
@@ -45,7 +51,11 @@ class UnifiVendor(HotspotVendor):
     name = "unifi"
     title = "Ubiquiti UniFi"
     walk_roots: Sequence[str] = (UNIFI_VAP_ESSID, UNIFI_VAP_NUM_STATIONS)
-    get_oids: Sequence[str] = (UNIFI_AP_SYSTEM_MODEL,)
+    # In the request that fetches the model anyway: the uplink costs no extra one.
+    get_oids: Sequence[str] = (UNIFI_AP_SYSTEM_MODEL, UNIFI_AP_SYSTEM_ISOLATED)
+    # No default interface: an AP that answers over its eth0 has that link up,
+    # and one that meshes has eth0 down while all is well.
+    default_uplinks: Sequence[str] = ()
 
     def matches(self, sys_object_id: str, sys_descr: str) -> bool:
         return sys_object_id.startswith(_OBJECT_ID_PREFIXES) and bool(
@@ -69,3 +79,11 @@ class UnifiVendor(HotspotVendor):
 
     def model(self, values: SnmpTable) -> str | None:
         return as_text(values.get(UNIFI_AP_SYSTEM_MODEL)) or None
+
+    def uplink_up(self, values: SnmpTable) -> bool | None:
+        isolated = as_int(values.get(UNIFI_AP_SYSTEM_ISOLATED))
+        if isolated == _TRUE:
+            return False
+        if isolated == _FALSE:
+            return True
+        return None  # older firmware, or noSuchObject
