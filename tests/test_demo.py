@@ -11,18 +11,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
-from zoneinfo import ZoneInfo
 
 import psutil
 import pytest
 
 from ocrfleet.config.loader import load_config
 from ocrfleet.demo.fleet import demo_config
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import DemoDevice, DeviceKind, Sample, SimulationContext
+from ocrfleet.kinds import DemoDevice, DeviceKind, Sample
 from ocrfleet.state import DeviceView
 from ocrfleet_hotspot.demo import DemoHotspot
 from ocrfleet_hotspot.kind import HotspotKind
@@ -33,6 +30,7 @@ from ocrfleet_printer.demo import DemoPrinter
 from ocrfleet_printer.parse import parse_reading
 from ocrfleet_printer.reading import PrinterReading
 from tests.support.daemon import Samples, catalog, scrape, series_of, wait_for
+from tests.support.demo_time import MONDAY, demo_devices, simulation_context
 from tests.support.mosquitto import free_port
 
 DEMO_SITES = {
@@ -232,45 +230,15 @@ def test_fast_demo_prints_jams_and_restarts(tmp_path: Path) -> None:
 
 # -- The scenarios in demo time, without SNMP -----------------------------------
 
-# A Monday morning before any site opens, in the demo's time zone.
-MONDAY = datetime(2025, 3, 10, 7, 0, tzinfo=ZoneInfo("Europe/Brussels")).timestamp()
-
-
-def _demo_devices(kind: str) -> list[tuple[int, DeviceInfo]]:
-    """The demo's devices of one kind, with the random seed the demo gives each."""
-    plugins = catalog()
-    data = demo_config(1883, 0, Path("unused.sqlite"), snmp_port=16100, kinds=plugins.kinds)
-    loaded = load_config(data, plugins.kinds)
-    return [(n, d) for n, d in enumerate(loaded.devices) if d.kind == kind]
-
-
-def _context(
-    device: DeviceInfo, seed: int, clock: list[float], work_dir: Path
-) -> SimulationContext:
-    assert device.schedule is not None
-    return SimulationContext(
-        mqtt_host="127.0.0.1",
-        mqtt_port=1883,
-        topic_root="ocrfleet",
-        speedup=1.0,
-        random_seed=seed,
-        now=lambda: clock[0],
-        site_open=device.schedule.is_open,
-        snmp_port=16100,
-        snmp_community=f"{device.site}--{device.id}",
-        device_number=seed + 1,
-        work_dir=work_dir,
-    )
-
 
 def test_demo_printers_live_through_two_days(tmp_path: Path) -> None:
     statuses: set[str] = set()
     conditions: set[str] = set()
     replaced: set[str] = set()
     refilled: set[str] = set()
-    for seed, device in _demo_devices("printer"):
+    for seed, device in demo_devices("printer"):
         clock = [MONDAY]
-        printer = DemoPrinter(device, _context(device, seed, clock, tmp_path))
+        printer = DemoPrinter(device, simulation_context(device, seed, clock, tmp_path))
         readings: list[PrinterReading] = []
         for minute in range(2 * 24 * 60):
             clock[0] = MONDAY + 60 * minute
@@ -308,9 +276,9 @@ def test_demo_hotspots_live_through_three_days(tmp_path: Path) -> None:
     assert isinstance(kind, HotspotKind)
     radios_down: set[str] = set()
     restarts = 0
-    for seed, device in _demo_devices("hotspot"):
+    for seed, device in demo_devices("hotspot"):
         clock = [MONDAY]
-        hotspot = DemoHotspot(device, _context(device, seed, clock, tmp_path))
+        hotspot = DemoHotspot(device, simulation_context(device, seed, clock, tmp_path))
         assert device.schedule is not None
         reading: HotspotReading | None = None
         open_clients: list[int] = []

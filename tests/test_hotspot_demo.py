@@ -2,46 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from ocrfleet.config.loader import load_config
-from ocrfleet.demo.fleet import demo_config
-from ocrfleet.devices import DeviceInfo
-from ocrfleet.kinds import SimulationContext
 from ocrfleet_hotspot.demo import UPLINK_OUTAGE_SITES, DemoHotspot
 from ocrfleet_hotspot.kind import HotspotKind
 from ocrfleet_hotspot.parse import build_reading
 from ocrfleet_hotspot.reading import HotspotReading
 from ocrfleet_hotspot.vendors.base import as_text
 from tests.support.daemon import catalog
-
-MONDAY = datetime(2025, 3, 10, 7, 0, tzinfo=ZoneInfo("Europe/Brussels")).timestamp()
-
-
-def demo_hotspots() -> list[tuple[int, DeviceInfo]]:
-    plugins = catalog()
-    data = demo_config(1883, 0, Path("unused.sqlite"), snmp_port=16100, kinds=plugins.kinds)
-    loaded = load_config(data, plugins.kinds)
-    return [(n, d) for n, d in enumerate(loaded.devices) if d.kind == "hotspot"]
-
-
-def context(device: DeviceInfo, seed: int, clock: list[float], work_dir: Path) -> SimulationContext:
-    assert device.schedule is not None
-    return SimulationContext(
-        mqtt_host="127.0.0.1",
-        mqtt_port=1883,
-        topic_root="ocrfleet",
-        speedup=1.0,
-        random_seed=seed,
-        now=lambda: clock[0],
-        site_open=device.schedule.is_open,
-        snmp_port=16100,
-        snmp_community=f"{device.site}--{device.id}",
-        device_number=seed + 1,
-        work_dir=work_dir,
-    )
+from tests.support.demo_time import MONDAY, demo_devices, simulation_context
 
 
 def test_one_demo_hotspot_loses_its_line_now_and_then(tmp_path: Path) -> None:
@@ -50,9 +19,9 @@ def test_one_demo_hotspot_loses_its_line_now_and_then(tmp_path: Path) -> None:
     seen: dict[str, set[str]] = {}
     outages: dict[str, int] = {}
     down_share: dict[str, float] = {}
-    for seed, device in demo_hotspots():
+    for seed, device in demo_devices("hotspot"):
         clock = [MONDAY]
-        hotspot = DemoHotspot(device, context(device, seed, clock, tmp_path))
+        hotspot = DemoHotspot(device, simulation_context(device, seed, clock, tmp_path))
         reading: HotspotReading | None = None
         states: list[str] = []
         for minute in range(3 * 24 * 60):

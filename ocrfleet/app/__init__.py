@@ -28,9 +28,8 @@ from ocrfleet.config.loader import LoadedConfig
 from ocrfleet.devices import DeviceInfo, DeviceKey
 from ocrfleet.history.purge import purge_history
 from ocrfleet.history.recorder import SAMPLE_INTERVAL, HistoryRecorder
-from ocrfleet.internet.judge import InternetJudge, judge_fleet
+from ocrfleet.internet.judge import InternetJudge, judge_snapshot
 from ocrfleet.internet.probe import InternetProbe
-from ocrfleet.internet.site import SiteInternet
 from ocrfleet.metrics.calendars import CalendarCollector
 from ocrfleet.metrics.daemon import DaemonCollector
 from ocrfleet.metrics.delivery import SessionDeliveryCollector
@@ -367,7 +366,9 @@ class App:
         if self.history is None:
             return
         try:
-            self.history.sample(snapshot, self.site_internet(snapshot.taken_at))
+            self.history.sample(
+                snapshot, judge_snapshot(self.internet, self.loaded.config, snapshot)
+            )
         except StoreError as exc:
             log.warning("history not recorded this minute: %s", exc)
 
@@ -377,11 +378,6 @@ class App:
         now = snapshot.taken_at
         site_open = {site: schedule.is_open(now) for site, schedule in loaded.schedules.items()}
         self.turns.observe(fleet_turns(loaded.config, snapshot, self.catalog.kinds), site_open, now)
-
-    def site_internet(self, now: float | None = None) -> dict[str, SiteInternet]:
-        """Every site's internet state now (or at `now`), as the metrics and rules judge it."""
-        when = self.clock.now() if now is None else now
-        return judge_fleet(self.internet, self.loaded.config, self.state, when)
 
     async def check_internet(self) -> None:
         """The daemon's own internet check ([internet.probe]); alerts look at once."""

@@ -224,8 +224,10 @@ class HistoryRecorder:
                 """
                 INSERT INTO site_daily (site, day, sampled_minutes, open_minutes, seat_minutes,
                     seat_minutes_usable, seat_minutes_in_use, minutes_with_usable_seat,
-                    minutes_with_unreserved_seat, minutes_all_seats_busy, longest_all_seats_busy)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    minutes_with_unreserved_seat, minutes_all_seats_busy, longest_all_seats_busy,
+                    internet_minutes_known, internet_minutes_up, internet_minutes_degraded,
+                    internet_minutes_down)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (site, day) DO UPDATE SET
                     sampled_minutes = sampled_minutes + excluded.sampled_minutes,
                     open_minutes = open_minutes + excluded.open_minutes,
@@ -239,7 +241,13 @@ class HistoryRecorder:
                     minutes_all_seats_busy =
                         minutes_all_seats_busy + excluded.minutes_all_seats_busy,
                     longest_all_seats_busy =
-                        max(longest_all_seats_busy, excluded.longest_all_seats_busy)
+                        max(longest_all_seats_busy, excluded.longest_all_seats_busy),
+                    internet_minutes_known =
+                        internet_minutes_known + excluded.internet_minutes_known,
+                    internet_minutes_up = internet_minutes_up + excluded.internet_minutes_up,
+                    internet_minutes_degraded =
+                        internet_minutes_degraded + excluded.internet_minutes_degraded,
+                    internet_minutes_down = internet_minutes_down + excluded.internet_minutes_down
                 """,
                 [
                     (
@@ -254,6 +262,10 @@ class HistoryRecorder:
                         m.with_unreserved_seat,
                         m.all_seats_busy,
                         m.longest_all_seats_busy,
+                        m.internet_known,
+                        m.internet_up,
+                        m.internet_degraded,
+                        m.internet_down,
                     )
                     for (site, day), m in sites.items()
                 ],
@@ -298,30 +310,10 @@ class HistoryRecorder:
                     for r in counters
                 ],
             )
-            self._write_internet(sites)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
-
-    def _write_internet(self, sites: dict[tuple[str, str], _SiteMinutes]) -> None:
-        # Within _write's transaction, which has just made the rows.
-        rows = [
-            (m.internet_known, m.internet_up, m.internet_degraded, m.internet_down, site, day)
-            for (site, day), m in sites.items()
-            if m.internet_known
-        ]
-        self._db.executemany(
-            """
-            UPDATE site_daily SET
-                internet_minutes_known = internet_minutes_known + ?,
-                internet_minutes_up = internet_minutes_up + ?,
-                internet_minutes_degraded = internet_minutes_degraded + ?,
-                internet_minutes_down = internet_minutes_down + ?
-            WHERE site = ? AND day = ?
-            """,
-            rows,
-        )
 
 
 def _count_internet(counted: _SiteMinutes, found: SiteInternet | None) -> None:

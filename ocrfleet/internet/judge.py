@@ -17,7 +17,7 @@ from ocrfleet.devicestate import DeviceStatus, device_status
 from ocrfleet.internet.site import InternetState, SiteInternet, site_internet
 from ocrfleet.kinds import DeviceKind
 from ocrfleet.ratelimit import RateLimitedLog
-from ocrfleet.state import DeviceView, FleetState
+from ocrfleet.state import DeviceView, FleetSnapshot, FleetState
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,17 @@ def judge_fleet(
 ) -> dict[str, SiteInternet]:
     """Every configured site's state now, from the live fleet."""
     views = judge.views(state)
+    return judge.sites(
+        [site.id for site in config.sites], views, judge.statuses(views, now), config.internet, now
+    )
+
+
+def judge_snapshot(
+    judge: InternetJudge, config: Config, snapshot: FleetSnapshot
+) -> dict[str, SiteInternet]:
+    """Every configured site's state at the moment of `snapshot`, from its views alone."""
+    views = [view for view in snapshot.devices if view.info.kind in judge.checking_kinds]
+    now = snapshot.taken_at
     return judge.sites(
         [site.id for site in config.sites], views, judge.statuses(views, now), config.internet, now
     )
